@@ -1,0 +1,140 @@
+"""The command line: parse arguments, set up logging, call the library, turn its errors into one line.
+
+`build-appeal CASE_DIR ...` builds; other verbs are subcommands (`build-appeal schema`). Heavy modules
+(WeasyPrint, docxtpl, pypdf) are imported inside the commands so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+GROUP_FLAGS = ("--debug", "--quiet", "-q", "--verbose", "-v")
+
+
+class DefaultToBuild(click.Group):
+    """A group where a bare case path means `build`: `build-appeal cases/x` builds cases/x."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = list(args)
+        position = 0
+        while position < len(rest) and rest[position] in GROUP_FLAGS:
+            position += 1
+        if (
+            position < len(rest)
+            and rest[position] not in self.commands
+            and rest[position]
+            not in (
+                "--help",
+                "-h",
+                "--version",
+            )
+        ):
+            rest.insert(position, "build")
+        return super().parse_args(ctx, rest)
+
+
+@click.group(cls=DefaultToBuild, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="build-appeal")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the result.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every step.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, quiet: bool, verbose: bool) -> None:
+    """Turn a Schedule A case folder into an appeal letter, a customer-service inquiry, an evidence index
+    and one PDF bundle.
+
+    \b
+      build-appeal cases/acme              build one case into output/acme/
+      build-appeal cases/* -o /tmp/out     build several
+      build-appeal schema                  print the JSON Schema of case.yaml
+    """
+    ctx.obj = {"debug": debug}
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+
+def reports_errors(command: F) -> F:
+    """Print a BuildAppealError as one message and exit 1; with --debug, show the traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pipeline.errors import BuildAppealError
+
+        debug = bool(click.get_current_context().find_root().obj.get("debug"))
+        try:
+            return command(*args, **kwargs)
+        except BuildAppealError as error:
+            if debug:
+                raise
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@main.command()
+@click.argument("case_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder that receives one sub-folder per case.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh", "bilingual"]),
+    help="Language of the documents; overrides `language:` in case.yaml.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=180.0,
+    show_default=True,
+    help="Seconds LibreOffice or WeasyPrint may spend on one run before it is stopped.",
+)
+@reports_errors
+def build(case_dirs: tuple[Path, ...], output_root: Path, lang: str | None, timeout: float) -> None:
+    """Build each CASE_DIR into OUTPUT/<case name>/; the last line printed is the bundle's path."""
+    from pipeline.build import BuildOptions
+    from pipeline.build import build as build_case
+    from pipeline.model import Language
+
+    options = BuildOptions(
+        output_root=output_root, language=Language(lang) if lang else None, timeout=timeout
+    )
+    for case_dir in case_dirs:
+        logging.getLogger("pipeline").info("building %s", case_dir)
+        result = build_case(case_dir, options)
+        click.echo(str(result.bundle))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of case.yaml (editors use it to autocomplete and check case files)."""
+    from pipeline.schema import case_schema
+
+    click.echo(json.dumps(case_schema(), indent=2, ensure_ascii=False))

@@ -1,0 +1,223 @@
+"""What a template sees: the case data plus the few derived values every document needs.
+
+The context is built once per build from the validated case and the exhibits; every template engine
+(docxtpl, Jinja2 for HTML and text) receives the same variables and filters, listed in docs/templates.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.model import CaseFile, EvidenceEntry, ExhibitLabels, Language, Product
+
+CURRENCY_SYMBOLS = {"USD": "US$", "CNY": "¥", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    """One evidence entry as the documents cite it."""
+
+    number: int
+    key: str
+    title: str
+    title_zh: str
+    date: dt.date | None
+    description: str
+    description_zh: str
+    file: str
+    sha256: str
+    first_page: int | None = None
+    last_page: int | None = None
+
+    @property
+    def label(self) -> str:
+        """`Exhibit 1` or `Exhibit A`."""
+        return f"Exhibit {self.key}"
+
+    @property
+    def label_zh(self) -> str:
+        """`证据1` or `证据A`."""
+        return f"证据{self.key}"
+
+    @property
+    def file_name(self) -> str:
+        """The evidence file's name without its folder."""
+        return Path(self.file).name
+
+    @property
+    def pages(self) -> str:
+        """The exhibit's page range in the bundle, e.g. `12-15`, or empty before the bundle is laid out."""
+        if self.first_page is None or self.last_page is None:
+            return ""
+        if self.first_page == self.last_page:
+            return str(self.first_page)
+        return f"{self.first_page}\u2013{self.last_page}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The variables of every template; `variables()` gives them to the engines."""
+
+    data: CaseFile
+    exhibits: list[Exhibit]
+    letter_date: dt.date
+    lang: Language
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def variables(self) -> dict[str, Any]:
+        """The mapping handed to Jinja2 and docxtpl."""
+        data = self.data
+        accused = [product for product in data.products if product.accused]
+        return {
+            "lang": self.lang.value,
+            "en": self.lang in (Language.EN, Language.BILINGUAL),
+            "zh": self.lang in (Language.ZH, Language.BILINGUAL),
+            "bilingual": self.lang == Language.BILINGUAL,
+            "merchant": data.merchant,
+            "case": data.case,
+            "products": data.products,
+            "accused_products": accused,
+            "accused_units": sum(product.units_sold for product in accused),
+            "accused_revenue": _total(accused),
+            "position": data.position,
+            "grounds": [ground.value for ground in data.position.grounds],
+            "requests": data.requests,
+            "exhibits": self.exhibits,
+            "letter_date": self.letter_date,
+            "tool_version": __version__,
+            **self.extra,
+        }
+
+
+def _total(products: list[Product]) -> Money | None:
+    """Sum of revenue when all products share one currency; None when there is nothing to sum."""
+    if not products:
+        return None
+    currencies = {product.currency for product in products}
+    if len(currencies) != 1:
+        return None
+    return Money(sum((product.revenue for product in products), Decimal(0)), currencies.pop())
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount with its currency, for templates (`{{ accused_revenue|money }}`)."""
+
+    amount: Decimal
+    currency: str
+
+
+def exhibit_key(index: int, labels: ExhibitLabels) -> str:
+    """The exhibit's number or letter: 0 -> `1` or `A`; 26 -> `27` or `AA`."""
+    if labels == ExhibitLabels.NUMBERS:
+        return str(index + 1)
+    key = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        key = chr(ord("A") + remainder) + key
+    return key
+
+
+def make_exhibits(data: CaseFile, case_folder: Path) -> list[Exhibit]:
+    """The exhibits in order, with the SHA-256 of each file as supplied."""
+    return [
+        _exhibit(index, entry, data.bundle.exhibit_labels, case_folder / entry.file)
+        for index, entry in enumerate(data.evidence)
+    ]
+
+
+def _exhibit(index: int, entry: EvidenceEntry, labels: ExhibitLabels, path: Path) -> Exhibit:
+    return Exhibit(
+        number=index + 1,
+        key=exhibit_key(index, labels),
+        title=entry.title,
+        title_zh=entry.title_zh,
+        date=entry.date,
+        description=entry.description,
+        description_zh=entry.description_zh,
+        file=entry.file,
+        sha256=sha256_of(path),
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- Filters, shared by every engine -------------------------------------------------------------------
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def date_en(value: dt.date | None) -> str:
+    """`March 11, 2024`; empty for no date."""
+    if value is None:
+        return ""
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def date_zh(value: dt.date | None) -> str:
+    """`2024年3月11日`; empty for no date."""
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def money(value: Any, currency: str | None = None) -> str:
+    """`US$48,630.25` from a Money-like object (`amount`, `currency`) or an amount and a currency."""
+    if value is None:
+        return ""
+    if hasattr(value, "amount"):
+        amount, currency = value.amount, value.currency
+    else:
+        amount = value
+    code = currency or "USD"
+    symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
+    return f"{symbol}{Decimal(amount):,.2f}"
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """Split text on blank lines; lines inside a paragraph are joined (with a space in English text)."""
+    if not text:
+        return []
+    result = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        joined = ""
+        for line in lines:
+            joined += line if not joined or _is_cjk(joined[-1]) or _is_cjk(line[0]) else " " + line
+        result.append(joined)
+    return result
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
+
+
+FILTERS = {"date_en": date_en, "date_zh": date_zh, "money": money, "paragraphs": paragraphs}

@@ -1,0 +1,232 @@
+"""Turn rendered documents into PDF: Word files through one headless LibreOffice, HTML through WeasyPrint.
+
+LibreOffice runs once per build for every Word file (documents and office evidence alike), with a private
+profile folder so it never collides with a LibreOffice the user has open, in its own process group so a
+time-out kills it and every child. WeasyPrint fetches nothing but files inside the template folders and the
+case folder: no network, no other `file://`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import weasyprint
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from pipeline.errors import ConversionError, EnvironmentProblem
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 180.0
+"""Seconds one LibreOffice run or one WeasyPrint document may take before it is stopped."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file for LibreOffice to convert, and where its PDF goes."""
+
+    source: Path
+    target: Path
+    name: str
+    """How messages name the file (`appeal_letter.docx`, `Exhibit 6 (evidence/sales.xlsx)`)."""
+
+
+def find_soffice() -> str:
+    """The LibreOffice program, or an EnvironmentProblem saying how to install it."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise EnvironmentProblem(
+        "LibreOffice is not installed; it turns Word files into PDF. Install it with "
+        "`apt-get install libreoffice-writer-nogui` (or run scripts/setup.sh)"
+    )
+
+
+def check_cjk_font() -> None:
+    """Fail early, saying what to install, when no font can show Chinese (else it prints as boxes)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        raise EnvironmentProblem("fontconfig is not installed (`apt-get install fontconfig fonts-noto-cjk`)")
+    families = subprocess.run(
+        [fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True, check=False
+    ).stdout
+    if not families.strip():
+        raise EnvironmentProblem(
+            "no font for Chinese text is installed, so Chinese would print as empty boxes; install one with "
+            "`apt-get install fonts-noto-cjk` (or run scripts/setup.sh)"
+        )
+
+
+def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Convert every job's source to PDF in one LibreOffice process; check each PDF exists, not empty."""
+    if not jobs:
+        return
+    soffice = find_soffice()
+    with tempfile.TemporaryDirectory(prefix="build-appeal-lo-") as scratch:
+        scratch_dir = Path(scratch)
+        inbox, outbox = scratch_dir / "in", scratch_dir / "out"
+        inbox.mkdir()
+        outbox.mkdir()
+        # Unique plain names: LibreOffice names each PDF after its input, and dislikes odd characters.
+        staged = []
+        for index, job in enumerate(jobs):
+            source = inbox / f"{index:04d}{job.source.suffix.lower()}"
+            shutil.copyfile(job.source, source)
+            staged.append(source)
+        command = [
+            soffice,
+            f"-env:UserInstallation={(scratch_dir / 'profile').as_uri()}",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
+            "--nologo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outbox),
+            *map(str, staged),
+        ]
+        log.info("LibreOffice: converting %s", ", ".join(job.name for job in jobs))
+        stderr = _run_killable(command, timeout, lambda: _first_missing(jobs, staged, outbox))
+        for job, source in zip(jobs, staged, strict=True):
+            produced = outbox / f"{source.stem}.pdf"
+            if not produced.is_file() or produced.stat().st_size == 0:
+                detail = f": {stderr.strip().splitlines()[-1]}" if stderr.strip() else ""
+                raise ConversionError(f"{job.name}: LibreOffice wrote no PDF{detail}; is the file damaged?")
+            job.target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(produced, job.target)
+
+
+def _first_missing(jobs: Sequence[Job], staged: list[Path], outbox: Path) -> str:
+    for job, source in zip(jobs, staged, strict=True):
+        if not (outbox / f"{source.stem}.pdf").exists():
+            return job.name
+    return jobs[-1].name
+
+
+def _run_killable(command: list[str], timeout: float, culprit: Any) -> str:
+    """Run `command` in its own process group; on time-out or interruption kill the whole group."""
+    env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        name = culprit()
+        _kill_group(process)
+        raise ConversionError(
+            f"{name}: LibreOffice did not finish within {timeout:g} s and was stopped; open the file in "
+            "Word or LibreOffice, save it again and retry, or raise the limit with --timeout"
+        ) from error
+    except BaseException:
+        _kill_group(process)
+        raise
+    finally:
+        _kill_group(process)
+    if process.returncode != 0:
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {process.returncode}"
+        raise ConversionError(f"{culprit()}: LibreOffice failed: {last}")
+    return stderr
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill the process group LibreOffice started (soffice.bin and its helpers)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+
+
+# --- WeasyPrint -----------------------------------------------------------------------------------------
+
+
+class LocalFilesOnly(URLFetcher):
+    """A WeasyPrint url_fetcher serving `data:` URLs and files below the allowed folders, nothing else.
+
+    Every refused URL is kept in `refused`, so a build can report (and a test can check) what was asked for.
+    """
+
+    def __init__(self, allowed: Sequence[Path]) -> None:
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+        self.allowed = [folder.resolve() for folder in allowed]
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Serve the URL if it is data or a file in an allowed folder; refuse (and note) anything else."""
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        if scheme == "data":
+            with urllib.request.urlopen(url) as response:  # data: URLs are decoded locally
+                return URLFetcherResponse(url, body=response.read(), headers=response.headers)
+        if scheme == "file":
+            path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
+            if any(path.is_relative_to(folder) for folder in self.allowed) and path.is_file():
+                return URLFetcherResponse(url, body=path.read_bytes())
+        self.refused.append(url)
+        raise ValueError(f"build-appeal fetches only files in the case and template folders, not {url}")
+
+
+@contextmanager
+def _weasyprint_log(name: str) -> Iterator[list[logging.LogRecord]]:
+    """Collect WeasyPrint's warnings while it renders `name`, to pass them on with the document's name."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    for record in records:
+        log.warning("%s: WeasyPrint: %s", name, record.getMessage())
+
+
+def html_document(html: str, *, base: Path, fetcher: LocalFilesOnly, name: str) -> weasyprint.Document:
+    """Lay out an HTML document with WeasyPrint, relative URLs resolving against `base`."""
+    with _weasyprint_log(name):
+        try:
+            return weasyprint.HTML(
+                string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher, media_type="print"
+            ).render()
+        except Exception as error:  # WeasyPrint raises many kinds; all mean this document failed
+            raise ConversionError(f"{name}: WeasyPrint could not lay out the document: {error}") from error
+
+
+def write_pdf(document: weasyprint.Document, target: Path, *, name: str) -> None:
+    """Write a laid-out document to `target`."""
+    with _weasyprint_log(name):
+        try:
+            document.write_pdf(target)
+        except Exception as error:
+            raise ConversionError(f"{name}: WeasyPrint could not write the PDF: {error}") from error
+    if not target.is_file() or target.stat().st_size == 0:
+        raise ConversionError(f"{name}: WeasyPrint wrote no PDF")

@@ -1,0 +1,49 @@
+"""Check the evidence files a case lists: each must be a non-empty file inside the case folder."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from pipeline.errors import EvidenceError
+from pipeline.load import Case
+
+
+def resolve_evidence(case: Case) -> list[Path]:
+    """The real path of every entry's file; every problem of every entry is reported at once."""
+    problems = []
+    paths = []
+    for index, entry in enumerate(case.data.evidence):
+        try:
+            paths.append(_resolve(case.folder, entry.file))
+        except EvidenceError as error:
+            problems.append(f"{case.where('evidence', index, 'file')}: {error}")
+    if problems:
+        raise EvidenceError("\n".join(problems))
+    return paths
+
+
+def _resolve(case_folder: Path, name: str) -> Path:
+    if (
+        PurePosixPath(name).is_absolute()
+        or PureWindowsPath(name).is_absolute()
+        or PureWindowsPath(name).drive
+    ):
+        raise EvidenceError(
+            f"{name}: an absolute path; give the path inside the case folder, e.g. evidence/x.pdf"
+        )
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        raise EvidenceError(f"{name}: the path leaves the case folder; copy the file into the case folder")
+    folder = case_folder.resolve()
+    path = folder / name
+    if not path.exists() and not path.is_symlink():
+        raise EvidenceError(f"{name}: no such file in {case_folder.name}/")
+    real = path.resolve()
+    if not real.is_relative_to(folder):
+        raise EvidenceError(f"{name}: a link to a file outside the case folder; copy the file in instead")
+    if real.is_dir():
+        raise EvidenceError(f"{name}: a folder, not a file")
+    if not real.is_file():
+        raise EvidenceError(f"{name}: not a regular file")
+    if real.stat().st_size == 0:
+        raise EvidenceError(f"{name}: the file is empty (0 bytes)")
+    return real

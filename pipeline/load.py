@@ -1,0 +1,231 @@
+"""Load a case folder: read `case.yaml` safely, validate it, and report every problem with its line.
+
+YAML is read as a tree of plain strings (no YAML 1.1 surprises: a listing ID stays `0123`, the country
+code `NO` stays `NO`); pydantic then turns the strings into numbers, dates and booleans where the model
+says so. Anchors and aliases are refused (they serve no purpose in a case file and make "billion laughs"
+possible), and so are duplicate keys, which YAML parsers otherwise resolve silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from pipeline.errors import CaseDataError
+from pipeline.model import CaseFile, model_in
+
+CASE_FILE = "case.yaml"
+MAX_CASE_FILE_BYTES = 2 * 1024 * 1024
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A loaded, validated case folder."""
+
+    folder: Path
+    data: CaseFile
+    lines: dict[Loc, int] = field(default_factory=dict, repr=False)
+    """The line of case.yaml where each field was written, for pointing at it in messages."""
+
+    def where(self, *loc: str | int) -> str:
+        """`cases/acme/case.yaml:42: evidence[2].file`, for messages about one field."""
+        return f"{display_path(self.folder / CASE_FILE)}:{_line_of(loc, self.lines)}: {_dotted(loc)}"
+
+    @property
+    def name(self) -> str:
+        """The folder's name, which names the output folder."""
+        return self.folder.name
+
+    @property
+    def templates_folder(self) -> Path:
+        """Where the case's own templates (overriding the defaults) live."""
+        return self.folder / "templates"
+
+
+def load_case(folder: Path) -> Case:
+    """Read and validate `folder/case.yaml`; raise CaseDataError listing every problem."""
+    folder = folder.resolve() if folder.exists() else folder
+    path = folder / CASE_FILE
+    shown = display_path(path)
+    if not folder.is_dir():
+        raise CaseDataError([f"{display_path(folder)}: no such case folder"])
+    if not path.is_file():
+        raise CaseDataError([f"{shown}: not found; copy cases/example/case.yaml and fill it in"])
+    raw = path.read_bytes()
+    if len(raw) > MAX_CASE_FILE_BYTES:
+        raise CaseDataError(
+            [f"{shown}: {len(raw):,} bytes is too large for a case file (at most {MAX_CASE_FILE_BYTES:,})"]
+        )
+    text = _decode(raw, shown)
+    data, lines, problems = _parse(text, shown)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {_yaml_kind(data)}, not a mapping of sections"
+        raise CaseDataError([*problems, f"{shown}:1: the file is {kind} (language:, merchant:, case:, ...)"])
+    try:
+        case_file = CaseFile.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise CaseDataError(_sorted([*problems, *_describe(error, lines, shown)])) from error
+    if problems:
+        raise CaseDataError(problems)
+    return Case(folder=folder, data=case_file, lines=lines)
+
+
+def display_path(path: Path) -> str:
+    """The path as the user would type it: relative to the working folder when it lies below it."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _decode(raw: bytes, shown: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " It looks like GBK/GB18030 (Chinese Windows); save it as UTF-8 (记事本: 另存为 UTF-8)."
+        except UnicodeDecodeError:
+            pass
+        raise CaseDataError([f"{shown}:{line}: the file is not UTF-8 text.{hint}"]) from error
+
+
+def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = error.problem or str(error)
+        if "\t" in "".join(text.splitlines()[line - 1 : line]):
+            problem += " (indent with spaces, not tabs)"
+        raise CaseDataError([f"{shown}:{line}: not valid YAML: {problem}"]) from error
+    except yaml.YAMLError as error:
+        raise CaseDataError([f"{shown}: not valid YAML: {error}"]) from error
+    lines: dict[Loc, int] = {}
+    problems: list[str] = []
+    data = _build(root, (), lines, problems, set(), shown)
+    return data, lines, problems
+
+
+def _build(
+    node: yaml.Node | None, loc: Loc, lines: dict[Loc, int], problems: list[str], seen: set[int], shown: str
+) -> Any:
+    """Turn a composed YAML node into dicts, lists and strings, noting each path's line."""
+    if node is None:
+        return None
+    if id(node) in seen:
+        problems.append(
+            f"{shown}:{_line_of(loc, lines)}: {_dotted(loc)}: anchors and aliases (&name, *name) are "
+            "not allowed; write the value out"
+        )
+        return None
+    seen.add(id(node))
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(f"{shown}:{key_node.start_mark.line + 1}: merge keys (<<) are not allowed")
+                continue
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            child = (*loc, key)
+            if key in mapping:
+                problems.append(
+                    f"{shown}:{key_node.start_mark.line + 1}: {_dotted(child)}: duplicate key (first on line "
+                    f"{lines[child]}); keep one"
+                )
+                continue
+            lines[child] = key_node.start_mark.line + 1
+            mapping[key] = _build(value_node, child, lines, problems, seen, shown)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, (*loc, index), lines, problems, seen, shown) for index, item in enumerate(node.value)
+        ]
+    value = str(node.value)
+    if isinstance(node, yaml.ScalarNode) and node.style is None and value in _NULLS:
+        return None
+    return value
+
+
+def _yaml_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "single value"
+
+
+def _dotted(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def _describe(error: pydantic.ValidationError, lines: dict[Loc, int], shown: str) -> list[str]:
+    problems = []
+    for detail in error.errors():
+        loc = tuple(part for part in detail["loc"] if isinstance(part, str | int))
+        loc = _drop_union_branches(loc)
+        line = _line_of(loc, lines)
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "unknown field" + _did_you_mean(loc)
+        elif detail["type"] == "missing":
+            message = "required field is missing"
+        problems.append(f"{shown}:{line}: {_dotted(loc)}: {message}")
+    return problems
+
+
+def _sorted(problems: list[str]) -> list[str]:
+    """Order problems by line number, as an editor would list them."""
+
+    def line(problem: str) -> int:
+        number = problem.split(":")[1] if problem.count(":") >= 2 else ""
+        return int(number) if number.isdigit() else 0
+
+    return sorted(problems, key=line)
+
+
+def _drop_union_branches(loc: Loc) -> Loc:
+    """pydantic adds the branch of a union (`function-after[...]`) to a location; users never typed it."""
+    return tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part == "none")))
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _did_you_mean(loc: Loc) -> str:
+    model = _model_at(loc[:-1])
+    if model is None or not loc or not isinstance(loc[-1], str):
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else f"; allowed here: {', '.join(model.model_fields)}"
+
+
+def _model_at(loc: Loc) -> type[pydantic.BaseModel] | None:
+    """The model class that validates the mapping at `loc`, for suggesting field names."""
+    model: type[pydantic.BaseModel] = CaseFile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        found = model_in(field.annotation)
+        if found is None:
+            return None
+        model = found
+    return model

@@ -1,0 +1,331 @@
+"""The case model: what `case.yaml` may hold, validated with pydantic.
+
+Every field carries a description: it documents the case format, and it is published as JSON Schema
+(`build-appeal schema`, committed as `docs/case.schema.json`) so editors can autocomplete `case.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import types
+import typing
+import unicodedata
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, strings are stripped of outer spaces."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    return value
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Line = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_one_line)]
+OptionalLine = Annotated[str, Field(max_length=1000), AfterValidator(_one_line)]
+Paragraphs = Annotated[str, Field(max_length=20000)]
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+def _web_address(value: str) -> str:
+    if not re.match(r"^https?://[^\s<>\"']+$", value):
+        raise ValueError(f"{value!r} is not a web address starting with http:// or https://")
+    return value
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
+
+
+class Language(StrEnum):
+    """The language of the generated documents."""
+
+    EN = "en"
+    ZH = "zh"
+    BILINGUAL = "bilingual"
+
+
+class Platform(StrEnum):
+    """The marketplaces whose sellers are named in Schedule A cases."""
+
+    ALIBABA = "Alibaba.com"
+    ALIEXPRESS = "AliExpress"
+    AMAZON = "Amazon"
+    TEMU = "Temu"
+    WALMART = "Walmart"
+    DHGATE = "DHgate"
+    EBAY = "eBay"
+    SHEIN = "Shein"
+    TIKTOK = "TikTok Shop"
+    OTHER = "Other"
+
+
+def _platform(value: object) -> object:
+    """Accept any spelling a user is likely to type: `alibaba`, `Alibaba.com`, `ALIEXPRESS`..."""
+    if isinstance(value, str):
+        folded = re.sub(r"[\s._-]", "", value).lower()
+        for platform in Platform:
+            name = re.sub(r"[\s._-]", "", platform.value).lower()
+            if folded in (name, name.removesuffix("com")):
+                return platform
+    return value
+
+
+# --- Case numbers -------------------------------------------------------------------------------------
+
+_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−﹣－"), "-")
+_CASE_NUMBER = re.compile(
+    r"^(?:(?P<division>\d{1,2})\s*:\s*)?(?P<year>\d{2})\s*-?\s*(?:cv|c|civ)\s*-?\s*(?P<serial>\d{1,5})$",
+    re.IGNORECASE,
+)
+
+
+def normalize_case_number(raw: str) -> str:
+    """Return a case number in the display form `1:YY-cv-NNNNN`.
+
+    Accepts the forms seen on dockets and platform notices: `1:24-cv-02015`, `1:23−cv−01560` (Unicode minus
+    signs), `23 C 2965`, `24 CV 607`, `25cv02937`.
+    """
+    text = unicodedata.normalize("NFKC", raw).translate(_DASHES).strip()
+    match = _CASE_NUMBER.match(text)
+    if not match:
+        raise ValueError(
+            f"{raw!r} is not a case number; write it as on the docket, e.g. 1:24-cv-02015 or 24 C 2015"
+        )
+    division = int(match["division"] or 1)
+    return f"{division}:{match['year']}-cv-{int(match['serial']):05d}"
+
+
+CaseNumber = Annotated[str, AfterValidator(normalize_case_number)]
+
+
+# --- Sections -----------------------------------------------------------------------------------------
+
+
+class Merchant(Strict):
+    """The seller whose store was named in the case."""
+
+    name_en: Line = Field(description="Legal name of the company in English, as on its business licence.")
+    name_zh: OptionalLine = Field("", description="Legal name in Chinese (公司中文名称), if it has one.")
+    store_name: Line = Field(description="The store's name on the platform, as listed in Schedule A.")
+    platform: Annotated[Platform, BeforeValidator(_platform)] = Field(
+        description="The marketplace: Alibaba.com, AliExpress, Amazon, Temu, Walmart, DHgate, eBay, Shein, "
+        "TikTok Shop or Other."
+    )
+    store_id: OptionalLine = Field("", description="The store or seller ID on the platform.")
+    store_url: WebAddress | None = Field(None, description="The store's web address.")
+    contact_person: Line = Field(description="Who signs the letter and answers questions.")
+    contact_title: OptionalLine = Field("", description="The signatory's position, e.g. General Manager.")
+    contact_person_zh: OptionalLine = Field("", description="The signatory's name in Chinese.")
+    email: Email = Field(description="Email address for replies.")
+    phone: Line = Field(description="Phone number with country code, e.g. +86 755 1234 5678.")
+    address: Line = Field(description="Registered address in English.")
+    address_zh: OptionalLine = Field("", description="Registered address in Chinese.")
+
+
+class Counsel(Strict):
+    """The plaintiff's law firm, as named in the platform's notice or the court papers."""
+
+    firm: Line = Field(description="The law firm's name.")
+    email: Email | None = Field(None, description="The firm's email address for this case.")
+    attorney: OptionalLine = Field("", description="The attorney's name, if known.")
+
+
+class IPKind(StrEnum):
+    """The kind of intellectual-property right the plaintiff asserts."""
+
+    TRADEMARK = "trademark"
+    COPYRIGHT = "copyright"
+    DESIGN_PATENT = "design patent"
+    UTILITY_PATENT = "utility patent"
+
+
+class IPRight(Strict):
+    """One right asserted in the complaint."""
+
+    kind: IPKind = Field(description="trademark, copyright, design patent or utility patent.")
+    registration_number: Line = Field(description="The registration or patent number, e.g. 5,123,456.")
+    mark: Line = Field(description="The word mark, the work's title or the design's title.")
+
+
+class Money(Strict):
+    """An amount of money with its currency."""
+
+    amount: Decimal = Field(ge=0, max_digits=15, decimal_places=2, description="The amount, e.g. 12850.40.")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
+        "USD", description="ISO 4217 currency code, e.g. USD or CNY."
+    )
+
+
+class CaseDetails(Strict):
+    """The lawsuit, as far as the merchant knows it."""
+
+    number: CaseNumber = Field(
+        description="The case number in any common form (1:24-cv-02015, 24 C 2015, 24cv2015); shown as "
+        "1:YY-cv-NNNNN."
+    )
+    court: Line = Field(
+        "United States District Court for the Northern District of Illinois",
+        description="The court, in full.",
+    )
+    plaintiff: Line = Field(description="The plaintiff, as in the caption.")
+    counsel: Counsel = Field(description="The plaintiff's law firm.")
+    tro_date: dt.date | None = Field(None, description="Date the TRO was entered (YYYY-MM-DD), if known.")
+    notified_date: dt.date = Field(description="Date the merchant learned of the case (YYYY-MM-DD).")
+    amount_frozen: Money | None = Field(None, description="The balance the platform froze.")
+    restricted_functions: list[Line] = Field(
+        default_factory=list, description="What the platform restricted: withdrawals, listings, ..."
+    )
+    ip_rights: list[IPRight] = Field(
+        default_factory=list, description="The rights asserted in the complaint."
+    )
+    defendant_number: int | None = Field(
+        None, ge=1, description="The merchant's line (Doe number) in Schedule A, if known."
+    )
+
+
+class Product(Strict):
+    """One of the merchant's listings."""
+
+    listing_id: Line = Field(description="The listing or product ID on the platform.")
+    title: Line = Field(description="The listing's title in English.")
+    title_zh: OptionalLine = Field("", description="The listing's title in Chinese.")
+    accused: bool = Field(True, description="Whether the listing is named in the case.")
+    units_sold: int = Field(0, ge=0, description="Units sold to the United States through this listing.")
+    revenue: Decimal = Field(
+        Decimal(0), ge=0, max_digits=15, decimal_places=2, description="Revenue from those sales."
+    )
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
+        "USD", description="Currency of `revenue`."
+    )
+
+
+class Ground(StrEnum):
+    """Standard grounds of an appeal; each adds a standard paragraph to the letter."""
+
+    AUTHORISED_RESELLER = "authorised_reseller"
+    OWN_BRAND = "own_brand"
+    NOT_ACCUSED_PRODUCT = "not_accused_product"
+    NO_US_SALES = "no_us_sales"
+    LISTING_REMOVED = "listing_removed"
+    FREEZE_EXCESSIVE = "freeze_excessive"
+
+
+class Position(Strict):
+    """The merchant's grounds, in its own words."""
+
+    grounds: list[Ground] = Field(
+        default_factory=list,
+        description="Standard grounds: authorised_reseller, own_brand, not_accused_product, no_us_sales, "
+        "listing_removed, freeze_excessive.",
+    )
+    statement: Paragraphs = Field(
+        description="The merchant's explanation in English; blank lines part paragraphs."
+    )
+    statement_zh: Paragraphs = Field("", description="The same in Chinese (商家陈述).")
+
+
+class Request(Strict):
+    """One thing the merchant asks for."""
+
+    text: Line = Field(description="The request in English.")
+    text_zh: OptionalLine = Field("", description="The request in Chinese.")
+
+
+class EvidenceEntry(Strict):
+    """One evidence file; the list's order is the exhibit order."""
+
+    file: Line = Field(
+        description="Path of the file, relative to the case folder, e.g. evidence/invoice.pdf."
+    )
+    title: Line = Field(description="What the exhibit is, in English.")
+    title_zh: OptionalLine = Field("", description="What the exhibit is, in Chinese.")
+    date: dt.date | None = Field(None, description="The document's date (YYYY-MM-DD).")
+    description: Paragraphs = Field("", description="What the exhibit shows, in English.")
+    description_zh: Paragraphs = Field("", description="What the exhibit shows, in Chinese.")
+
+
+class ExhibitLabels(StrEnum):
+    """How exhibits are labelled."""
+
+    NUMBERS = "numbers"
+    LETTERS = "letters"
+
+
+class BundleSettings(Strict):
+    """How the bundle is put together."""
+
+    exhibit_labels: ExhibitLabels = Field(
+        ExhibitLabels.NUMBERS, description="numbers (Exhibit 1, 2, ...) or letters (Exhibit A, B, ...)."
+    )
+    bates_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{0,20}$")] = Field(
+        "", description="If set, every page gets a Bates number: this prefix and a zero-padded number."
+    )
+
+
+class CaseFile(Strict):
+    """Everything in `case.yaml`."""
+
+    language: Language = Field(Language.EN, description="en, zh or bilingual.")
+    merchant: Merchant = Field(description="The seller whose store was named.")
+    case: CaseDetails = Field(description="The lawsuit.")
+    products: list[Product] = Field(default_factory=list, description="The merchant's listings at issue.")
+    position: Position = Field(description="The merchant's grounds.")
+    requests: list[Request] = Field(min_length=1, description="What the merchant asks for.")
+    evidence: list[EvidenceEntry] = Field(
+        default_factory=list, description="Evidence files in exhibit order."
+    )
+    bundle: BundleSettings = Field(
+        default_factory=lambda: BundleSettings(), description="How the bundle is assembled."
+    )
+    letter_date: dt.date | None = Field(
+        None, description="The date printed on the documents; the build date when left out."
+    )
+
+    @field_validator("evidence")
+    @classmethod
+    def _distinct_files(cls, entries: list[EvidenceEntry]) -> list[EvidenceEntry]:
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.file in seen:
+                raise ValueError(f"{entry.file} is listed twice")
+            seen.add(entry.file)
+        return entries
+
+    @model_validator(mode="after")
+    def _chinese_needs_chinese_name(self) -> CaseFile:
+        if self.language != Language.EN and not self.merchant.name_zh:
+            raise ValueError("merchant.name_zh is needed when language is zh or bilingual")
+        return self
+
+
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside a field's annotation (`Merchant`, `list[Product]`, `Money | None`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType, typing.Annotated):
+        for argument in typing.get_args(annotation):
+            found = model_in(argument)
+            if found is not None:
+                return found
+    return None

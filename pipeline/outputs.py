@@ -1,0 +1,82 @@
+"""Write outputs safely: everything is built in a staging folder beside the output folder, and files are
+moved into place only when the whole build succeeded.
+
+A failed or interrupted build leaves the previous outputs as they were; the case folder is never written.
+Files a user or another command keeps in the output folder (a send log, an outbox) are left alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.errors import BundleError
+
+MANIFEST = "manifest.json"
+
+
+def check_output_folder(output: Path, case_folder: Path) -> None:
+    """Refuse an output folder inside the case folder: the case folder is never written."""
+    resolved = output.resolve()
+    if resolved.is_relative_to(case_folder.resolve()):
+        raise BundleError(
+            f"{output}: the output folder is inside the case folder {case_folder}; choose another with -o"
+        )
+
+
+@contextmanager
+def staging(output: Path) -> Iterator[Path]:
+    """A fresh, empty folder beside `output` (same file system, so moves are atomic), removed afterwards."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def locked(output: Path) -> Iterator[None]:
+    """Hold the case's build lock: a second build of the same case waits for the first to finish."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output.parent / f".{output.name}.lock"
+    with lock_path.open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def publish(staged: Path, output: Path, names: list[str]) -> list[Path]:
+    """Move the staged files `names` into `output`, the manifest last; drop outputs of the previous build
+    that this one no longer makes (say the letter's template changed from .docx to .html)."""
+    output.mkdir(parents=True, exist_ok=True)
+    previous = _previous_outputs(output)
+    ordered = sorted(names, key=lambda name: name == MANIFEST)
+    published = []
+    for name in ordered:
+        source, target = staged / name, output / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        published.append(target)
+    for stale in previous - set(names):
+        path = output / stale
+        if path.is_file() and path.resolve().is_relative_to(output.resolve()):
+            path.unlink()
+    return published
+
+
+def _previous_outputs(output: Path) -> set[str]:
+    manifest = output / MANIFEST
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {name for name in recorded if isinstance(name, str) and "/" not in name and ".." not in name}

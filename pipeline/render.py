@@ -1,0 +1,184 @@
+"""Render the documents: find each template (the case's own first, then the defaults) and merge the data.
+
+The engine follows the template's extension: `.docx` through docxtpl, `.html` and `.txt` through Jinja2.
+Both run in Jinja's sandbox with StrictUndefined and escaping on, so a missing variable is an error that
+names the template, and `&`, `<` or `{{ 7*7 }}` typed in case.yaml come out exactly as typed: case data is
+only ever a value, never a template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from pipeline.context import FILTERS, Context
+from pipeline.errors import TemplateError
+from pipeline.load import display_path
+
+DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
+"""The documents of every build, in bundle order; each is rendered from `<name>.docx` or `<name>.html`."""
+
+TEXT_DOCUMENTS = ("cs_inquiry",)
+"""Documents that also have a plain-text version (`<name>.txt`), for pasting into a chat window."""
+
+
+class Engine(StrEnum):
+    """How a template is rendered, chosen by its extension."""
+
+    DOCX = ".docx"
+    HTML = ".html"
+    TEXT = ".txt"
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    """A template found for a document."""
+
+    document: str
+    path: Path
+    engine: Engine
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document: a `.docx` or `.html` file ready to convert, or a `.txt` ready to ship."""
+
+    template: TemplateFile
+    path: Path
+
+
+def default_templates_folder() -> Path:
+    """The templates that ship with the package (inside the wheel) or sit at the top of a clone."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "templates"
+
+
+class Templates:
+    """The template folders of one case, searched in order: the case's own, then the defaults."""
+
+    def __init__(self, case_templates: Path, defaults: Path | None = None) -> None:
+        self.folders = [case_templates, defaults or default_templates_folder()]
+        loader = jinja2.FileSystemLoader([str(folder) for folder in self.folders if folder.is_dir()])
+        options: dict[str, Any] = {
+            "loader": loader,
+            "undefined": jinja2.StrictUndefined,
+            "keep_trailing_newline": True,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        self.html_env = SandboxedEnvironment(autoescape=True, **options)
+        self.text_env = SandboxedEnvironment(autoescape=False, **options)
+        self.docx_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+        for env in (self.html_env, self.text_env, self.docx_env):
+            env.filters.update(FILTERS)
+
+    def find(self, document: str, engines: tuple[Engine, ...] = (Engine.DOCX, Engine.HTML)) -> TemplateFile:
+        """The template for `document`: the first folder that has one wins; two in one folder is an error."""
+        for folder in self.folders:
+            found = [folder / f"{document}{engine.value}" for engine in engines]
+            found = [path for path in found if path.is_file()]
+            if len(found) > 1:
+                names = " and ".join(path.name for path in found)
+                raise TemplateError(
+                    f"{display_path(folder)}: both {names} exist; keep the one you want to use"
+                )
+            if found:
+                return TemplateFile(document, found[0], Engine(found[0].suffix.lower()))
+        wanted = " or ".join(f"{document}{engine.value}" for engine in engines)
+        raise TemplateError(f"no template {wanted} in {' or '.join(map(display_path, self.folders))}")
+
+    def render(self, template: TemplateFile, context: Context, out_folder: Path) -> Rendered:
+        """Render `template` into `out_folder`, as `<document><ext>`."""
+        variables = context.variables()
+        target = out_folder / f"{template.document}{template.engine.value}"
+        if template.engine == Engine.DOCX:
+            _render_docx(template, variables, self.docx_env, target)
+        else:
+            env = self.html_env if template.engine == Engine.HTML else self.text_env
+            target.write_text(_render_jinja(env, template, variables), encoding="utf-8")
+        return Rendered(template, target)
+
+
+def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: dict[str, Any]) -> str:
+    try:
+        # Through the loader, so the file name and line numbers reach Jinja's errors.
+        return env.get_template(template.path.name).render(variables)
+    except jinja2.TemplateSyntaxError as error:
+        where = _where(error.filename or str(template.path), error.lineno)
+        raise TemplateError(f"{where}: template syntax error: {error.message}") from error
+    except (jinja2.TemplateError, UnicodeDecodeError) as error:
+        filename, line = _failing_template_line(error, template.path.parent)
+        where = _where(filename or str(template.path), line)
+        raise TemplateError(f"{where}: {_explain(error)}") from error
+
+
+def _where(filename: str, line: int | None) -> str:
+    shown = display_path(Path(filename))
+    return f"{shown}:{line}" if line else shown
+
+
+def _failing_template_line(error: BaseException, folder: Path | None = None) -> tuple[str | None, int | None]:
+    """The innermost template frame of the traceback: Jinja rewrites it to name the template and line."""
+    found: tuple[str | None, int | None] = (None, None)
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename == "<template>" or filename.endswith((".html", ".txt", ".css", ".xml")):
+            found = (None if filename == "<template>" else filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _explain(error: BaseException) -> str:
+    if isinstance(error, jinja2.UndefinedError):
+        return f"{error.message}: no such variable or field (docs/templates.md lists them)"
+    if isinstance(error, UnicodeDecodeError):
+        return "the template is not UTF-8 text; save it as UTF-8"
+    if isinstance(error, jinja2.TemplateError):
+        return str(error.message or error)
+    return str(error)
+
+
+def _render_docx(
+    template: TemplateFile, variables: dict[str, Any], env: jinja2.Environment, target: Path
+) -> None:
+    from docxtpl import DocxTemplate  # heavy import, only when a Word template is used
+
+    shown = display_path(template.path)
+    try:
+        document = DocxTemplate(str(template.path))
+        document.render(variables, jinja_env=env, autoescape=True)
+        document.save(str(target))
+    except jinja2.TemplateError as error:
+        line = getattr(error, "lineno", None) or _failing_template_line(error)[1]
+        where = _docx_paragraph(document, line)
+        if isinstance(error, jinja2.TemplateSyntaxError):
+            raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
+        raise TemplateError(f"{shown}{where}: error: {_explain(error)}") from error
+    except Exception as error:  # a damaged .docx: zipfile, lxml, KeyError for a missing part
+        raise TemplateError(f"{shown}: not a Word document docxtpl can read: {error}") from error
+
+
+def _docx_paragraph(document: Any, line: int | None) -> str:
+    """docxtpl puts each paragraph of the part it renders on a line of its own before handing the XML to
+    Jinja, so Jinja's line number leads back to the paragraph, whose text we show."""
+    if not line:
+        return ""
+    try:
+        part = document.current_rendering_part or document.docx._part
+        xml = document.patch_xml(document.get_part_xml(part))
+        lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml).splitlines()
+        text = re.sub(r"<[^>]+>", "", lines[line - 1]) if line <= len(lines) else ""
+    except Exception:  # the location is a courtesy: never hide the real error behind another
+        return ""
+    text = re.sub(r"\s+", " ", text).strip()
+    shown = f' "{text[:100]}"' if text else ""
+    return f", paragraph {max(line - 1, 1)}{shown}"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up build-appeal on Debian 12 (as root): the system packages it drives (LibreOffice, CJK fonts, the
+# libraries WeasyPrint loads, poppler and qpdf for checking PDFs), a virtual environment in .venv, and the
+# package itself with its test tools. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+    libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui  # .docx/.xlsx/.pptx -> PDF
+    fonts-noto-cjk fonts-dejavu-core fonts-liberation2                         # Latin and CJK glyphs
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint (HarfBuzz subsetting)
+    poppler-utils qpdf                                                         # pdftotext, pdffonts, qpdf --check
+)
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3.11}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'

@@ -1,0 +1,239 @@
+"""End to end through the real LibreOffice and WeasyPrint: the documents a seller would send."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.cli import main
+from pipeline.convert import check_cjk_font
+from pipeline.errors import EnvironmentProblem, TemplateError
+from pipeline.model import Language
+from tests.conftest import EXAMPLE, MakeCase, example_data, snapshot
+
+DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
+HOSTILE = "Lumiere & Sons <b>Store</b> {{ 7*7 }} {% raw %}"
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def flat(text: str) -> str:
+    """Text with all white space removed: pdftotext breaks lines where the layout does."""
+    return "".join(text.split())
+
+
+def fonts(path: Path) -> list[list[str]]:
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split() for line in listing.splitlines()[2:]]
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build(EXAMPLE, BuildOptions(output_root=tmp_path_factory.mktemp("out")))
+
+
+def test_the_example_builds_every_output(example: BuildResult) -> None:
+    names = sorted(path.name for path in example.output.iterdir())
+    assert names == sorted(
+        [
+            "appeal_letter.docx",
+            "appeal_letter.pdf",
+            "bundle.pdf",
+            "cs_inquiry.pdf",
+            "cs_inquiry.txt",
+            "evidence_index.pdf",
+            "manifest.json",
+        ]
+    )
+    assert example.bundle == example.output / "bundle.pdf"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_document_holds_the_case_the_names_and_the_exhibits(
+    example: BuildResult, document: str
+) -> None:
+    text = flat(pdf_text(example.output / f"{document}.pdf"))
+    data = example_data()
+    assert "1:24-cv-02015" in text
+    assert flat(data["merchant"]["name_en"]) in text
+    assert data["merchant"]["name_zh"] in text  # Chinese extracts as Chinese
+    for entry in data["evidence"]:
+        assert flat(entry["title"]) in text, entry["title"]
+
+
+def test_the_inquiry_text_holds_the_case_and_names(example: BuildResult) -> None:
+    text = (example.output / "cs_inquiry.txt").read_text(encoding="utf-8")
+    assert "1:24-cv-02015" in text
+    assert "Shenzhen Lumiere Home Technology Co., Ltd." in text
+    assert "深圳市璐米尔家居科技有限公司" in text
+
+
+@pytest.mark.parametrize("document", [*DOCUMENTS, "bundle"])
+def test_every_font_is_embedded(example: BuildResult, document: str) -> None:
+    listed = fonts(example.output / f"{document}.pdf")
+    assert listed, "no fonts at all"
+    for row in listed:
+        emb = row[-5]
+        assert emb == "yes", f"{row[0]} is not embedded in {document}.pdf"
+
+
+def test_the_word_file_opens_and_holds_the_data(example: BuildResult) -> None:
+    document = docx.Document(str(example.output / "appeal_letter.docx"))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    text += "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert "1:24-cv-02015" in text
+    assert "深圳市璐米尔家居科技有限公司" in text
+    assert "1600987654321" in text
+    assert "{{" not in text and "{%" not in text
+
+
+def test_the_bundle_joins_the_documents_with_bookmarks(example: BuildResult) -> None:
+    bundle = PdfReader(example.bundle)
+    outline = [(item.title, bundle.get_destination_page_number(item)) for item in bundle.outline]  # type: ignore[union-attr]
+    counts = [len(PdfReader(example.output / f"{name}.pdf").pages) for name in DOCUMENTS]
+    assert [title for title, _ in outline] == ["Appeal letter", "Customer-service inquiry", "Evidence index"]
+    assert [page for _, page in outline] == [0, counts[0], counts[0] + counts[1]]
+    assert len(bundle.pages) == sum(counts)
+    assert (
+        bundle.metadata is not None and bundle.metadata.author == "Shenzhen Lumiere Home Technology Co., Ltd."
+    )
+
+
+def test_the_case_folder_is_never_written(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    before = snapshot(folder)
+    build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert snapshot(folder) == before
+
+
+def test_typed_markup_comes_out_literally_everywhere(make_case: MakeCase, tmp_path: Path) -> None:
+    data = example_data()
+    data["merchant"]["store_name"] = HOSTILE
+    data["position"]["statement"] = (
+        f'We are {HOSTILE}.\n\n<script>alert(1)</script> <img src="file:///etc/passwd">'
+    )
+    result = build(make_case(data), BuildOptions(output_root=tmp_path / "out", language=Language.EN))
+    for name in DOCUMENTS:
+        assert flat(HOSTILE) in flat(pdf_text(result.output / f"{name}.pdf")), name
+    letter = docx.Document(str(result.output / "appeal_letter.docx"))
+    assert any(HOSTILE in paragraph.text for paragraph in letter.paragraphs)
+    assert flat('<img src="file:///etc/passwd">') in flat(pdf_text(result.output / "appeal_letter.pdf"))
+    assert HOSTILE in (result.output / "cs_inquiry.txt").read_text(encoding="utf-8")
+    assert "49" not in flat(pdf_text(result.output / "cs_inquiry.pdf")).replace("1600987654321", "")
+
+
+@pytest.mark.parametrize("language", [Language.EN, Language.ZH])
+def test_one_language_documents(make_case: MakeCase, tmp_path: Path, language: Language) -> None:
+    result = build(make_case(), BuildOptions(output_root=tmp_path / "out", language=language))
+    letter = flat(pdf_text(result.output / "appeal_letter.pdf"))
+    inquiry = flat(pdf_text(result.output / "cs_inquiry.pdf"))
+    assert "1:24-cv-02015" in letter and "1:24-cv-02015" in inquiry
+    if language == Language.EN:
+        assert "Dear" in letter or "Sir" in letter or "Team" in letter
+        assert "尊敬的" not in inquiry
+    else:
+        assert "尊敬的" in letter + inquiry or "您好" in letter + inquiry
+
+
+def test_a_word_template_can_be_swapped_for_html(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    (folder / "templates").mkdir()
+    (folder / "templates" / "appeal_letter.html").write_text(
+        '{% extends "base.html" %}{% block body %}<h1>My own letter for {{ case.number }}</h1>'
+        "<p>{{ merchant.name_en }} {{ merchant.name_zh }}</p>"
+        "{% for e in exhibits %}<p>{{ e.label }}: {{ e.title }}</p>{% endfor %}{% endblock %}",
+        encoding="utf-8",
+    )
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert "My own letter for 1:24-cv-02015" in pdf_text(result.output / "appeal_letter.pdf")
+    assert not (result.output / "appeal_letter.docx").exists()
+    assert flat("My own letter") in flat(pdf_text(result.bundle))
+
+
+def test_an_html_template_can_be_swapped_for_word(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    (folder / "templates").mkdir()
+    document = docx.Document()
+    document.add_paragraph(
+        "Inquiry about case {{ case.number }} from {{ merchant.name_en }} {{ merchant.name_zh }}"
+    )
+    document.save(str(folder / "templates" / "cs_inquiry.docx"))
+    started: list[object] = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(args[0][0])
+        return real_popen(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess, "Popen", counting_popen)
+        result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert len([program for program in started if "office" in str(program)]) == 1  # both .docx in one run
+    assert "Inquiry about case 1:24-cv-02015" in pdf_text(result.output / "cs_inquiry.pdf")
+    assert (result.output / "cs_inquiry.docx").is_file()
+
+
+def test_a_failed_build_leaves_the_previous_outputs_untouched(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    out = tmp_path / "out"
+    result = build(folder, BuildOptions(output_root=out))
+    before = snapshot(result.output)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "evidence_index.html").write_text("{{ no_such_variable }}", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"evidence_index\.html:1: 'no_such_variable' is undefined"):
+        build(folder, BuildOptions(output_root=out))
+    assert snapshot(result.output) == before
+    assert sorted(path.name for path in out.iterdir()) == [".acme.lock", "acme"]  # no scratch folder left
+
+
+def test_the_cli_prints_the_bundle_path_last(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    result = CliRunner().invoke(main, [str(folder), "-o", str(tmp_path / "out"), "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(tmp_path / "out" / "acme" / "bundle.pdf")
+
+
+def test_weasyprint_subsets_fonts_with_harfbuzz(
+    make_case: MakeCase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        build(make_case(), BuildOptions(output_root=tmp_path / "out"))
+    assert not [record for record in caplog.records if "fontTools" in record.getMessage()]
+
+
+def test_a_missing_chinese_font_is_named_before_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><fontconfig><dir>/nonexistent</dir></fontconfig>', encoding="utf-8"
+    )
+    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
+    with pytest.raises(EnvironmentProblem, match=r"apt-get install fonts-noto-cjk"):
+        check_cjk_font()
+
+
+def test_the_outputs_of_a_previous_template_are_removed(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    out = tmp_path / "out"
+    build(folder, BuildOptions(output_root=out))
+    assert (out / "acme" / "appeal_letter.docx").exists()
+    (folder / "templates").mkdir()
+    shutil.copy(
+        EXAMPLE.parent.parent / "templates" / "evidence_index.html",
+        folder / "templates" / "appeal_letter.html",
+    )
+    build(folder, BuildOptions(output_root=out))
+    assert not (out / "acme" / "appeal_letter.docx").exists()

@@ -1,0 +1,88 @@
+"""The command line: exit codes, one clear message, no traceback unless --debug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import __version__
+from pipeline.cli import main
+from tests.conftest import MakeCase
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout, and stderr from the error line on (progress lines come before it)."""
+    result = CliRunner().invoke(main, list(args))
+    err = result.stderr
+    return result.exit_code, result.stdout, err[err.find("error: ") :] if "error: " in err else err
+
+
+def test_version_and_help() -> None:
+    assert run("--version") == (0, f"build-appeal, version {__version__}\n", "")
+    code, out, _ = run("--help")
+    assert code == 0 and "build-appeal cases/acme" in out and "schema" in out
+
+
+def test_a_bad_case_file_gives_its_problems_and_exit_1(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case(evidence=False)
+    (folder / "case.yaml").write_text("language: fr\nmerchant: {}\n", encoding="utf-8")
+    monkeypatch.chdir(folder.parent.parent)
+    code, out, err = run("cases/acme")
+    assert code == 1
+    assert out == ""
+    assert err.startswith(
+        "error: cases/acme/case.yaml:1: language: Input should be 'en', 'zh' or 'bilingual'\n"
+    )
+    assert "cases/acme/case.yaml:2: merchant.name_en: required field is missing" in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(make_case: MakeCase) -> None:
+    folder = make_case(evidence=False)
+    (folder / "case.yaml").write_text("language: fr\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--debug", str(folder)])
+    assert result.exit_code == 1
+    assert type(result.exception).__name__ == "CaseDataError"
+
+
+def test_a_missing_evidence_file_names_the_entry(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case(evidence=False)
+    monkeypatch.chdir(folder.parent.parent)
+    code, _, err = run("cases/acme")
+    lines = (folder / "case.yaml").read_text(encoding="utf-8").splitlines()
+    first = next(number for number, line in enumerate(lines, 1) if "invoice_hengtai" in line)
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"error: cases/acme/case.yaml:{first}: evidence[0].file: evidence/invoice_hengtai_2024-01.pdf: "
+        "no such file in acme/"
+    )
+    assert len(err.splitlines()) == 7  # every missing file, at once
+
+
+def test_an_output_folder_inside_the_case_is_refused(make_case: MakeCase) -> None:
+    folder = make_case()
+    code, _, err = run(str(folder), "-o", str(folder / "out"))
+    assert code == 1
+    assert "the output folder is inside the case folder" in err
+    assert not (folder / "out").exists()
+
+
+def test_schema_prints_json() -> None:
+    code, out, _ = run("schema")
+    assert code == 0 and '"title": "build-appeal case.yaml"' in out
+
+
+def test_no_case_folder_is_a_usage_error() -> None:
+    code, _, err = run("build")
+    assert code == 2 and "Missing argument 'CASE_DIRS...'" in err
+
+
+def test_an_unknown_case_folder_is_named(tmp_path: Path) -> None:
+    code, _, err = run(str(tmp_path / "nope"))
+    assert code == 1 and err == f"error: {tmp_path / 'nope'}: no such case folder\n"

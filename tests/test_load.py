@@ -1,0 +1,174 @@
+"""Loading case.yaml: every problem at once, each with its line, field and a hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import CaseDataError
+from pipeline.load import load_case
+from tests.conftest import EXAMPLE, MakeCase
+
+
+def write(tmp_path: Path, text: str | bytes) -> Path:
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    target = folder / "case.yaml"
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text, encoding="utf-8")
+    return folder
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(CaseDataError) as caught:
+        load_case(folder)
+    return [problem.split("case.yaml", 1)[1] for problem in caught.value.problems]
+
+
+def example_text() -> str:
+    return (EXAMPLE / "case.yaml").read_text(encoding="utf-8")
+
+
+def test_the_example_loads_with_typed_values() -> None:
+    case = load_case(EXAMPLE)
+    assert case.data.case.number == "1:24-cv-02015"
+    assert case.data.products[0].listing_id == "1600987654321"  # a long ID stays a string
+    assert str(case.data.case.amount_frozen.amount) == "48630.25"  # type: ignore[union-attr]
+    assert (
+        case.lines[("merchant", "email")]
+        == example_text().splitlines().index("  email: chen.xiaoyu@lumiere-home.example.cn") + 1
+    )
+
+
+def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
+    text = example_text()
+    lines = text.splitlines()
+    email_line = lines.index("  email: chen.xiaoyu@lumiere-home.example.cn") + 1
+    number_line = lines.index("  number: 1:24-cv-02015") + 1
+    amount_line = lines.index("    amount: 48630.25") + 1
+    tro_line = lines.index("  tro_date: 2024-03-11") + 1
+    text = (
+        text.replace("  email: chen", "  emial: chen")
+        .replace("number: 1:24-cv-02015", "number: hello")
+        .replace("amount: 48630.25", "amount: -5")
+        .replace("tro_date: 2024-03-11", "tro_date: 2024-13-45")
+    )
+    found = problems(write(tmp_path, text))
+    assert found == [
+        f":{email_line - 10}: merchant.email: required field is missing",
+        f":{email_line}: merchant.emial: unknown field; did you mean 'email'?",
+        f":{number_line}: case.number: 'hello' is not a case number; write it as on the docket, e.g. "
+        "1:24-cv-02015 or 24 C 2015",
+        f":{tro_line}: case.tro_date: Input should be a valid date or datetime, month value is outside "
+        "expected range of 1-12",
+        f":{amount_line}: case.amount_frozen.amount: Input should be greater than or equal to 0",
+    ]
+
+
+def test_the_message_starts_with_the_path_as_typed(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    (folder / "case.yaml").write_text("language: fr\n", encoding="utf-8")
+    monkeypatch.chdir(folder.parent.parent)
+    with pytest.raises(CaseDataError) as caught:
+        load_case(Path("cases/acme"))
+    assert (
+        caught.value.problems[0]
+        == "cases/acme/case.yaml:1: language: Input should be 'en', 'zh' or 'bilingual'"
+    )
+
+
+def test_an_unknown_section_suggests_the_allowed_ones(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, example_text() + "extras: 1\n"))
+    assert found[-1].endswith(
+        "extras: unknown field; allowed here: "
+        + ", ".join(
+            [
+                "language",
+                "merchant",
+                "case",
+                "products",
+                "position",
+                "requests",
+                "evidence",
+                "bundle",
+                "letter_date",
+            ]
+        )
+    )
+
+
+def test_missing_sections_are_named(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "language: en\n"))
+    assert found == [
+        f":1: {name}: required field is missing" for name in ("merchant", "case", "position", "requests")
+    ]
+
+
+def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, example_text() + "language: zh\n"))
+    assert found[-1].endswith("language: duplicate key (first on line 7); keep one")
+
+
+def test_aliases_are_refused_so_billion_laughs_cannot_blow_up(tmp_path: Path) -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    found = problems(write(tmp_path, laughs))
+    assert ":2: b[0]: anchors and aliases (&name, *name) are not allowed; write the value out" in found
+
+
+def test_not_yaml_names_the_line(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "language: en\nmerchant: [unclosed\n"))
+    assert found[0].startswith(":3: not valid YAML:")
+
+
+def test_tabs_get_a_hint(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "merchant:\n\tname_en: x\n"))
+    assert found[0].startswith(":2: not valid YAML:") and "indent with spaces, not tabs" in found[0]
+
+
+def test_gbk_text_is_named_with_a_fix(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, example_text().encode("gb18030")))
+    assert found[0].startswith(":11: the file is not UTF-8 text. It looks like GBK/GB18030")
+
+
+def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    folder = write(tmp_path, b"\xef\xbb\xbf" + example_text().encode("utf-8"))
+    assert load_case(folder).data.merchant.name_zh == "深圳市璐米尔家居科技有限公司"
+
+
+@pytest.mark.parametrize(
+    ("text", "what"), [("", "empty"), ("- a\n- b\n", "a list"), ("hello\n", "a single value")]
+)
+def test_a_file_that_is_not_a_mapping_says_what_it_is(tmp_path: Path, text: str, what: str) -> None:
+    assert problems(write(tmp_path, text))[0].startswith(f":1: the file is {what}")
+
+
+def test_yaml_one_one_surprises_do_not_happen(tmp_path: Path) -> None:
+    text = (
+        example_text()
+        .replace('store_id: "lumierehome2019"', "store_id: 0123")
+        .replace('listing_id: "1600987654321"', "listing_id: 1600987654321")
+    )
+    case = load_case(write(tmp_path, text))
+    assert case.data.merchant.store_id == "0123"
+    assert case.data.products[0].listing_id == "1600987654321"
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "language: en\nx: " + "a" * (3 * 1024 * 1024) + "\n"))
+    assert "is too large for a case file" in found[0]
+
+
+def test_a_missing_folder_or_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CaseDataError, match="no such case folder"):
+        load_case(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CaseDataError, match=r"case.yaml: not found; copy cases/example/case.yaml"):
+        load_case(tmp_path / "empty")
