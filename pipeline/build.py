@@ -28,7 +28,7 @@ from pipeline.evidence import resolve_evidence
 from pipeline.load import CASE_FILE, Case, load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
-from pipeline.render import DOCUMENTS, TEXT_DOCUMENTS, Engine, Rendered, Templates
+from pipeline.render import DOCUMENTS, TEXT_DOCUMENTS, Engine, Rendered, Templates, default_templates_folder
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +157,28 @@ def _metadata(case: Case, created: dt.datetime) -> Metadata:
     )
 
 
-def _write_manifest(
-    staged: Path, case: Case, evidence: list[Path], names: list[str], created: dt.datetime
-) -> None:
+def input_hashes(case: Case, evidence: list[Path]) -> dict[str, str]:
+    """SHA-256 of everything a build reads: case.yaml, the evidence files, and every template file (the
+    case's own as `templates/<name>`, the defaults as `default-templates/<name>`). A bundle whose manifest
+    records other hashes is out of date."""
     inputs = {CASE_FILE: sha256_of(case.folder / CASE_FILE)}
     for entry, path in zip(case.data.evidence, evidence, strict=True):
         inputs[entry.file] = sha256_of(path)
+    for label, folder in (
+        ("templates", case.templates_folder),
+        ("default-templates", default_templates_folder()),
+    ):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    inputs[f"{label}/{path.name}"] = sha256_of(path)
+    return inputs
+
+
+def _write_manifest(
+    staged: Path, case: Case, evidence: list[Path], names: list[str], created: dt.datetime
+) -> None:
+    inputs = input_hashes(case, evidence)
     manifest = {
         "tool": "build-appeal",
         "version": __version__,
