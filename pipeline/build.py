@@ -1,4 +1,4 @@
-"""Build one case: load -> check -> render -> convert -> assemble -> write outputs.
+"""Build one case: load -> check -> render -> convert -> prepare exhibits -> lay out -> assemble -> write.
 
 `build()` reads as the sequence of stages; each stage lives in its own module.
 """
@@ -13,32 +13,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.bundle import Metadata, Part, join
-from pipeline.context import Context, make_exhibits, sha256_of
-from pipeline.convert import (
-    DEFAULT_TIMEOUT,
-    Job,
-    LocalFilesOnly,
-    check_cjk_font,
-    html_document,
-    office_to_pdf,
-)
-from pipeline.convert import write_pdf as write_html_pdf
+from pipeline.bundle import Metadata, Pages, Part, assemble, open_pdf, page_has_text, write_pages, written
+from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
+from pipeline.convert import DEFAULT_TIMEOUT, Job, LocalFilesOnly, check_cjk_font, office_to_pdf
 from pipeline.evidence import resolve_evidence
+from pipeline.exhibits import (
+    Kind,
+    classify,
+    describe,
+    fit_sheets_to_width,
+    prepare_image,
+    prepare_pdf,
+    read_text_exhibit,
+)
+from pipeline.layout import AnyPages, Layout, page_sizes
 from pipeline.load import CASE_FILE, Case, load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
-from pipeline.render import DOCUMENTS, TEXT_DOCUMENTS, Engine, Rendered, Templates, default_templates_folder
+from pipeline.render import DOCUMENTS, TEXT_DOCUMENTS, Engine, Templates, default_templates_folder
+from pipeline.stamps import Stamp
 
 log = logging.getLogger(__name__)
 
 BUNDLE = "bundle.pdf"
 
 TITLES = {
-    "appeal_letter": "Appeal letter",
-    "cs_inquiry": "Customer-service inquiry",
-    "evidence_index": "Evidence index",
+    "appeal_letter": ("Appeal letter", "申诉函"),
+    "cs_inquiry": ("Customer-service inquiry", "客服询问函"),
+    "evidence_index": ("Evidence index", "证据目录"),
 }
+PAGE_DEPENDENT = ("evidence_index",)
+"""Documents that print bundle page numbers, so they are laid out again until the numbers settle."""
 
 
 @dataclass(frozen=True)
@@ -53,83 +58,158 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build wrote."""
+    """What a build wrote, and what it warned about."""
 
     case: Case
     output: Path
     bundle: Path
     files: list[Path] = field(default_factory=list)
+    exhibits: list[Exhibit] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
     """Build the case in `case_folder` into `options.output_root/<case folder name>/`."""
     options = options or BuildOptions()
-    # 1. Load and validate case.yaml, and check every evidence file, before any work is done.
+    # 1. Load and check everything (case.yaml, evidence paths and kinds, fonts) before any work is done.
     case = load_case(case_folder)
     evidence = resolve_evidence(case)
     output = options.output_root / case.name
     check_output_folder(output, case.folder)
     check_cjk_font()
-    language = options.language or case.data.language
     created = _build_time(case)
+    exhibits = make_exhibits(case.data, case.folder)
+    kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
+    templates = Templates(case.templates_folder)
+    layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]))
+    context = Context(case.data, exhibits, created.date(), options.language or case.data.language)
+    warnings: list[str] = []
 
     with locked(output), staging(output) as staged:
         work = staged / ".work"
         work.mkdir()
-        # 2. Merge the data into every document's template.
-        templates = Templates(case.templates_folder)
-        context = Context(case.data, make_exhibits(case.data, case.folder), created.date(), language)
-        rendered = [templates.render(templates.find(name), context, work) for name in DOCUMENTS]
+        # 2. Merge the data into the documents' templates; the evidence index waits for page numbers.
+        found = {name: templates.find(name) for name in DOCUMENTS}
+        rendered = {
+            name: templates.render(template, context, work)
+            for name, template in found.items()
+            if name not in PAGE_DEPENDENT
+        }
         for name in TEXT_DOCUMENTS:
             templates.render(templates.find(name, (Engine.TEXT,)), context, staged)
 
-        # 3. Turn them into PDF: Word files through one LibreOffice run, HTML through WeasyPrint.
-        pdfs = _to_pdf(rendered, staged, templates, case, options)
+        # 3. One LibreOffice run turns every Word document and every office exhibit into PDF.
+        exhibit_pdfs = [work / f"exhibit-{exhibit.number}.pdf" for exhibit in exhibits]
+        jobs = [
+            Job(item.path, work / f"{name}.pdf", item.template.path.name)
+            for name, item in rendered.items()
+            if item.template.engine == Engine.DOCX
+        ]
+        jobs += [
+            Job(
+                _printable(path, work, exhibit.number),
+                pdf,
+                describe(exhibit),
+            )
+            for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True)
+            if kind == Kind.OFFICE
+        ]
+        office_to_pdf(jobs, timeout=options.timeout)
 
-        # 4. Join the documents into one PDF with bookmarks.
-        bundle = staged / BUNDLE
-        join(
-            [
-                Part(TITLES.get(r.template.document, r.template.document), pdfs[r.template.document])
-                for r in rendered
-            ],
-            bundle,
-            _metadata(case, created),
+        # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
+        exhibit_pages: list[AnyPages] = []
+        for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
+            if kind == Kind.PDF:
+                warnings += prepare_pdf(exhibit, path, pdf)
+            elif kind == Kind.IMAGE:
+                warnings += prepare_image(exhibit, path, pdf)
+            if kind == Kind.TEXT:
+                variables = {"exhibit": exhibit, "text_exhibit": read_text_exhibit(exhibit, path)}
+                exhibit_pages.append(layout.html("text_exhibit", context, work, variables, key=exhibit.file))
+            else:
+                exhibit_pages.append(Pages(open_pdf(pdf, describe(exhibit))))
+        documents: dict[str, AnyPages] = {
+            name: (
+                Pages(open_pdf(work / f"{name}.pdf", name))
+                if item.template.engine == Engine.DOCX
+                else layout.html(name, context, work, template=item.template)
+            )
+            for name, item in rendered.items()
+        }
+
+        # 5. Lay out the cover, the table of contents and the index until their page numbers settle.
+        plan = layout.settle(
+            context, work, documents, found["evidence_index"], exhibit_pages, kinds, options.timeout, TITLES
         )
 
-        # 5. Record what went in and what came out, then move everything into place.
+        # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
+        stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
+        parts, stamp_pages = layout.write_generated(plan.parts, stamps, work / "generated.pdf", work)
+        assemble(parts, stamp_pages, staged / BUNDLE, _metadata(case, created), plan.bookmarks)
+        warnings += _scan_warnings(parts)
+        for name in DOCUMENTS:
+            write_pages(written(parts[plan.documents[name]]), staged / f"{name}.pdf")
+            if found[name].engine == Engine.DOCX:
+                (staged / f"{name}.docx").write_bytes((work / f"{name}.docx").read_bytes())
+
+        # 7. Record what went in and what came out, then move everything into place.
         names = [path.name for path in staged.iterdir() if path.is_file()]
-        _write_manifest(staged, case, evidence, names, created)
+        _write_manifest(staged, case, evidence, names, created, plan.exhibits)
         files = publish(staged, output, [*names, MANIFEST])
-    log.info("built %s", output)
-    return BuildResult(case=case, output=output, bundle=output / BUNDLE, files=files)
+    for warning in warnings:
+        log.warning("%s", warning)
+    log.info("built %s (%d pages)", output, sum(len(part.pages) for part in parts))
+    return BuildResult(case, output, output / BUNDLE, files, plan.exhibits, warnings)
 
 
-def _to_pdf(
-    rendered: list[Rendered], staged: Path, templates: Templates, case: Case, options: BuildOptions
-) -> dict[str, Path]:
-    pdfs: dict[str, Path] = {}
-    jobs = []
-    for item in rendered:
-        target = staged / f"{item.template.document}.pdf"
-        if item.template.engine == Engine.DOCX:
-            final_docx = staged / item.path.name
-            final_docx.write_bytes(item.path.read_bytes())
-            jobs.append(Job(item.path, target, item.template.path.name))
-        pdfs[item.template.document] = target
-    office_to_pdf(jobs, timeout=options.timeout)
-    fetcher = LocalFilesOnly([case.folder, *templates.folders])
-    for item in rendered:
-        if item.template.engine == Engine.HTML:
-            name = item.template.path.name
-            document = html_document(
-                item.path.read_text(encoding="utf-8"),
-                base=item.template.path.parent,
-                fetcher=fetcher,
-                name=name,
+def _printable(path: Path, work: Path, number: int) -> Path:
+    """The office file to convert: an .xlsx copy set to print one page wide, other files as they are."""
+    if path.suffix.lower() != ".xlsx":
+        return path
+    return fit_sheets_to_width(path, work / f"exhibit-{number}.xlsx")
+
+
+def _stamps(parts: list[Part], sizes: list[tuple[float, float]], bates_prefix: str) -> list[Stamp]:
+    """The stamp of every bundle page: running number, Bates number, and `Exhibit k, page i of n`."""
+    total = len(sizes)
+    stamps = []
+    number = 0
+    for part in parts:
+        count = len(part.pages)
+        for index in range(count):
+            width, height = sizes[number]
+            number += 1
+            stamps.append(
+                Stamp(
+                    width=width,
+                    height=height,
+                    running=f"Page {number} of {total}",
+                    exhibit=f"{part.exhibit.label}, page {index + 1} of {count}"
+                    if part.evidence and part.exhibit
+                    else "",
+                    bates=f"{bates_prefix}{number:06d}" if bates_prefix else "",
+                )
             )
-            write_html_pdf(document, pdfs[item.template.document], name=name)
-    return pdfs
+    return stamps
+
+
+def _scan_warnings(parts: list[Part]) -> list[str]:
+    """One warning per exhibit whose pages have no text (scans, photos): courts may want OCR."""
+    warnings = []
+    for part in parts:
+        if not (part.evidence and part.exhibit):
+            continue
+        blank = [str(index + 1) for index, page in enumerate(written(part)) if not page_has_text(page)]
+        if blank:
+            pages = (
+                ", ".join(blank) if len(blank) < 20 else f"{', '.join(blank[:19])} and {len(blank) - 19} more"
+            )
+            which = f"pages {pages} have" if len(blank) > 1 else f"page {pages} has"
+            warnings.append(
+                f"{describe(part.exhibit)}: {which} no searchable text (a scan or a picture); "
+                f"the exhibit has {len(part.pages)} page{'s' if len(part.pages) > 1 else ''}"
+            )
+    return warnings
 
 
 def _build_time(case: Case) -> dt.datetime:
@@ -176,16 +256,30 @@ def input_hashes(case: Case, evidence: list[Path]) -> dict[str, str]:
 
 
 def _write_manifest(
-    staged: Path, case: Case, evidence: list[Path], names: list[str], created: dt.datetime
+    staged: Path,
+    case: Case,
+    evidence: list[Path],
+    names: list[str],
+    created: dt.datetime,
+    exhibits: list[Exhibit],
 ) -> None:
-    inputs = input_hashes(case, evidence)
     manifest = {
         "tool": "build-appeal",
         "version": __version__,
         "built": created.isoformat(),
         "case": case.data.case.number,
-        "inputs": inputs,
+        "inputs": input_hashes(case, evidence),
         "outputs": {name: sha256_of(staged / name) for name in sorted(names)},
+        "exhibits": [
+            {
+                "label": exhibit.label,
+                "file": exhibit.file,
+                "sha256": exhibit.sha256,
+                "first_page": exhibit.first_page,
+                "last_page": exhibit.last_page,
+            }
+            for exhibit in exhibits
+        ],
     }
     (staged / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -1,25 +1,63 @@
-"""Assemble PDFs into one file with bookmarks and metadata, written reproducibly."""
+"""Assemble the bundle: every part's pages in order, evidence pages made room for and stamped, nested
+bookmarks, page labels that match the printed numbers, table-of-contents links, metadata, and nothing a
+court's filing system refuses (no encryption, JavaScript, forms or attachments). Written reproducibly: the
+same inputs give the same bytes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, ByteStringObject
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.annotations import Link
+from pypdf.constants import PageLabelStyle
+from pypdf.generic import ArrayObject, ByteStringObject, IndirectObject, NameObject
 
+from pipeline.context import Exhibit
 from pipeline.errors import BundleError
+from pipeline.stamps import make_room, upright
+
+LINK_PREFIX = "bundle:page/"
+"""Templates link to a bundle page as `bundle:page/N`; assembly turns such links into jumps to page N."""
+
+
+@dataclass(frozen=True)
+class Pages:
+    """A run of pages taken from one PDF: all of it, or `count` pages from `first` (0-based)."""
+
+    reader: PdfReader
+    first: int = 0
+    count: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.reader.pages) - self.first if self.count is None else self.count
+
+    def __iter__(self) -> Iterator[PageObject]:
+        return (self.reader.pages[self.first + offset] for offset in range(len(self)))
+
+
+class PageRun(Protocol):
+    """Pages of a part: `Pages` of a PDF, or pages laid out but not yet written (`layout.Laid`)."""
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True)
 class Part:
-    """One PDF of the bundle and the bookmark that leads to it."""
+    """One part of the bundle: a document, an exhibit's cover sheet, or an exhibit's own pages."""
 
     title: str
-    path: Path
+    pages: PageRun
+    exhibit: Exhibit | None = None
+    evidence: bool = False
+    """The exhibit's own pages (not its cover sheet): stamped `Exhibit k, page i of n`."""
+    make_room: bool = False
+    """Shrink the content to free the bottom band for stamps (pages we did not lay out ourselves)."""
 
 
 @dataclass(frozen=True)
@@ -33,25 +71,111 @@ class Metadata:
     created: dt.datetime
 
 
-def join(parts: list[Part], target: Path, metadata: Metadata) -> list[tuple[int, int]]:
-    """Join `parts` into `target`, one bookmark each; return each part's (first, last) page, 1-based."""
-    writer = PdfWriter()
-    ranges = []
-    content = hashlib.sha256()
+def open_pdf(path: Path, what: str) -> PdfReader:
+    """A reader for a PDF the build made, with an error naming the part when it cannot be read."""
+    try:
+        return PdfReader(path)
+    except Exception as error:
+        raise BundleError(f"{what}: cannot read {path.name}: {error}") from error
+
+
+def page_ranges(parts: list[Part]) -> list[tuple[int, int]]:
+    """Each part's first and last page in the bundle, 1-based."""
+    ranges, page = [], 1
     for part in parts:
-        try:
-            reader = PdfReader(part.path)
-            first = len(writer.pages)
-            writer.append(reader, import_outline=False)
-        except (PyPdfError, OSError, ValueError) as error:
-            raise BundleError(f"{part.title}: cannot add {part.path.name} to the bundle: {error}") from error
-        writer.add_outline_item(title=part.title, page_number=first)
-        ranges.append((first + 1, len(writer.pages)))
-        content.update(part.path.read_bytes())
-    _set_metadata(writer, metadata, content.digest()[:16])
+        ranges.append((page, page + len(part.pages) - 1))
+        page += len(part.pages)
+    return ranges
+
+
+def assemble(
+    parts: list[Part], stamps: Pages, target: Path, metadata: Metadata, bookmarks: list[Bookmark]
+) -> None:
+    """Write the bundle: pages in order, evidence made room for, stamps drawn over, bookmarks, labels."""
+    writer = PdfWriter()
+    for part in parts:
+        for page in written(part):
+            added = writer.add_page(page)
+            if part.make_room:
+                upright(added)
+                make_room(added)
+    if len(stamps) != len(writer.pages):  # pragma: no cover - the build lays out one stamp per page
+        raise BundleError(f"{len(stamps)} stamp pages for {len(writer.pages)} bundle pages")
+    for page, stamp in zip(writer.pages, stamps, strict=True):
+        upright(page)
+        page.merge_page(stamp, over=True)
+        page.compress_content_streams()  # merging leaves the page's content uncompressed
+    _add_bookmarks(writer, bookmarks)
+    _link_pages(writer)
+    writer.set_page_label(0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=1)
+    _strip_catalog(writer)
+    _set_metadata(writer, metadata, _content_id(parts))
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     with target.open("wb") as stream:
         writer.write(stream)
-    return ranges
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """A bookmark to a bundle page (0-based), with bookmarks nested under it."""
+
+    title: str
+    page: int
+    children: tuple[Bookmark, ...] = ()
+
+
+def _add_bookmarks(
+    writer: PdfWriter, bookmarks: list[Bookmark], parent: IndirectObject | None = None
+) -> None:
+    for bookmark in bookmarks:
+        item = writer.add_outline_item(title=bookmark.title, page_number=bookmark.page, parent=parent)
+        _add_bookmarks(writer, list(bookmark.children), item)
+
+
+def _link_pages(writer: PdfWriter) -> None:
+    """Turn `bundle:page/N` links (the table of contents, the evidence index) into jumps to page N."""
+    last = len(writer.pages)
+    for index, page in enumerate(writer.pages):
+        annotations = page.get("/Annots")
+        if annotations is None:
+            continue
+        kept, jumps = ArrayObject(), []
+        for reference in annotations.get_object():
+            annotation = reference.get_object()
+            action = annotation.get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            if not uri.startswith(LINK_PREFIX):
+                kept.append(reference)
+                continue
+            target = int(uri.removeprefix(LINK_PREFIX))
+            if not 1 <= target <= last:
+                raise BundleError(
+                    f"a link on page {index + 1} points to page {target}, past the end ({last})"
+                )
+            jumps.append((annotation["/Rect"], target - 1))
+        page[NameObject("/Annots")] = kept
+        for rect, target_index in jumps:
+            link = Link(rect=rect, target_page_index=target_index, border=[0, 0, 0])  # no box drawn
+            writer.add_annotation(page_number=index, annotation=link)
+
+
+def _strip_catalog(writer: PdfWriter) -> None:
+    """Nothing a court's filing system refuses reaches the bundle's catalog."""
+    root = writer.root_object
+    for key in ("/AcroForm", "/OpenAction", "/AA", "/Names"):
+        if key in root:
+            del root[NameObject(key)]
+
+
+def _content_id(parts: list[Part]) -> bytes:
+    """A file ID from the pages' content, not from the clock: the same inputs give the same bytes."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.title.encode())
+        for page in written(part):
+            contents = page.get_contents()
+            digest.update(contents.get_data() if contents is not None else b"")
+    return digest.digest()[:16]
 
 
 def _set_metadata(writer: PdfWriter, metadata: Metadata, file_id: bytes) -> None:
@@ -68,5 +192,28 @@ def _set_metadata(writer: PdfWriter, metadata: Metadata, file_id: bytes) -> None
             "/ModDate": stamp,
         }
     )
-    # A file ID from the content, not from the clock: the same inputs give the same bytes.
     writer._ID = ArrayObject([ByteStringObject(file_id), ByteStringObject(file_id)])
+
+
+def write_pages(pages: Pages, target: Path) -> None:
+    """Write a run of pages as a PDF of its own (a document's PDF beside the bundle)."""
+    writer = PdfWriter()
+    for page in pages:
+        writer.add_page(page)
+    with target.open("wb") as stream:
+        writer.write(stream)
+
+
+def written(part: Part) -> Pages:
+    """The part's pages from a PDF; generated parts must have been written first."""
+    if not isinstance(part.pages, Pages):  # pragma: no cover - the build writes generated pages first
+        raise BundleError(f"{part.title}: its pages were laid out but never written")
+    return part.pages
+
+
+def page_has_text(page: PageObject) -> bool:
+    """Whether a page has extractable text (a scan without OCR has none)."""
+    try:
+        return bool(page.extract_text().strip())
+    except Exception:  # a page pypdf cannot read text from counts as having none
+        return False

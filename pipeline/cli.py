@@ -68,7 +68,8 @@ def main(ctx: click.Context, debug: bool, quiet: bool, verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    for noisy in ("fontTools", "pikepdf", "img2pdf"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def reports_errors(command: F) -> F:
@@ -89,6 +90,15 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             sys.exit(130)
+        except Exception as error:  # a bug: say so plainly, without a wall of traceback
+            if debug:
+                raise
+            click.echo(
+                f"error: build-appeal failed unexpectedly ({type(error).__name__}: {error}); nothing was "
+                "written. Run again with --debug and report the output.",
+                err=True,
+            )
+            sys.exit(70)
 
     return wrapper  # type: ignore[return-value]
 

@@ -210,13 +210,16 @@ def _weasyprint_log(name: str) -> Iterator[list[logging.LogRecord]]:
         log.warning("%s: WeasyPrint: %s", name, record.getMessage())
 
 
-def html_document(html: str, *, base: Path, fetcher: LocalFilesOnly, name: str) -> weasyprint.Document:
-    """Lay out an HTML document with WeasyPrint, relative URLs resolving against `base`."""
+def html_document(
+    html: str, *, base: Path, fetcher: LocalFilesOnly, name: str, font_config: Any = None
+) -> weasyprint.Document:
+    """Lay out an HTML document with WeasyPrint, relative URLs resolving against `base`; documents laid out
+    with one `font_config` can be written together with each font embedded once."""
     with _weasyprint_log(name):
         try:
             return weasyprint.HTML(
-                string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher, media_type="print"
-            ).render()
+                string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher, media_type="print"
+            ).render(font_config=font_config)
         except Exception as error:  # WeasyPrint raises many kinds; all mean this document failed
             raise ConversionError(f"{name}: WeasyPrint could not lay out the document: {error}") from error
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
 
 from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.cli import main
@@ -97,18 +96,6 @@ def test_the_word_file_opens_and_holds_the_data(example: BuildResult) -> None:
     assert "深圳市璐米尔家居科技有限公司" in text
     assert "1600987654321" in text
     assert "{{" not in text and "{%" not in text
-
-
-def test_the_bundle_joins_the_documents_with_bookmarks(example: BuildResult) -> None:
-    bundle = PdfReader(example.bundle)
-    outline = [(item.title, bundle.get_destination_page_number(item)) for item in bundle.outline]  # type: ignore[union-attr]
-    counts = [len(PdfReader(example.output / f"{name}.pdf").pages) for name in DOCUMENTS]
-    assert [title for title, _ in outline] == ["Appeal letter", "Customer-service inquiry", "Evidence index"]
-    assert [page for _, page in outline] == [0, counts[0], counts[0] + counts[1]]
-    assert len(bundle.pages) == sum(counts)
-    assert (
-        bundle.metadata is not None and bundle.metadata.author == "Shenzhen Lumiere Home Technology Co., Ltd."
-    )
 
 
 def test_the_case_folder_is_never_written(make_case: MakeCase, tmp_path: Path) -> None:

@@ -1,0 +1,517 @@
+"""Prepare the exhibits: every evidence file becomes clean PDF pages.
+
+- PDF: kept as it is (vector text stays text); decrypted when the password is empty; read leniently and so
+  repaired when damaged; forms flattened, JavaScript and attachments dropped, with a warning.
+- Images (JPEG, PNG, GIF, TIFF, WebP, BMP): one page each (every TIFF frame), fitted within the margins,
+  upright by their EXIF orientation, transparency on white; JPEG is embedded as it is (no quality lost).
+  A screenshot far taller than a page is cut into page-high slices at full width, so it stays readable.
+- Office files: converted by the build's one LibreOffice run (the build collects the jobs).
+- Plain text, CSV and e-mail (.eml): read here, laid out as text pages by WeasyPrint (`text_exhibit.html`).
+
+The kind is read from the file's first bytes, not trusted from its name.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import FileNotDecryptedError, PyPdfError
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
+
+from pipeline.context import Exhibit
+from pipeline.errors import EvidenceError
+
+log = logging.getLogger(__name__)
+
+POINTS_PER_INCH = 72
+LETTER = (8.5 * POINTS_PER_INCH, 11 * POINTS_PER_INCH)
+IMAGE_MARGIN = (1.0 * POINTS_PER_INCH, 0.75 * POINTS_PER_INCH)
+"""Top/bottom and left/right margins around an image: the top stays clear for the court's e-filing
+header, the bottom for the bundle's stamps."""
+
+OFFICE_SUFFIXES = {".docx", ".doc", ".odt", ".rtf", ".xlsx", ".xls", ".ods", ".pptx", ".ppt", ".odp"}
+TEXT_SUFFIXES = {".txt", ".csv", ".eml"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp"}
+IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "TIFF", "WEBP", "BMP", "MPO"}
+
+
+class Kind(StrEnum):
+    """What an evidence file is, by its content."""
+
+    PDF = "pdf"
+    IMAGE = "image"
+    OFFICE = "office"
+    TEXT = "text"
+
+
+def describe(exhibit: Exhibit) -> str:
+    """How messages name an exhibit: `Exhibit 3 (evidence/invoice.pdf)`."""
+    return f"{exhibit.label} ({exhibit.file})"
+
+
+def sniff(path: Path) -> Kind | None:
+    """The kind of file by its first bytes (and, for zip and OLE containers, its extension)."""
+    with path.open("rb") as stream:
+        head = stream.read(2048)
+    suffix = path.suffix.lower()
+    if b"%PDF-" in head[:1024]:
+        return Kind.PDF
+    image_magic = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
+    if head.startswith(image_magic) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return Kind.IMAGE
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"{\\rtf")) and suffix in OFFICE_SUFFIXES:
+        return Kind.OFFICE
+    if suffix in TEXT_SUFFIXES and b"\x00" not in head:
+        return Kind.TEXT
+    return None
+
+
+def classify(exhibit: Exhibit, source: Path) -> Kind:
+    """The exhibit's kind, or an EvidenceError saying what is wrong and what is accepted."""
+    kind = sniff(source)
+    name = describe(exhibit)
+    if kind is None:
+        raise EvidenceError(
+            f"{name}: not a kind of file build-appeal can put in a bundle; use PDF, an image (JPG, PNG, "
+            "GIF, TIFF, WebP, BMP), an office file (Word, Excel, PowerPoint, OpenDocument, RTF), .txt, .csv "
+            "or .eml"
+        )
+    expected = {Kind.PDF: {".pdf"}, Kind.OFFICE: OFFICE_SUFFIXES, Kind.TEXT: TEXT_SUFFIXES}.get(
+        kind, IMAGE_SUFFIXES
+    )
+    if source.suffix.lower() not in expected:
+        log.warning("%s: the file is really %s despite its name; treated as such", name, _a(kind))
+    return kind
+
+
+def _a(kind: Kind) -> str:
+    return {Kind.PDF: "a PDF", Kind.IMAGE: "an image", Kind.OFFICE: "an office file", Kind.TEXT: "text"}[kind]
+
+
+@contextmanager
+def complaints(logger_name: str) -> Iterator[list[str]]:
+    """Collect what a library logs as warnings (pypdf says so when it repairs a file)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger(logger_name)
+    handler = Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+# --- PDF ------------------------------------------------------------------------------------------------
+
+
+def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
+    """Copy a PDF exhibit to `target`: decrypted, repaired, forms flattened, scripts and attachments dropped.
+
+    Returns the warnings, each naming the exhibit."""
+    name = describe(exhibit)
+    warnings: list[str] = []
+    with complaints("pypdf") as repairs:
+        try:
+            writer, reader = _read_pdf(source, name)
+        except _Unreadable as error:
+            # pypdf gives up on files cut short (no trailer, no %%EOF); qpdf, through pikepdf, rebuilds them.
+            repaired = target.with_suffix(".repaired.pdf")
+            _repair_with_qpdf(source, repaired, name, error)
+            writer, reader = _read_pdf(repaired, name)
+            repairs.append(str(error))
+    if reader.is_encrypted:
+        warnings.append(f"{name}: the PDF was encrypted without a password; the bundle's copy is not")
+    if repairs:
+        warnings.append(f"{name}: the PDF was damaged and has been repaired ({repairs[0]})")
+    warnings += _clean(writer, reader, name)
+    try:
+        with target.open("wb") as stream:
+            writer.write(stream)
+    except Exception as error:
+        raise EvidenceError(
+            f"{name}: the PDF could not be copied ({error}); scan or print it again"
+        ) from error
+    return warnings
+
+
+def _read_pdf(source: Path, name: str) -> tuple[PdfWriter, PdfReader]:
+    try:
+        reader = PdfReader(source, strict=False)
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+                _ = reader.pages[0]
+            except (FileNotDecryptedError, PyPdfError, NotImplementedError) as error:
+                raise EvidenceError(
+                    f"{name}: the PDF is protected by a password; open it, print it to a new PDF without a "
+                    "password and use that file"
+                ) from error
+        writer = PdfWriter()
+        writer.append(reader, import_outline=False)
+    except EvidenceError:
+        raise
+    except Exception as error:  # pypdf raises many kinds for a damaged file
+        raise _Unreadable(str(error)) from error
+    if not writer.pages:
+        raise _Unreadable("no pages could be read")
+    return writer, reader
+
+
+class _Unreadable(Exception):
+    """pypdf could not read the PDF even leniently."""
+
+
+def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -> None:
+    import pikepdf
+
+    try:
+        with pikepdf.open(source) as pdf:
+            if not len(pdf.pages):
+                raise EvidenceError(f"{name}: the PDF has no pages that can be read; scan or print it again")
+            pdf.save(target)
+    except EvidenceError:
+        raise
+    except Exception as error:  # pikepdf.PdfError and friends: beyond repair
+        raise EvidenceError(
+            f"{name}: the PDF is damaged beyond repair ({first}); scan or print it again"
+        ) from error
+
+
+def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
+    """Flatten form fields into the page, drop JavaScript, actions and attachments; say what was done.
+
+    The document-level ones (in the original's catalog) never reach the bundle, which takes only pages;
+    they are looked for in the original so the warning can say they were dropped."""
+    found: set[str] = set()
+    catalogs: list[Any] = [reader.trailer["/Root"].get_object(), writer.root_object]
+    for root in catalogs:
+        names = root.get("/Names")
+        if names is not None:
+            names = names.get_object()
+            for key, what in (("/JavaScript", "JavaScript"), ("/EmbeddedFiles", "embedded attachments")):
+                if key in names:
+                    found.add(what)
+        for key in ("/OpenAction", "/AA"):
+            if key in root and (key == "/AA" or _is_script(root[key])):
+                found.add("JavaScript")
+    for key in ("/AcroForm", "/Names", "/OpenAction", "/AA"):
+        if key in writer.root_object:
+            del writer.root_object[NameObject(key)]
+    for page in writer.pages:
+        if "/AA" in page:
+            found.add("JavaScript")
+            del page[NameObject("/AA")]
+        annotations = page.get("/Annots")
+        if annotations is None:
+            continue
+        kept = ArrayObject()
+        for reference in annotations.get_object():
+            annotation = reference.get_object()
+            subtype = annotation.get("/Subtype")
+            if subtype == "/Widget":
+                found.add("form fields")
+                _flatten_widget(page, annotation)
+            elif subtype == "/FileAttachment":
+                found.add("embedded attachments")
+            elif "/AA" in annotation or _is_script(annotation.get("/A")):
+                found.add("JavaScript")
+            else:
+                kept.append(reference)
+        page[NameObject("/Annots")] = kept
+    messages = {
+        "form fields": "form fields were flattened into the page (court filing systems refuse forms)",
+        "JavaScript": "JavaScript was removed (court filing systems refuse it)",
+        "embedded attachments": "embedded attachments were removed; add them as exhibits of their own",
+    }
+    return [f"{name}: {messages[what]}" for what in sorted(found)]
+
+
+def _is_script(action: Any) -> bool:
+    if action is not None and hasattr(action, "get_object"):
+        action = action.get_object()
+    return isinstance(action, DictionaryObject) and action.get("/S") in ("/JavaScript", "/Launch")
+
+
+def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
+    """Draw a form field's appearance into the page content, as a viewer shows it."""
+    if int(annotation.get("/F", 0)) & 2:  # hidden field
+        return
+    appearance = annotation.get("/AP")
+    normal: Any = appearance.get_object().get("/N") if appearance is not None else None
+    if normal is None:
+        return
+    normal = normal.get_object()
+    if isinstance(normal, DictionaryObject) and "/BBox" not in normal:  # the on/off states of a check box
+        state = annotation.get("/AS")
+        if state not in normal:
+            return
+        normal = normal[state].get_object()
+    rect = RectangleObject(annotation["/Rect"].get_object())  # type: ignore[arg-type]
+    resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
+    xobjects = resources.setdefault(NameObject("/XObject"), DictionaryObject()).get_object()
+    label = f"/Fx{len(xobjects)}"
+    while label in xobjects:
+        label += "x"
+    xobjects[NameObject(label)] = normal.indirect_reference or normal
+    box = RectangleObject(normal.get("/BBox", [0, 0, rect.width, rect.height]))
+    sx = float(rect.width) / float(box.width) if float(box.width) else 1.0
+    sy = float(rect.height) / float(box.height) if float(box.height) else 1.0
+    dx = float(rect.left) - float(box.left) * sx
+    dy = float(rect.bottom) - float(box.bottom) * sy
+    drawing = f"\nq {sx:.4f} 0 0 {sy:.4f} {dx:.4f} {dy:.4f} cm {label} Do Q\n".encode()
+    contents = page.get_contents()
+    combined = DecodedStreamObject()
+    combined.set_data((contents.get_data() if contents is not None else b"") + drawing)
+    page.replace_contents(combined)
+
+
+# --- Images -----------------------------------------------------------------------------------------------
+
+
+def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
+    """One page per image (per frame for TIFF), fitted inside the margins of a Letter page."""
+    import img2pdf
+    from PIL import Image
+
+    name = describe(exhibit)
+    warnings: list[str] = []
+    try:
+        with Image.open(source) as image:
+            if image.format not in IMAGE_FORMATS:
+                raise EvidenceError(f"{name}: {image.format or 'these'} images are not supported")
+            frames = getattr(image, "n_frames", 1)
+            if image.format == "GIF" and frames > 1:
+                warnings.append(f"{name}: an animated GIF; only its first frame is in the bundle")
+                frames = 1
+            pages: list[bytes] = []
+            for index in range(frames):
+                image.seek(index)
+                pages += _image_pages(image, source if _embed_as_is(image, frames) else None)
+    except Image.DecompressionBombError as error:
+        raise EvidenceError(f"{name}: the image is too large to open safely; resize it ({error})") from error
+    except EvidenceError:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
+    layout = img2pdf.get_layout_fun(pagesize=LETTER, border=IMAGE_MARGIN, fit=img2pdf.FitMode.into)
+    try:
+        target.write_bytes(img2pdf.convert(pages, layout_fun=layout, rotation=img2pdf.Rotation.ifvalid))
+    except Exception as error:  # img2pdf raises its own kinds for odd images
+        raise EvidenceError(f"{name}: the image could not be put on a page ({error})") from error
+    return warnings
+
+
+def _embed_as_is(image: Any, frames: int) -> bool:
+    """A plain upright JPEG goes into the PDF byte for byte: no quality lost."""
+    orientation = image.getexif().get(0x0112, 1)
+    return bool(
+        image.format == "JPEG" and frames == 1 and orientation == 1 and image.mode in ("RGB", "L", "CMYK")
+    )
+
+
+def _image_pages(image: Any, original: Path | None) -> list[bytes]:
+    """The image as JPEG or PNG bytes, upright and opaque; a very tall one cut into page-high slices."""
+    from PIL import Image, ImageOps
+
+    if original is not None and not _too_tall(image.size):
+        return [original.read_bytes()]
+    upright = ImageOps.exif_transpose(image.copy())
+    if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
+        rgba = upright.convert("RGBA")
+        white = Image.new("RGB", rgba.size, "white")
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        upright = white
+    elif upright.mode not in ("RGB", "L", "CMYK", "1"):
+        upright = upright.convert("RGB")
+    slices = []
+    for box in _slices(upright.size):
+        part = upright if box == (0, 0, *upright.size) else upright.crop(box)
+        buffer = io.BytesIO()
+        if image.format == "JPEG" and part.mode in ("RGB", "L", "CMYK"):
+            part.save(buffer, format="JPEG", quality=95, subsampling=0)
+        else:
+            part.save(buffer, format="PNG")
+        slices.append(buffer.getvalue())
+    return slices
+
+
+def _usable() -> tuple[float, float]:
+    return LETTER[0] - 2 * IMAGE_MARGIN[1], LETTER[1] - 2 * IMAGE_MARGIN[0]
+
+
+def _too_tall(size: tuple[int, int]) -> bool:
+    """Taller than two pages would be when fitted to the width: fitting it whole would make it unreadable."""
+    width, height = size
+    usable_width, usable_height = _usable()
+    return height / width > 2 * usable_height / usable_width
+
+
+def _slices(size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Page-high slices of a very tall image (full width), else the whole image."""
+    width, height = size
+    if not _too_tall(size):
+        return [(0, 0, width, height)]
+    usable_width, usable_height = _usable()
+    step = int(width * usable_height / usable_width)
+    return [(0, top, width, min(top + step, height)) for top in range(0, height, step)]
+
+
+# --- Text, CSV and e-mail -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextExhibit:
+    """What `text_exhibit.html` shows: headers (for e-mail), a table (for CSV) or plain text."""
+
+    headers: list[tuple[str, str]]
+    table: list[list[str]]
+    text: str
+    attachments: list[str]
+
+
+def read_text_exhibit(exhibit: Exhibit, source: Path) -> TextExhibit:
+    """Read a .txt, .csv or .eml file for laying out as pages."""
+    raw = source.read_bytes()
+    suffix = source.suffix.lower()
+    if suffix == ".eml":
+        return _read_email(raw)
+    text = _decode(raw, describe(exhibit))
+    if suffix == ".csv":
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return TextExhibit(
+            headers=[], table=list(csv.reader(io.StringIO(text), dialect)), text="", attachments=[]
+        )
+    return TextExhibit(headers=[], table=[], text=text, attachments=[])
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    log.warning("%s: the text is neither UTF-8 nor GBK; unreadable characters are shown as �", name)
+    return raw.decode("utf-8", errors="replace")
+
+
+def _read_email(raw: bytes) -> TextExhibit:
+    message: Any = email.message_from_bytes(raw, policy=email.policy.default)
+    headers = [(key, str(message[key])) for key in ("From", "To", "Cc", "Date", "Subject") if message[key]]
+    body = message.get_body(preferencelist=("plain", "html"))
+    text = ""
+    if body is not None:
+        text = body.get_content()
+        if body.get_content_type() == "text/html":
+            text = _html_to_text(text)
+    attachments = [part.get_filename() or "(unnamed)" for part in message.iter_attachments()]
+    return TextExhibit(headers=headers, table=[], text=text, attachments=attachments)
+
+
+class _TextOfHtml(HTMLParser):
+    """The text of an HTML mail body: paragraphs kept, markup dropped; never rendered, so it stays data."""
+
+    BREAKS = frozenset({"p", "br", "div", "tr", "li", "h1", "h2", "h3", "h4", "table"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.hidden += tag in ("script", "style", "head")
+        if tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head") and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def _html_to_text(html: str) -> str:
+    parser = _TextOfHtml()
+    parser.feed(html)
+    return "".join(parser.parts).strip()
+
+
+# --- Spreadsheets -----------------------------------------------------------------------------------------
+
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_BEFORE_PAGE_SETUP = (
+    "sheetData", "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins",
+)  # fmt: skip
+
+
+def fit_sheets_to_width(source: Path, target: Path) -> Path:
+    """A copy of an .xlsx file whose sheets print one page wide, in landscape, so LibreOffice does not cut
+    the columns of a sales export across pages. Only the page set-up of each sheet changes; everything
+    else is copied byte for byte. Returns the path to convert (the source itself when it cannot be read
+    as a workbook: LibreOffice then says what is wrong)."""
+    import zipfile
+
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+            for item in original.infolist():
+                data = original.read(item)
+                if item.filename.startswith("xl/worksheets/sheet") and item.filename.endswith(".xml"):
+                    data = _fit_sheet(etree.fromstring(data), etree)
+                copy.writestr(item, data)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, etree.XMLSyntaxError):
+        return source
+    return target
+
+
+def _fit_sheet(sheet: Any, etree: Any) -> bytes:
+    def tag(name: str) -> str:
+        return f"{{{_SHEET_NS}}}{name}"
+
+    properties = sheet.find(tag("sheetPr"))
+    if properties is None:
+        properties = etree.Element(tag("sheetPr"))
+        sheet.insert(0, properties)
+    fit = properties.find(tag("pageSetUpPr"))
+    if fit is None:
+        fit = etree.SubElement(properties, tag("pageSetUpPr"))
+    fit.set("fitToPage", "1")
+    setup = sheet.find(tag("pageSetup"))
+    if setup is None:
+        setup = etree.Element(tag("pageSetup"))
+        preceding = [child for child in sheet if etree.QName(child).localname in _BEFORE_PAGE_SETUP]
+        anchor = preceding[-1] if preceding else None
+        if anchor is None:
+            sheet.append(setup)
+        else:
+            anchor.addnext(setup)
+    setup.set("orientation", "landscape")
+    setup.set("fitToWidth", "1")
+    setup.set("fitToHeight", "0")
+    return bytes(etree.tostring(sheet, xml_declaration=True, encoding="UTF-8", standalone=True))

@@ -1,0 +1,323 @@
+"""The bundle, end to end through the real tools, checked with pypdf, pdftotext, pdfinfo and qpdf."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.errors import EvidenceError
+from tests import samples
+from tests.conftest import EXAMPLE, MakeCase, example_data
+
+
+def page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return text.stdout.split("\f")[:-1]
+
+
+def flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def outline(reader: PdfReader, items: list[Any] | None = None) -> list[Any]:
+    """The bookmarks as (title, page) pairs, nested ones as (title, page, [children])."""
+    result: list[Any] = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            title, page = result.pop()
+            result.append((title, page, outline(reader, item)))
+        else:
+            result.append((item.title, reader.get_destination_page_number(item)))
+    return result
+
+
+def check_exhibit_pages(result: BuildResult) -> None:
+    """Every exhibit starts (with its cover sheet) where the TOC and the index say, and each of its pages
+    is stamped `Exhibit k, page i of n`; every page carries its running number."""
+    texts = page_texts(result.bundle)
+    total = len(texts)
+    for number, text in enumerate(texts, 1):
+        assert f"Page {number} of {total}" in text
+    marks = outline(PdfReader(result.bundle))
+    toc = "".join(texts[marks[1][1] : marks[2][1]])
+    index = "".join(texts[marks[4][1] : marks[5][1]])
+    for exhibit in result.exhibits:
+        first, last = exhibit.first_page, exhibit.last_page
+        assert first is not None and last is not None
+        cover = texts[first - 1]
+        assert f"EXHIBIT {exhibit.key}" in cover and flat(exhibit.title) in flat(cover)
+        assert re.search(rf"{exhibit.label}\b.*\s{first}\s+{first}–{last}\b", toc), exhibit.label
+        assert f"{first}–{last}" in index
+        pages = last - first
+        for offset in range(pages):
+            assert f"{exhibit.label}, page {offset + 1} of {pages}" in texts[first + offset], (
+                exhibit.label,
+                offset,
+            )
+        assert f"{exhibit.label}, page" not in cover
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build(EXAMPLE, BuildOptions(output_root=tmp_path_factory.mktemp("out")))
+
+
+def test_exhibits_start_where_the_toc_and_index_say_and_are_stamped(example: BuildResult) -> None:
+    check_exhibit_pages(example)
+
+
+def test_the_parts_come_in_order_with_nested_bookmarks(example: BuildResult) -> None:
+    reader = PdfReader(example.bundle)
+    marks = outline(reader)
+    assert [mark[0] for mark in marks] == [
+        "Cover",
+        "Table of contents",
+        "Appeal letter",
+        "Customer-service inquiry",
+        "Evidence index",
+        "Exhibits",
+    ]
+    texts = page_texts(example.bundle)
+    assert "Appeal and Evidence Bundle" in texts[marks[0][1]]
+    assert "Table of Contents" in texts[marks[1][1]]
+    assert "Dear Sir or Madam" in texts[marks[2][1]]
+    assert "Request for Case Details" in texts[marks[3][1]]
+    assert "Evidence Index" in texts[marks[4][1]]
+    exhibits = marks[5][2]
+    assert [(title, page + 1) for title, page in exhibits] == [
+        (f"{exhibit.label}: {exhibit.title}", exhibit.first_page) for exhibit in example.exhibits
+    ]
+    assert marks[5][1] + 1 == example.exhibits[0].first_page
+
+
+def test_toc_and_index_entries_link_to_their_pages(example: BuildResult) -> None:
+    reader = PdfReader(example.bundle)
+    starts = {exhibit.first_page for exhibit in example.exhibits}
+    targets: dict[int, set[int]] = {}
+    for number, page in enumerate(reader.pages, 1):
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
+                target = reader.get_page_number(annotation["/Dest"][0].get_object())
+                targets.setdefault(number, set()).add(target + 1)
+            assert "/URI" not in annotation.get("/A", {}) or not str(annotation["/A"]["/URI"]).startswith(
+                "bundle:"
+            )
+    toc_page = 2
+    assert starts <= targets[toc_page]
+    assert targets[toc_page] - starts == {3, 7, 11}  # the three documents
+    index_start = outline(reader)[4][1] + 1
+    index_pages = range(index_start, min(starts))
+    assert starts == set().union(*(targets.get(number, set()) for number in index_pages))
+
+
+def test_page_labels_match_the_printed_numbers(example: BuildResult) -> None:
+    reader = PdfReader(example.bundle)
+    assert reader.page_labels == [str(number) for number in range(1, len(reader.pages) + 1)]
+
+
+def test_metadata_names_the_case_and_merchant(example: BuildResult) -> None:
+    info = PdfReader(example.bundle).metadata
+    assert info is not None
+    assert info.title == "1:24-cv-02015 – appeal of Shenzhen Lumiere Home Technology Co., Ltd."
+    assert info.author == "Shenzhen Lumiere Home Technology Co., Ltd."
+    assert info.subject == "Case 1:24-cv-02015, Glowbright Brands, LLC v. Schedule A defendants"
+    assert "Lumiere Home Official Store" in str(info.get("/Keywords"))
+    assert info.creation_date is not None and info.creation_date.date().isoformat() == "2024-03-18"
+
+
+def test_pages_keep_their_size_and_orientation(example: BuildResult) -> None:
+    reader = PdfReader(example.bundle)
+    by_file = {exhibit.file: exhibit for exhibit in example.exhibits}
+    invoice = by_file["evidence/invoice_hengtai_2024-01.pdf"]
+    certificate = by_file["evidence/design_certificate_hengtai.pdf"]
+    assert invoice.first_page is not None and certificate.first_page is not None
+    box = reader.pages[invoice.first_page].mediabox  # the page after the cover sheet
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 portrait
+    box = reader.pages[certificate.first_page].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (792, 612)  # US Letter landscape
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_images_come_out_upright_and_whole(example: BuildResult) -> None:
+    reader = PdfReader(example.bundle)
+    photo = next(exhibit for exhibit in example.exhibits if exhibit.file.endswith("product_photo.jpg"))
+    assert photo.first_page is not None
+    pictures = reader.pages[photo.first_page].images
+    assert len(pictures) == 1 and pictures[0].image is not None
+    assert pictures[0].image.size == (1200, 900)  # stored 900x1200 with EXIF orientation 6
+
+
+def test_nothing_a_filing_system_refuses(example: BuildResult) -> None:
+    info = subprocess.run(["pdfinfo", str(example.bundle)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Encrypted:\s+no$", info, re.M)
+    assert re.search(r"^JavaScript:\s+no$", info, re.M)
+    assert re.search(r"^Form:\s+none$", info, re.M)
+    check = subprocess.run(
+        ["qpdf", "--check", str(example.bundle)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No syntax or stream encoding errors found" in check.stdout
+    reader = PdfReader(example.bundle)
+    assert reader.attachments == {}
+    assert "/AcroForm" not in reader.trailer["/Root"]
+    fonts = subprocess.run(
+        ["pdffonts", str(example.bundle)], capture_output=True, text=True, check=True
+    ).stdout
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])
+
+
+def test_the_manifest_records_hashes_and_page_ranges(example: BuildResult) -> None:
+    manifest = json.loads((example.output / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["case"] == "1:24-cv-02015" and manifest["built"] == "2024-03-18T00:00:00+00:00"
+    assert [(entry["label"], entry["first_page"], entry["last_page"]) for entry in manifest["exhibits"]] == [
+        (exhibit.label, exhibit.first_page, exhibit.last_page) for exhibit in example.exhibits
+    ]
+    import hashlib
+
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((example.output / name).read_bytes()).hexdigest() == digest
+    for entry in example_data()["evidence"]:
+        expected = hashlib.sha256((EXAMPLE / entry["file"]).read_bytes()).hexdigest()
+        assert manifest["inputs"][entry["file"]] == expected
+
+
+def test_scans_and_photos_are_named_in_a_warning(example: BuildResult) -> None:
+    assert example.warnings == [
+        "Exhibit 4 (evidence/listing_screenshot.png): page 1 has no searchable text (a scan or a picture); "
+        "the exhibit has 1 page",
+        "Exhibit 5 (evidence/product_photo.jpg): page 1 has no searchable text (a scan or a picture); "
+        "the exhibit has 1 page",
+    ]
+
+
+def test_the_same_inputs_give_the_same_bytes(example: BuildResult, tmp_path: Path) -> None:
+    again = build(EXAMPLE, BuildOptions(output_root=tmp_path))
+    assert again.bundle.read_bytes() == example.bundle.read_bytes()
+
+
+def test_letters_label_exhibits_and_bates_numbers_every_page(make_case: MakeCase, tmp_path: Path) -> None:
+    data = example_data()
+    data["bundle"] = {"exhibit_labels": "letters", "bates_prefix": "LUM"}
+    data["evidence"] = data["evidence"][:3]
+    result = build(make_case(data), BuildOptions(output_root=tmp_path / "out"))
+    assert [exhibit.label for exhibit in result.exhibits] == ["Exhibit A", "Exhibit B", "Exhibit C"]
+    check_exhibit_pages(result)
+    texts = page_texts(result.bundle)
+    assert [re.findall(r"LUM\d{6}", text) for text in texts] == [
+        [f"LUM{n:06d}"] for n in range(1, len(texts) + 1)
+    ]
+
+
+def test_a_long_evidence_list_still_gives_right_numbers(make_case: MakeCase, tmp_path: Path) -> None:
+    data = example_data()
+    data["evidence"] = [
+        {
+            "file": f"evidence/invoice-{number:02d}.pdf",
+            "title": f"Invoice number {number} from the supplier",
+            "description": "One of the supplier's invoices for the accused model, with quantity and price.",
+        }
+        for number in range(1, 61)
+    ]
+    folder = make_case(data, evidence=False)
+    (folder / "evidence").mkdir()
+    one = samples.text_pdf(tmp_path / "one.pdf", ["A supplier invoice"])
+    for entry in data["evidence"]:
+        shutil.copy(one, folder / entry["file"])
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    marks = outline(PdfReader(result.bundle))
+    index_pages = (result.exhibits[0].first_page or 0) - (marks[4][1] + 1)
+    assert index_pages >= 3
+    check_exhibit_pages(result)
+
+
+def test_every_kind_of_difficult_pdf_and_image_goes_in(make_case: MakeCase, tmp_path: Path) -> None:
+    names = ["empty-password.pdf", "owner-only.pdf", "form.pdf", "script.pdf", "attached.pdf",
+             "truncated.pdf", "letter.pdf", "wide.pdf", "scan.tif"]  # fmt: skip
+    data = example_data()
+    data["evidence"] = [{"file": f"evidence/{name}", "title": f"Difficult {name}"} for name in names]
+    folder = make_case(data, evidence=False)
+    evidence = folder / "evidence"
+    evidence.mkdir()
+    plain = samples.text_pdf(tmp_path / "plain.pdf", ["Plain A4 text"], size=samples.A4)
+    samples.encrypted_pdf(plain, evidence / "empty-password.pdf", user="", owner="x")
+    samples.encrypted_pdf(plain, evidence / "owner-only.pdf", user="", owner="owner")
+    samples.form_pdf(plain, evidence / "form.pdf")
+    samples.javascript_pdf(plain, evidence / "script.pdf")
+    samples.attachment_pdf(plain, evidence / "attached.pdf")
+    samples.truncated_pdf(plain, evidence / "truncated.pdf")
+    samples.text_pdf(evidence / "letter.pdf", ["US letter page", "Second letter page"])
+    samples.text_pdf(evidence / "wide.pdf", ["Landscape page"], size=(842, 595))
+    samples.multi_frame(evidence / "scan.tif", 3, "TIFF")
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    check_exhibit_pages(result)
+    by_name = {Path(exhibit.file).name: exhibit for exhibit in result.exhibits}
+    assert (by_name["scan.tif"].last_page or 0) - (by_name["scan.tif"].first_page or 0) == 3
+    reader = PdfReader(result.bundle)
+    wide = reader.pages[by_name["wide.pdf"].first_page or 0].mediabox
+    assert float(wide.width) > float(wide.height)
+    assert "FIELDVALUE" in page_texts(result.bundle)[by_name["form.pdf"].first_page or 0]
+    assert "/AcroForm" not in reader.trailer["/Root"] and reader.attachments == {}
+    for name in names[:6]:
+        label = by_name[name].label
+        assert any(warning.startswith(f"{label} (evidence/{name}): ") for warning in result.warnings), name
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("../outside.pdf", "the path leaves the case folder"),
+        ("/etc/passwd", "an absolute path"),
+        ("evidence/link.pdf", "a link to a file outside the case folder"),
+        ("evidence", "a folder, not a file"),
+        ("evidence/empty.pdf", "the file is empty (0 bytes)"),
+    ],
+)
+def test_a_path_outside_the_case_folder_is_refused(
+    make_case: MakeCase, tmp_path: Path, path: str, message: str
+) -> None:
+    data = example_data()
+    data["evidence"] = [{"file": path, "title": "Bad"}]
+    folder = make_case(data)
+    (tmp_path / "cases" / "outside.pdf").write_bytes(b"%PDF-1.4 secret")
+    (folder / "evidence" / "link.pdf").symlink_to(tmp_path / "cases" / "outside.pdf")
+    (folder / "evidence" / "empty.pdf").write_bytes(b"")
+    with pytest.raises(EvidenceError, match=re.escape(f"evidence[0].file: {path}: {message}")):
+        build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert not (tmp_path / "out" / "acme").exists()
+
+
+def size_case(make_case: MakeCase, tmp_path: Path, pages: int) -> tuple[BuildResult, int]:
+    """The example's PDF evidence plus one PDF of `pages` pages; the result and the inputs' total size."""
+    data = example_data()
+    data["evidence"] = [entry for entry in data["evidence"] if entry["file"].endswith(".pdf")]
+    data["evidence"].append({"file": "evidence/many.pdf", "title": "Order records"})
+    folder = make_case(data, name=f"pages{pages}")
+    samples.text_pdf(folder / "evidence" / "many.pdf", [f"Order record {n}" for n in range(pages)])
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    return result, sum((folder / entry["file"]).stat().st_size for entry in data["evidence"])
+
+
+def test_stamping_does_not_copy_resources_per_page(make_case: MakeCase, tmp_path: Path) -> None:
+    """A case of ordinary PDFs: the bundle is about the size of its inputs plus the generated documents,
+    and each more page of evidence costs the bundle little more than that page itself."""
+    small, small_inputs = size_case(make_case, tmp_path, 1)
+    large, large_inputs = size_case(make_case, tmp_path, 121)
+    generated = sum(
+        (large.output / f"{name}.pdf").stat().st_size
+        for name in ("appeal_letter", "cs_inquiry", "evidence_index")
+    )
+    assert large.bundle.stat().st_size <= 1.10 * (large_inputs + generated)
+    per_page = (
+        large.bundle.stat().st_size - small.bundle.stat().st_size - (large_inputs - small_inputs)
+    ) / 120
+    assert per_page < 1000, f"{per_page:.0f} bytes more per stamped page"
