@@ -16,7 +16,7 @@ from typing import Protocol
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.annotations import Link
 from pypdf.constants import PageLabelStyle
-from pypdf.generic import ArrayObject, ByteStringObject, IndirectObject, NameObject
+from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, IndirectObject, NameObject
 
 from pipeline.context import Exhibit
 from pipeline.errors import BundleError
@@ -142,12 +142,10 @@ def _link_pages(writer: PdfWriter) -> None:
         kept, jumps = ArrayObject(), []
         for reference in annotations.get_object():
             annotation = reference.get_object()
-            action = annotation.get("/A")
-            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
-            if not uri.startswith(LINK_PREFIX):
+            if not _links_into_bundle(annotation):
                 kept.append(reference)
                 continue
-            target = int(uri.removeprefix(LINK_PREFIX))
+            target = int(str(annotation["/A"].get_object()["/URI"]).removeprefix(LINK_PREFIX))
             if not 1 <= target <= last:
                 raise BundleError(
                     f"a link on page {index + 1} points to page {target}, past the end ({last})"
@@ -157,6 +155,11 @@ def _link_pages(writer: PdfWriter) -> None:
         for rect, target_index in jumps:
             link = Link(rect=rect, target_page_index=target_index, border=[0, 0, 0])  # no box drawn
             writer.add_annotation(page_number=index, annotation=link)
+
+
+def _links_into_bundle(annotation: DictionaryObject) -> bool:
+    action = annotation.get("/A")
+    return action is not None and str(action.get_object().get("/URI", "")).startswith(LINK_PREFIX)
 
 
 def _strip_catalog(writer: PdfWriter) -> None:
@@ -196,10 +199,18 @@ def _set_metadata(writer: PdfWriter, metadata: Metadata, file_id: bytes) -> None
 
 
 def write_pages(pages: Pages, target: Path) -> None:
-    """Write a run of pages as a PDF of its own (a document's PDF beside the bundle)."""
+    """Write a run of pages as a PDF of its own (a document's PDF beside the bundle); links to bundle pages
+    lead nowhere there, so they are dropped."""
     writer = PdfWriter()
     for page in pages:
-        writer.add_page(page)
+        added = writer.add_page(page)
+        annotations = added.get("/Annots")
+        if annotations is not None:
+            added[NameObject("/Annots")] = ArrayObject(
+                reference
+                for reference in annotations.get_object()
+                if not _links_into_bundle(reference.get_object())
+            )
     with target.open("wb") as stream:
         writer.write(stream)
 

@@ -119,6 +119,13 @@ def test_toc_and_index_entries_link_to_their_pages(example: BuildResult) -> None
     assert starts == set().union(*(targets.get(number, set()) for number in index_pages))
 
 
+def test_the_index_on_its_own_has_no_dead_links(example: BuildResult) -> None:
+    for page in PdfReader(example.output / "evidence_index.pdf").pages:
+        for annotation in page.get("/Annots", []):
+            uri = str(annotation.get_object().get("/A", {}).get("/URI", ""))
+            assert not uri.startswith("bundle:")
+
+
 def test_page_labels_match_the_printed_numbers(example: BuildResult) -> None:
     reader = PdfReader(example.bundle)
     assert reader.page_labels == [str(number) for number in range(1, len(reader.pages) + 1)]
