@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.bundle import Metadata, Pages, Part, assemble, open_pdf, page_has_text, write_pages, written
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
-from pipeline.convert import DEFAULT_TIMEOUT, Job, LocalFilesOnly, check_cjk_font, office_to_pdf
+from pipeline.convert import Job, LocalFilesOnly, check_cjk_font, office_to_pdf
 from pipeline.evidence import resolve_evidence
 from pipeline.exhibits import (
     Kind,
@@ -27,6 +27,7 @@ from pipeline.exhibits import (
     read_text_exhibit,
 )
 from pipeline.layout import AnyPages, Layout, page_sizes
+from pipeline.limits import DEFAULT_TIMEOUT
 from pipeline.load import CASE_FILE, Case, load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
@@ -80,8 +81,8 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
     created = _build_time(case)
     exhibits = make_exhibits(case.data, case.folder)
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
-    templates = Templates(case.templates_folder)
-    layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]))
+    templates = Templates(case.templates_folder, timeout=options.timeout)
+    layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]), options.timeout)
     context = Context(case.data, exhibits, created.date(), options.language or case.data.language)
     warnings: list[str] = []
 

@@ -60,6 +60,9 @@ def main(ctx: click.Context, debug: bool, quiet: bool, verbose: bool) -> None:
       build-appeal cases/* -o /tmp/out     build several
       build-appeal schema                  print the JSON Schema of case.yaml
     """
+    from pipeline.limits import stop_on_sigterm
+
+    stop_on_sigterm()
     ctx.obj = {"debug": debug}
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
@@ -78,6 +81,7 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from pipeline.errors import BuildAppealError
+        from pipeline.limits import Terminated
 
         debug = bool(click.get_current_context().find_root().obj.get("debug"))
         try:
@@ -90,6 +94,9 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             sys.exit(130)
+        except Terminated:
+            click.echo("stopped (SIGTERM); nothing was written", err=True)
+            sys.exit(143)
         except Exception as error:  # a bug: say so plainly, without a wall of traceback
             if debug:
                 raise

@@ -27,11 +27,9 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT = 180.0
-"""Seconds one LibreOffice run or one WeasyPrint document may take before it is stopped."""
 
 
 @dataclass(frozen=True)
@@ -211,11 +209,17 @@ def _weasyprint_log(name: str) -> Iterator[list[logging.LogRecord]]:
 
 
 def html_document(
-    html: str, *, base: Path, fetcher: LocalFilesOnly, name: str, font_config: Any = None
+    html: str,
+    *,
+    base: Path,
+    fetcher: LocalFilesOnly,
+    name: str,
+    font_config: Any = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> weasyprint.Document:
     """Lay out an HTML document with WeasyPrint, relative URLs resolving against `base`; documents laid out
     with one `font_config` can be written together with each font embedded once."""
-    with _weasyprint_log(name):
+    with _weasyprint_log(name), time_limit(timeout, lambda: _too_slow(name, timeout)):
         try:
             return weasyprint.HTML(
                 string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher, media_type="print"
@@ -224,9 +228,18 @@ def html_document(
             raise ConversionError(f"{name}: WeasyPrint could not lay out the document: {error}") from error
 
 
-def write_pdf(document: weasyprint.Document, target: Path, *, name: str) -> None:
+def _too_slow(name: str, timeout: float) -> ConversionError:
+    return ConversionError(
+        f"{name}: WeasyPrint did not finish within {timeout:g} s and was stopped; the document is too long "
+        "(a template that repeats without end?), or raise the limit with --timeout"
+    )
+
+
+def write_pdf(
+    document: weasyprint.Document, target: Path, *, name: str, timeout: float = DEFAULT_TIMEOUT
+) -> None:
     """Write a laid-out document to `target`."""
-    with _weasyprint_log(name):
+    with _weasyprint_log(name), time_limit(timeout, lambda: _too_slow(name, timeout)):
         try:
             document.write_pdf(target)
         except Exception as error:

@@ -73,9 +73,10 @@ class Plan:
 class Layout:
     """Lays out generated parts with WeasyPrint and settles the page numbers of the bundle."""
 
-    def __init__(self, templates: Templates, fetcher: LocalFilesOnly) -> None:
+    def __init__(self, templates: Templates, fetcher: LocalFilesOnly, timeout: float) -> None:
         self.templates = templates
         self.fetcher = fetcher
+        self.timeout = timeout
         self.font_config = FontConfiguration()
         self.laid: dict[str, Laid] = {}
 
@@ -100,6 +101,7 @@ class Layout:
             fetcher=self.fetcher,
             name=template.path.name,
             font_config=self.font_config,
+            timeout=self.timeout,
         )
         laid = Laid(key, document)
         self.laid[key] = laid
@@ -210,7 +212,12 @@ class Layout:
     ) -> tuple[list[Part], Pages]:
         """Write every laid-out document and the stamps into one PDF; return the parts with real pages."""
         stamp_doc = html_document(
-            stamps_html(stamps), base=work, fetcher=self.fetcher, name="stamps", font_config=self.font_config
+            stamps_html(stamps),
+            base=work,
+            fetcher=self.fetcher,
+            name="stamps",
+            font_config=self.font_config,
+            timeout=self.timeout,
         )
         wanted = {
             id(part.pages.document): part.pages.document for part in parts if isinstance(part.pages, Laid)
@@ -221,7 +228,7 @@ class Layout:
             offsets[id(document)] = page
             page += len(document.pages)
         combined = documents[0].copy([p for document in documents for p in document.pages])
-        write_pdf(combined, target, name="the bundle's generated pages")
+        write_pdf(combined, target, name="the bundle's generated pages", timeout=self.timeout)
         reader = open_pdf(target, "generated pages")
         resolved = []
         for part in parts:

@@ -8,6 +8,7 @@ only ever a value, never a template.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,7 +20,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.context import FILTERS, Context
 from pipeline.errors import TemplateError
+from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.load import display_path
+
+log = logging.getLogger(__name__)
 
 DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
 """The documents of every build, in bundle order; each is rendered from `<name>.docx` or `<name>.html`."""
@@ -64,8 +68,11 @@ def default_templates_folder() -> Path:
 class Templates:
     """The template folders of one case, searched in order: the case's own, then the defaults."""
 
-    def __init__(self, case_templates: Path, defaults: Path | None = None) -> None:
+    def __init__(
+        self, case_templates: Path, defaults: Path | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.folders = [case_templates, defaults or default_templates_folder()]
+        self.timeout = timeout
         loader = jinja2.FileSystemLoader([str(folder) for folder in self.folders if folder.is_dir()])
         options: dict[str, Any] = {
             "loader": loader,
@@ -99,11 +106,16 @@ class Templates:
         """Render `template` into `out_folder`, as `<document><ext>`."""
         variables = context.variables()
         target = out_folder / f"{template.document}{template.engine.value}"
-        if template.engine == Engine.DOCX:
-            _render_docx(template, variables, self.docx_env, target)
-        else:
-            env = self.html_env if template.engine == Engine.HTML else self.text_env
-            target.write_text(_render_jinja(env, template, variables), encoding="utf-8")
+        too_slow = lambda: TemplateError(  # noqa: E731
+            f"{display_path(template.path)}: rendering took longer than {self.timeout:g} s and was stopped; "
+            "does a loop in the template repeat without end?"
+        )
+        with time_limit(self.timeout, too_slow):
+            if template.engine == Engine.DOCX:
+                _render_docx(template, variables, self.docx_env, target)
+            else:
+                env = self.html_env if template.engine == Engine.HTML else self.text_env
+                target.write_text(_render_jinja(env, template, variables), encoding="utf-8")
         return Rendered(template, target)
 
 
@@ -114,7 +126,7 @@ def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: di
     except jinja2.TemplateSyntaxError as error:
         where = _where(error.filename or str(template.path), error.lineno)
         raise TemplateError(f"{where}: template syntax error: {error.message}") from error
-    except (jinja2.TemplateError, UnicodeDecodeError) as error:
+    except (jinja2.TemplateError, UnicodeDecodeError, OverflowError) as error:
         filename, line = _failing_template_line(error, template.path.parent)
         where = _where(filename or str(template.path), line)
         raise TemplateError(f"{where}: {_explain(error)}") from error
@@ -155,6 +167,13 @@ def _render_docx(
     shown = display_path(template.path)
     try:
         document = DocxTemplate(str(template.path))
+        document.init_docx()
+        for paragraph, tag, runs in split_tags(document.docx.element.body):
+            log.warning(
+                "%s, paragraph %d: the tag %s is split across %d pieces of Word formatting; it still works, "
+                "but to be safe select the whole tag, cut it and type it again in one go",
+                shown, paragraph, tag, runs,
+            )  # fmt: skip
         document.render(variables, jinja_env=env, autoescape=True)
         document.save(str(target))
     except jinja2.TemplateError as error:
@@ -165,6 +184,31 @@ def _render_docx(
         raise TemplateError(f"{shown}{where}: error: {_explain(error)}") from error
     except Exception as error:  # a damaged .docx: zipfile, lxml, KeyError for a missing part
         raise TemplateError(f"{shown}: not a Word document docxtpl can read: {error}") from error
+
+
+_TAG = re.compile(r"\{[{%#].*?[}%#]\}")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def split_tags(body: Any) -> list[tuple[int, str, int]]:
+    """Tags that Word split across runs: (paragraph number as in error messages, tag, how many runs).
+
+    Word splits `{{ tag }}` when it is typed with pauses, autocorrected or partly formatted."""
+    found = []
+    for number, paragraph in enumerate(body.iter(f"{_W}p"), 1):
+        texts = ["".join(t.text or "" for t in run.iter(f"{_W}t")) for run in paragraph.iter(f"{_W}r")]
+        bounds, position = [], 0
+        for text in texts:
+            bounds.append((position, position + len(text)))
+            position += len(text)
+        joined = "".join(texts)
+        for match in _TAG.finditer(joined):
+            runs = sum(
+                1 for start, end in bounds if start < match.end() and end > match.start() and end > start
+            )
+            if runs > 1:
+                found.append((number, match.group(0), runs))
+    return found
 
 
 def _docx_paragraph(document: Any, line: int | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,26 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def processes() -> list[tuple[int, int, int, str]]:
+    """Every process as (pid, parent pid, process group, command line); -ww so nothing is cut."""
+    listing = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,pgid=,args="], capture_output=True, text=True)
+    rows = []
+    for line in listing.stdout.splitlines():
+        pid, ppid, pgid, args = [*line.split(None, 3), ""][:4]
+        rows.append((int(pid), int(ppid), int(pgid), args))
+    return rows
+
+
+def office_group(parent: int) -> int | None:
+    """The process group of the LibreOffice that process `parent` started, if one is running."""
+    for _, ppid, pgid, args in processes():
+        if ppid == parent and "office" in args and "build-appeal-lo-" in args:
+            return pgid
+    return None
+
+
+def group_alive(pgid: int) -> list[str]:
+    """The command lines still running in a process group (zombies, already dead, do not count)."""
+    return [args for _, _, group, args in processes() if group == pgid and "<defunct>" not in args]

@@ -12,11 +12,7 @@ from pypdf import PdfReader
 
 from pipeline.convert import Job, LocalFilesOnly, html_document, office_to_pdf, write_pdf
 from pipeline.errors import ConversionError
-
-
-def soffice_processes() -> list[str]:
-    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in listing.splitlines() if "soffice" in line and "build-appeal-lo-" in line]
+from tests.conftest import group_alive
 
 
 def word_file(path: Path, text: str) -> Path:
@@ -40,24 +36,38 @@ def test_one_libreoffice_run_converts_every_file(tmp_path: Path, monkeypatch: py
     real_popen = subprocess.Popen
 
     def counting_popen(*args, **kwargs):  # type: ignore[no-untyped-def]
-        started.append(args[0][0])
-        return real_popen(*args, **kwargs)
+        process = real_popen(*args, **kwargs)
+        started.append(process.pid)  # LibreOffice runs in a session of its own: its group id is this pid
+        return process
 
     monkeypatch.setattr(subprocess, "Popen", counting_popen)
     office_to_pdf(jobs, timeout=120)
     assert len(started) == 1
     assert "First letter" in PdfReader(tmp_path / "out" / "1.pdf").pages[0].extract_text()
     assert "第二封信" in PdfReader(tmp_path / "out" / "2.pdf").pages[0].extract_text()
-    assert soffice_processes() == []
+    monkeypatch.undo()
+    assert group_alive(started[0]) == []
 
 
-def test_a_conversion_past_its_time_limit_is_killed_and_named(tmp_path: Path) -> None:
+def test_a_conversion_past_its_time_limit_is_killed_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     job = Job(word_file(tmp_path / "slow.docx", "x"), tmp_path / "slow.pdf", "appeal_letter.docx")
+    started = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):  # type: ignore[no-untyped-def]
+        process = real_popen(*args, **kwargs)
+        started.append(process.pid)
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
     with pytest.raises(
-        ConversionError, match=r"^appeal_letter.docx: LibreOffice did not finish within 0.2 s"
+        ConversionError, match=r"^appeal_letter\.docx: LibreOffice did not finish within 0\.2 s"
     ):
         office_to_pdf([job], timeout=0.2)
-    assert soffice_processes() == []
+    monkeypatch.undo()
+    assert group_alive(started[0]) == []
     assert not job.target.exists()
 
 

@@ -153,3 +153,26 @@ def test_templates_cannot_reach_python_internals(
         match=r"cs_inquiry\.html:1: access to attribute '__init__' of 'StrictUndefined' object is unsafe",
     ):
         templates.render(templates.find("cs_inquiry"), context_for(make_case(evidence=False)), tmp_path)
+
+
+def test_a_tag_word_split_across_runs_is_named(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    case_templates, defaults = folders
+    document = docx.Document()
+    document.add_paragraph("Dear team,")
+    paragraph = document.add_paragraph("Case ")
+    paragraph.add_run("{{ case.")
+    paragraph.add_run("number }}").bold = True
+    document.save(str(case_templates / "appeal_letter.docx"))
+    templates = Templates(case_templates, defaults)
+    with caplog.at_level("WARNING"):
+        rendered = templates.render(
+            templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path
+        )
+    assert docx.Document(str(rendered.path)).paragraphs[1].text == "Case 1:24-cv-02015"
+    assert caplog.messages == [
+        f"{case_templates}/appeal_letter.docx, paragraph 2: the tag {{{{ case.number }}}} is split across 2 "
+        "pieces of Word formatting; it still works, but to be safe select the whole tag, cut it and type it "
+        "again in one go"
+    ]

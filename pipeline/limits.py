@@ -1,0 +1,64 @@
+"""Time limits for work that runs inside this process (Jinja rendering, WeasyPrint layout), and turning
+SIGTERM into an orderly stop.
+
+LibreOffice runs in a process of its own and is killed by `convert.office_to_pdf` when it overruns; the
+work here cannot be killed from outside without losing the clean-up, so a timer interrupts it instead: an
+interval timer delivers SIGALRM, whose handler raises `TimeUp` (a BaseException, so no library code that
+catches `Exception` can swallow it), and the limit turns it into the caller's error naming the document.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from pipeline.errors import BuildAppealError
+
+DEFAULT_TIMEOUT = 180.0
+"""Seconds one LibreOffice run, one template or one WeasyPrint document may take before it is stopped."""
+
+
+class TimeUp(BaseException):
+    """Raised inside the work when its time limit passes."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM, so clean-up code runs as for Ctrl-C."""
+
+
+@contextmanager
+def time_limit(seconds: float, error: Callable[[], BuildAppealError]) -> Iterator[None]:
+    """Run the block for at most `seconds`; past that, raise `error()`.
+
+    Only the main thread can receive signals; elsewhere (a thread pool) the block runs without a limit."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeUp
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except TimeUp as time_up:
+        raise error() from time_up
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer[0]:  # an enclosing limit keeps running (what is left of it, at least a moment)
+            signal.setitimer(signal.ITIMER_REAL, max(outer[0] - seconds, 0.001))
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop the program the way Ctrl-C does: every `finally` and context manager runs, so
+    scratch folders are removed and LibreOffice is killed."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)

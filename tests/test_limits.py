@@ -1,0 +1,119 @@
+"""Time limits, interruption and concurrent builds: nothing partial is ever left behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.context import Context
+from pipeline.convert import LocalFilesOnly, html_document
+from pipeline.errors import ConversionError, TemplateError
+from pipeline.load import load_case
+from pipeline.model import Language
+from pipeline.render import Templates
+from tests.conftest import ROOT, MakeCase, group_alive, office_group, snapshot
+
+BUILD_APPEAL = str(Path(sys.executable).with_name("build-appeal"))
+
+
+def test_a_template_that_never_ends_is_stopped(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case(evidence=False)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "cs_inquiry.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}", "utf-8"
+    )
+    templates = Templates(folder / "templates", timeout=1)
+    context = Context(load_case(folder).data, [], dt.date(2024, 3, 18), Language.EN)
+    started = time.monotonic()
+    with pytest.raises(
+        TemplateError, match=r"cs_inquiry\.html: rendering took longer than 1 s and was stopped"
+    ):
+        templates.render(templates.find("cs_inquiry"), context, tmp_path)
+    assert time.monotonic() - started < 5
+
+
+def test_a_range_beyond_the_sandbox_limit_is_refused(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case(evidence=False)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "cs_inquiry.html").write_text("{% for i in range(10**9) %}x{% endfor %}", "utf-8")
+    templates = Templates(folder / "templates")
+    context = Context(load_case(folder).data, [], dt.date(2024, 3, 18), Language.EN)
+    with pytest.raises(TemplateError, match=r"cs_inquiry\.html:1: Range too big"):
+        templates.render(templates.find("cs_inquiry"), context, tmp_path)
+
+
+def test_a_document_too_long_to_lay_out_is_stopped(tmp_path: Path) -> None:
+    rows = "".join(f"<tr><td>{n}</td><td>row</td></tr>" for n in range(300_000))
+    started = time.monotonic()
+    with pytest.raises(
+        ConversionError, match=r"^huge\.html: WeasyPrint did not finish within 1 s and was stopped"
+    ):
+        fetcher = LocalFilesOnly([tmp_path])
+        html_document(f"<table>{rows}</table>", base=tmp_path, fetcher=fetcher, name="huge.html", timeout=1)
+    assert time.monotonic() - started < 10
+
+
+def start_build(folder: Path, output: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [BUILD_APPEAL, str(folder), "-o", str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_build_leaves_nothing_behind(
+    make_case: MakeCase, tmp_path: Path, sent: signal.Signals
+) -> None:
+    folder = make_case()
+    output = tmp_path / "out"
+    first = subprocess.run(
+        [BUILD_APPEAL, "-q", str(folder), "-o", str(output)], capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    before, case_before = snapshot(output / "acme"), snapshot(folder)
+    process = start_build(folder, output)
+    deadline = time.monotonic() + 30
+    group = None
+    while group is None and time.monotonic() < deadline:  # interrupt while LibreOffice works
+        group = office_group(process.pid)
+        time.sleep(0.05)
+    assert group is not None, "LibreOffice never started"
+    process.send_signal(sent)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == (143 if sent == signal.SIGTERM else 130), err
+    assert "nothing was written" in err and "Traceback" not in err
+    assert snapshot(output / "acme") == before and snapshot(folder) == case_before
+    assert sorted(path.name for path in output.iterdir()) == [".acme.lock", "acme"]  # no scratch folder
+    assert group_alive(group) == []
+    again = subprocess.run(
+        [BUILD_APPEAL, "-q", str(folder), "-o", str(output)], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+
+
+def test_two_builds_of_one_case_at_once_both_succeed(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = make_case()
+    output = tmp_path / "out"
+    builds = [start_build(folder, output), start_build(folder, output)]
+    results = [build.communicate(timeout=180) for build in builds]
+    assert [build.returncode for build in builds] == [0, 0], [err for _, err in results]
+    check = subprocess.run(
+        ["qpdf", "--check", str(output / "acme" / "bundle.pdf")], capture_output=True, text=True
+    )
+    assert check.returncode == 0
+    import json
+
+    manifest = json.loads((output / "acme" / "manifest.json").read_text(encoding="utf-8"))
+    import hashlib
+
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((output / "acme" / name).read_bytes()).hexdigest() == digest
+    assert ROOT.exists()
