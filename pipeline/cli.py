@@ -155,3 +155,76 @@ def schema() -> None:
     from pipeline.schema import case_schema
 
     click.echo(json.dumps(case_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--to",
+    multiple=True,
+    metavar="NAME|ADDRESS",
+    help="Who gets the bundle: a name from case.yaml (counsel, or one of send.recipients) or an email "
+    "address; repeat for more. Default: send.to of case.yaml.",
+)
+@click.option(
+    "--cc", multiple=True, metavar="NAME|ADDRESS", help="Who is copied. Default: send.cc of case.yaml."
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder that holds the case's build (OUTPUT/<case name>/).",
+)
+@click.option("--build", "build_first", is_flag=True, help="Build the case first.")
+@click.option(
+    "--dry-run", is_flag=True, help="Write the message to OUTPUT/<case>/outbox/ instead of sending it."
+)
+@click.option("--resend", is_flag=True, help="Send even to someone who already received this bundle.")
+@click.option(
+    "--docx/--no-docx",
+    "attach_docx",
+    default=None,
+    help="Also attach the editable Word files. Default: send.attach_docx of case.yaml.",
+)
+@click.option(
+    "--max-size",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="MB",
+    help="Largest message to send, in MB. Default: send.max_size_mb of case.yaml (20).",
+)
+@reports_errors
+def send(
+    case_dir: Path,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    output_root: Path,
+    build_first: bool,
+    dry_run: bool,
+    resend: bool,
+    attach_docx: bool | None,
+    max_size: float | None,
+) -> None:
+    """Email the bundle of CASE_DIR's latest build, once, and record it in OUTPUT/<case>/sent.jsonl.
+
+    The mail server is set with BUILD_APPEAL_SMTP_* variables or ~/.config/build-appeal/smtp.toml
+    (docs/sending.md); without one, this is a dry run.
+    """
+    from pipeline.send import SendOptions
+    from pipeline.send import send as send_bundle
+
+    options = SendOptions(
+        output_root=output_root,
+        to=to,
+        cc=cc,
+        dry_run=dry_run,
+        resend=resend,
+        build=build_first,
+        attach_docx=attach_docx,
+        max_size_mb=max_size,
+    )
+    prompt = (lambda text: str(click.prompt(text, hide_input=True))) if sys.stdin.isatty() else None
+    result = send_bundle(case_dir, options, prompt=prompt)
+    click.echo(result.report())

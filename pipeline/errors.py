@@ -35,3 +35,9 @@ class BundleError(BuildAppealError):
 
 class EnvironmentProblem(BuildAppealError):
     """Raised when the machine lacks what a build needs (LibreOffice, a CJK font); says what to install."""
+
+
+class SendError(BuildAppealError):
+    """Raised by `build-appeal send` when the bundle is missing or out of date, a recipient is unknown or
+    already has this bundle, the message is over the size cap, the SMTP settings are wrong, or the server did
+    not take the message for every recipient; the message says what was delivered and what to do."""

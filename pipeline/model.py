@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 
@@ -283,6 +283,85 @@ class BundleSettings(Strict):
     )
 
 
+RecipientName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")]
+
+
+class NamedRecipient(Strict):
+    """Someone the bundle is sent to, by a short name: `build-appeal send cases/acme --to lawyer`."""
+
+    name: RecipientName = Field(
+        description="The short name used with --to, e.g. counsel, platform, lawyer (letters, digits, - and "
+        "_; case does not matter)."
+    )
+    email: Email = Field(description="The email address.")
+    display_name: OptionalLine = Field(
+        "", description="The name shown beside the address in the email, e.g. Harbor & Vance LLP."
+    )
+
+
+def _recipient_or_address(value: str) -> str:
+    if "@" in value:
+        return _email(value)
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$", value):
+        raise ValueError(f"{value!r} is neither an email address nor a recipient's name")
+    return value
+
+
+RecipientRef = Annotated[str, AfterValidator(_recipient_or_address)]
+
+
+class SendSettings(Strict):
+    """How `build-appeal send` emails the bundle; never the mail server or password (docs/sending.md)."""
+
+    recipients: list[NamedRecipient] = Field(
+        default_factory=list,
+        description="People and teams the bundle may be sent to, by name. `counsel` needs no entry: it means "
+        "case.counsel.email unless a recipient here is named counsel.",
+    )
+    to: list[RecipientRef] = Field(
+        default_factory=list,
+        description="Who receives the bundle when the command gives no --to: names (counsel, or one of "
+        "`recipients`) or email addresses.",
+    )
+    cc: list[RecipientRef] = Field(
+        default_factory=list,
+        description="Who is copied when the command gives no --cc: names or email addresses, e.g. your own.",
+    )
+    attach_docx: bool = Field(
+        False, description="Also attach the editable Word (.docx) files of the documents."
+    )
+    max_size_mb: float = Field(
+        20,
+        gt=0,
+        le=1000,
+        description="The largest message to send, in MB (1 MB = 1,000,000 bytes), counted after encoding: "
+        "attachments grow by about a third in an email.",
+    )
+
+    @field_validator("recipients")
+    @classmethod
+    def _distinct_names(cls, recipients: list[NamedRecipient]) -> list[NamedRecipient]:
+        seen: set[str] = set()
+        for recipient in recipients:
+            if recipient.name.lower() in seen:
+                raise ValueError(f"the name {recipient.name!r} is used twice")
+            seen.add(recipient.name.lower())
+        return recipients
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _known_names(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        recipients = info.data.get("recipients") or []
+        known = {"counsel", *(recipient.name.lower() for recipient in recipients)}
+        for value in values:
+            if "@" not in value and value.lower() not in known:
+                raise ValueError(
+                    f"{value!r} is not a recipient's name; add it under send.recipients or write an email "
+                    "address"
+                )
+        return values
+
+
 class CaseFile(Strict):
     """Everything in `case.yaml`."""
 
@@ -300,6 +379,10 @@ class CaseFile(Strict):
     )
     letter_date: dt.date | None = Field(
         None, description="The date printed on the documents; the build date when left out."
+    )
+    send: SendSettings = Field(
+        default_factory=lambda: SendSettings(),
+        description="Who `build-appeal send` emails the bundle to, and how (docs/sending.md).",
     )
 
     @field_validator("evidence")
