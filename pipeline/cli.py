@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -133,9 +134,22 @@ def reports_errors(command: F) -> F:
     show_default=True,
     help="Seconds LibreOffice or WeasyPrint may spend on one run before it is stopped.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="How many cases to build at once.",
+)
 @reports_errors
-def build(case_dirs: tuple[Path, ...], output_root: Path, lang: str | None, timeout: float) -> None:
-    """Build each CASE_DIR into OUTPUT/<case name>/; the last line printed is the bundle's path."""
+def build(
+    case_dirs: tuple[Path, ...], output_root: Path, lang: str | None, timeout: float, jobs: int
+) -> None:
+    """Build each CASE_DIR into OUTPUT/<case name>/; the last line printed is the bundle's path.
+
+    Several cases are built in parallel; a failed case does not stop the others, a summary table follows,
+    and the exit code is 1 if any failed."""
     from pipeline.build import BuildOptions
     from pipeline.build import build as build_case
     from pipeline.model import Language
@@ -143,10 +157,24 @@ def build(case_dirs: tuple[Path, ...], output_root: Path, lang: str | None, time
     options = BuildOptions(
         output_root=output_root, language=Language(lang) if lang else None, timeout=timeout
     )
-    for case_dir in case_dirs:
-        logging.getLogger("pipeline").info("building %s", case_dir)
-        result = build_case(case_dir, options)
-        click.echo(str(result.bundle))
+    if len(case_dirs) == 1:
+        logging.getLogger("pipeline").info("building %s", case_dirs[0])
+        click.echo(str(build_case(case_dirs[0], options).bundle))
+        return
+    _build_batch(list(case_dirs), options, jobs)
+
+
+def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
+    from pipeline.batch import build_many, summary
+
+    with click.progressbar(length=len(case_dirs), label="building", file=sys.stderr) as bar:
+        outcomes = build_many(case_dirs, options, jobs=jobs, progress=lambda outcome: bar.update(1))
+    for outcome in outcomes:
+        if outcome.bundle is not None:
+            click.echo(str(outcome.bundle))
+    click.echo(summary(outcomes), err=True)
+    if not all(outcome.ok for outcome in outcomes):
+        sys.exit(1)
 
 
 @main.command()

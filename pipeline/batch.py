@@ -1,0 +1,113 @@
+"""Build many cases at once, the way a firm preparing bundles for dozens of sellers works: in parallel
+(one worker process per core by default), going on when one case fails, and ending with a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import BuildAppealError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one case's build ended."""
+
+    case: str
+    ok: bool
+    bundle: Path | None = None
+    pages: int = 0
+    size: int = 0
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def first_error_line(self) -> str:
+        """The first line of the error, for the summary table."""
+        return self.error.splitlines()[0] if self.error else ""
+
+
+def build_one(case_dir: Path, options: object) -> Outcome:
+    """Build one case and describe the result; a user error becomes a failed outcome, not an exception."""
+    from pypdf import PdfReader
+
+    from pipeline.build import BuildOptions, build
+
+    assert isinstance(options, BuildOptions)
+    started = time.monotonic()
+    try:
+        result = build(case_dir, options)
+    except BuildAppealError as error:
+        return Outcome(str(case_dir), ok=False, seconds=time.monotonic() - started, error=str(error))
+    except Exception as error:  # a bug in one case must not stop the others
+        log.debug("unexpected failure building %s", case_dir, exc_info=True)
+        message = f"failed unexpectedly ({type(error).__name__}: {error}); run it alone with --debug"
+        return Outcome(str(case_dir), ok=False, seconds=time.monotonic() - started, error=message)
+    return Outcome(
+        str(case_dir),
+        ok=True,
+        bundle=result.bundle,
+        pages=len(PdfReader(result.bundle).pages),
+        size=result.bundle.stat().st_size,
+        seconds=time.monotonic() - started,
+    )
+
+
+def build_many(
+    case_dirs: list[Path], options: object, *, jobs: int, progress: Callable[[Outcome], None] | None = None
+) -> list[Outcome]:
+    """Build every case with `jobs` worker processes; outcomes come back in the order of `case_dirs`."""
+    outcomes: dict[Path, Outcome] = {}
+    for case_dir, outcome in _run(case_dirs, options, jobs):
+        outcomes[case_dir] = outcome
+        if progress is not None:
+            progress(outcome)
+    return [outcomes[case_dir] for case_dir in case_dirs]
+
+
+def _run(case_dirs: list[Path], options: object, jobs: int) -> Iterator[tuple[Path, Outcome]]:
+    if jobs <= 1 or len(case_dirs) == 1:
+        for case_dir in case_dirs:
+            yield case_dir, build_one(case_dir, options)
+        return
+    # "spawn": workers start clean, without the parent's threads, signal handlers or open files.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(case_dirs)), mp_context=context) as pool:
+        futures: dict[Future[Outcome], Path] = {
+            pool.submit(build_one, case_dir, options): case_dir for case_dir in case_dirs
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """A plain-text table (case, status, pages, size, time, first error line), then every failed case's
+    whole message, then the count."""
+    rows = [("case", "status", "pages", "size", "time", "error")]
+    for outcome in outcomes:
+        rows.append(
+            (
+                outcome.case,
+                "ok" if outcome.ok else "FAILED",
+                str(outcome.pages) if outcome.ok else "",
+                f"{outcome.size / 1e6:.1f} MB" if outcome.ok else "",
+                f"{outcome.seconds:.1f} s",
+                outcome.first_error_line.removeprefix("error: ")[:100],
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)) + "  " + row[5]
+             for row in rows]  # fmt: skip
+    failures = [outcome for outcome in outcomes if not outcome.ok]
+    for outcome in failures:  # the whole message, which the table cuts short
+        lines += ["", f"{outcome.case}:", *(f"  {line}" for line in outcome.error.splitlines())]
+    lines.append(f"{len(outcomes) - len(failures)} built, {len(failures)} failed")
+    return "\n".join(line.rstrip() for line in lines)
