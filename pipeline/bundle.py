@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.annotations import Link
@@ -223,8 +224,25 @@ def written(part: Part) -> Pages:
 
 
 def page_has_text(page: PageObject) -> bool:
-    """Whether a page has extractable text (a scan without OCR has none)."""
+    """Whether a page shows text (a scan without OCR shows none): it draws text with a font, in its own
+    content or in a form it uses. Reads the operators only; extracting the text would cost far more on a
+    2,000-page bundle."""
     try:
-        return bool(page.extract_text().strip())
-    except Exception:  # a page pypdf cannot read text from counts as having none
+        return _draws_text(page.get_contents(), page.get("/Resources"), depth=0)
+    except Exception:  # a page pypdf cannot parse counts as having no text
         return False
+
+
+def _draws_text(contents: Any, resources: Any, depth: int) -> bool:
+    if contents is None or depth > 3:
+        return False
+    data = contents.get_data()
+    resources = resources.get_object() if resources is not None else {}
+    if re.search(rb"(T[jJ]|['\"])\s", data) and resources.get("/Font"):
+        return True
+    forms = resources.get("/XObject", {})
+    for reference in forms.get_object().values() if forms else []:
+        form = reference.get_object()
+        if form.get("/Subtype") == "/Form" and _draws_text(form, form.get("/Resources"), depth + 1):
+            return True
+    return False
