@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -145,8 +146,9 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
 
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
-        parts, stamp_pages = layout.write_generated(plan.parts, stamps, work / "generated.pdf", work)
-        assemble(parts, stamp_pages, staged / BUNDLE, _metadata(case, created), plan.bookmarks)
+        parts = layout.write_generated(plan.parts, work / "generated.pdf")
+        metadata = _metadata(case, created, input_hashes(case, evidence), context.lang)
+        assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
         warnings += _scan_warnings(parts)
         for name in DOCUMENTS:
             write_pages(written(parts[plan.documents[name]]), staged / f"{name}.pdf")
@@ -223,8 +225,9 @@ def _build_time(case: Case) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def _metadata(case: Case, created: dt.datetime) -> Metadata:
+def _metadata(case: Case, created: dt.datetime, inputs: dict[str, str], language: Language) -> Metadata:
     data = case.data
+    identity = json.dumps([__version__, language.value, created.isoformat(), sorted(inputs.items())])
     return Metadata(
         title=f"{data.case.number} – appeal of {data.merchant.name_en}",
         author=data.merchant.name_en,
@@ -235,6 +238,7 @@ def _metadata(case: Case, created: dt.datetime) -> Metadata:
             )
         ),
         created=created,
+        file_id=hashlib.sha256(identity.encode()).digest()[:16],
     )
 
 

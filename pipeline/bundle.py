@@ -7,7 +7,6 @@ same inputs give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, Indir
 
 from pipeline.context import Exhibit
 from pipeline.errors import BundleError
-from pipeline.stamps import make_room, upright
+from pipeline.stamps import Stamp, Stamper, stamp_fonts
 
 LINK_PREFIX = "bundle:page/"
 """Templates link to a bundle page as `bundle:page/N`; assembly turns such links into jumps to page N."""
@@ -70,6 +69,8 @@ class Metadata:
     subject: str
     keywords: str
     created: dt.datetime
+    file_id: bytes
+    """16 bytes that identify the inputs (the PDF's /ID)."""
 
 
 def open_pdf(path: Path, what: str) -> PdfReader:
@@ -90,27 +91,21 @@ def page_ranges(parts: list[Part]) -> list[tuple[int, int]]:
 
 
 def assemble(
-    parts: list[Part], stamps: Pages, target: Path, metadata: Metadata, bookmarks: list[Bookmark]
+    parts: list[Part], stamps: list[Stamp], target: Path, metadata: Metadata, bookmarks: list[Bookmark]
 ) -> None:
-    """Write the bundle: pages in order, evidence made room for, stamps drawn over, bookmarks, labels."""
+    """Write the bundle: pages in order, each stamped (evidence made room for), bookmarks, labels."""
     writer = PdfWriter()
-    for part in parts:
-        for page in written(part):
-            added = writer.add_page(page)
-            if part.make_room:
-                upright(added)
-                make_room(added)
-    if len(stamps) != len(writer.pages):  # pragma: no cover - the build lays out one stamp per page
-        raise BundleError(f"{len(stamps)} stamp pages for {len(writer.pages)} bundle pages")
-    for page, stamp in zip(writer.pages, stamps, strict=True):
-        upright(page)
-        page.merge_page(stamp, over=True)
-        page.compress_content_streams()  # merging leaves the page's content uncompressed
+    stamper = Stamper(writer, stamp_fonts(stamps))
+    pages = [(part, page) for part in parts for page in written(part)]
+    if len(stamps) != len(pages):  # pragma: no cover - the build makes one stamp per page
+        raise BundleError(f"{len(stamps)} stamps for {len(pages)} bundle pages")
+    for (part, page), stamp in zip(pages, stamps, strict=True):
+        stamper.stamp(writer.add_page(page), stamp, make_room=part.make_room)
     _add_bookmarks(writer, bookmarks)
     _link_pages(writer)
     writer.set_page_label(0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=1)
     _strip_catalog(writer)
-    _set_metadata(writer, metadata, _content_id(parts))
+    _set_metadata(writer, metadata)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     with target.open("wb") as stream:
         writer.write(stream)
@@ -171,18 +166,7 @@ def _strip_catalog(writer: PdfWriter) -> None:
             del root[NameObject(key)]
 
 
-def _content_id(parts: list[Part]) -> bytes:
-    """A file ID from the pages' content, not from the clock: the same inputs give the same bytes."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.title.encode())
-        for page in written(part):
-            contents = page.get_contents()
-            digest.update(contents.get_data() if contents is not None else b"")
-    return digest.digest()[:16]
-
-
-def _set_metadata(writer: PdfWriter, metadata: Metadata, file_id: bytes) -> None:
+def _set_metadata(writer: PdfWriter, metadata: Metadata) -> None:
     stamp = metadata.created.strftime("D:%Y%m%d%H%M%S+00'00'")
     writer.add_metadata(
         {
@@ -196,7 +180,8 @@ def _set_metadata(writer: PdfWriter, metadata: Metadata, file_id: bytes) -> None
             "/ModDate": stamp,
         }
     )
-    writer._ID = ArrayObject([ByteStringObject(file_id), ByteStringObject(file_id)])
+    # A file ID from the inputs, not from the clock: the same inputs give the same bytes.
+    writer._ID = ArrayObject([ByteStringObject(metadata.file_id), ByteStringObject(metadata.file_id)])
 
 
 def write_pages(pages: Pages, target: Path) -> None:

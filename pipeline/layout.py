@@ -22,7 +22,6 @@ from pipeline.convert import Job, LocalFilesOnly, html_document, office_to_pdf, 
 from pipeline.errors import BundleError
 from pipeline.exhibits import Kind
 from pipeline.render import Engine, TemplateFile, Templates
-from pipeline.stamps import Stamp, stamps_html
 
 MAX_ROUNDS = 6
 CSS_PX_TO_PT = 0.75
@@ -207,22 +206,12 @@ class Layout:
         office_to_pdf([Job(rendered.path, target, template.path.name)], timeout=timeout)
         return Pages(open_pdf(target, template.path.name))
 
-    def write_generated(
-        self, parts: list[Part], stamps: list[Stamp], target: Path, work: Path
-    ) -> tuple[list[Part], Pages]:
-        """Write every laid-out document and the stamps into one PDF; return the parts with real pages."""
-        stamp_doc = html_document(
-            stamps_html(stamps),
-            base=work,
-            fetcher=self.fetcher,
-            name="stamps",
-            font_config=self.font_config,
-            timeout=self.timeout,
-        )
+    def write_generated(self, parts: list[Part], target: Path) -> list[Part]:
+        """Write every laid-out document into one PDF; return the parts with real pages."""
         wanted = {
             id(part.pages.document): part.pages.document for part in parts if isinstance(part.pages, Laid)
         }
-        documents = [*wanted.values(), stamp_doc]
+        documents = list(wanted.values())
         offsets, page = {}, 0
         for document in documents:
             offsets[id(document)] = page
@@ -236,7 +225,7 @@ class Layout:
             if isinstance(pages, Laid):
                 pages = Pages(reader, offsets[id(pages.document)] + pages.first, len(pages))
             resolved.append(dataclasses.replace(part, pages=pages))
-        return resolved, Pages(reader, offsets[id(stamp_doc)], len(stamp_doc.pages))
+        return resolved
 
 
 def page_sizes(parts: list[Part]) -> list[tuple[float, float]]:

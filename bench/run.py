@@ -1,0 +1,100 @@
+"""Run the benchmarks and print, for each scenario, the time and peak memory of build-appeal and of its
+baseline measured in the same run, and their ratio (these machines are noisy: only ratios compare).
+
+    .venv/bin/python bench/generate.py && .venv/bin/python bench/run.py [large|chinese|batch|rebuild ...]
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).resolve().parent / "cases"
+PYTHON = sys.executable
+BUILD = [PYTHON, "-m", "pipeline", "-q"]
+
+
+def measure(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall time in seconds and peak memory in MB of a command run in a fresh process (its children too)."""
+    probe = (
+        "import resource, subprocess, sys, time, json; t = time.monotonic(); "
+        "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+        "print(json.dumps([code, time.monotonic() - t, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
+    )
+    out = subprocess.run([PYTHON, "-c", probe, *command], cwd=cwd, capture_output=True, text=True, check=True)
+    code, seconds, megabytes = json.loads(out.stdout.splitlines()[-1])
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
+    return seconds, megabytes
+
+
+def row(name: str, ours: tuple[float, float], base: tuple[float, float], target: str) -> None:
+    ratio = ours[0] / base[0]
+    print(f"{name:<34} {ours[0]:8.1f} s {ours[1]:7.0f} MB | baseline {base[0]:7.1f} s {base[1]:6.0f} MB | "
+          f"ratio {ratio:5.2f}  (target {target})")  # fmt: skip
+
+
+def large(out: Path) -> None:
+    files = sorted((CASES / "large" / "evidence").glob("*.pdf"))
+    whole = measure([*BUILD, str(CASES / "large"), "-o", str(out)])
+    one = measure([*BUILD, str(CASES / "large-one"), "-o", str(out)])
+    append = (
+        "import sys; from pypdf import PdfWriter; w = PdfWriter(); "
+        "[w.append(f) for f in sys.argv[2:]]; w.write(sys.argv[1])"
+    )
+    bare = measure([PYTHON, "-c", append, str(out / "bare.pdf"), *map(str, files)])
+    qpdf = measure(["qpdf", "--empty", "--pages", *map(str, files), "--", str(out / "qpdf.pdf")])
+    evidence = (whole[0] - one[0], whole[1])
+    row("large: whole build", whole, bare, "-")
+    row("large: evidence cost (minus 1-exhibit)", evidence, bare, "<= 3")
+    row("large: qpdf --empty --pages (reference)", qpdf, bare, "-")
+    inputs = sum(path.stat().st_size for path in files)
+    bundle = (out / "large" / "bundle.pdf").stat().st_size
+    print(f"{'large: bundle size / inputs':<34} {bundle / inputs:5.2f}  (target <= 1.10); "
+          f"peak {whole[1]:.0f} MB (target < 1024)")  # fmt: skip
+
+
+def chinese(out: Path) -> None:
+    example = ROOT / "cases" / "example"
+    english = measure([*BUILD, str(example), "-o", str(out / "en"), "--lang", "en"])
+    both = measure([*BUILD, str(example), "-o", str(out / "bi"), "--lang", "bilingual"])
+    row("chinese: bilingual vs en", both, english, "<= 1.3")
+
+
+def batch(out: Path) -> None:
+    cases = sorted((CASES / "batch").iterdir())
+    together = measure([*BUILD, *map(str, cases), "-o", str(out / "together")])
+    started = time.monotonic()
+    for case in cases:
+        subprocess.run([*BUILD, str(case), "-o", str(out / "apart")], check=True, stdout=subprocess.DEVNULL)
+    apart = (time.monotonic() - started, 0.0)
+    row("batch: 40 cases at once vs one by one", together, apart, ">= 2x faster, i.e. <= 0.5")
+
+
+def rebuild(out: Path) -> None:
+    case = out / "src" / "case"
+    shutil.copytree(ROOT / "cases" / "example", case)
+    clean = measure([*BUILD, str(case), "-o", str(out)])
+    (case / "templates").mkdir()
+    template = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    (case / "templates" / "cs_inquiry.html").write_text(template.replace("</h1>", " </h1>", 1), "utf-8")
+    again = measure([*BUILD, str(case), "-o", str(out)])
+    row("rebuild after editing cs_inquiry.html", again, clean, "<= 0.3")
+
+
+SCENARIOS = {"large": large, "chinese": chinese, "batch": batch, "rebuild": rebuild}
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(SCENARIOS)
+    for name in chosen:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
+            SCENARIOS[name](Path(folder))
+    print(f"max RSS of this runner: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
