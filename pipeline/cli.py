@@ -76,6 +76,19 @@ def main(ctx: click.Context, debug: bool, quiet: bool, verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def output_option(help: str) -> Callable[[F], F]:
+    """`-o/--output`, the folder of the cases' outputs, as every command that uses them takes it."""
+    return click.option(
+        "-o",
+        "--output",
+        "output_root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("output"),
+        show_default=True,
+        help=help,
+    )
+
+
 def reports_errors(command: F) -> F:
     """Print a BuildAppealError as one message and exit 1; with --debug, show the traceback."""
 
@@ -113,15 +126,7 @@ def reports_errors(command: F) -> F:
 
 @main.command()
 @click.argument("case_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output_root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder that receives one sub-folder per case.",
-)
+@output_option("Folder that receives one sub-folder per case.")
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh", "bilingual"]),
@@ -197,15 +202,7 @@ def schema() -> None:
 @click.option(
     "--cc", multiple=True, metavar="NAME|ADDRESS", help="Who is copied. Default: send.cc of case.yaml."
 )
-@click.option(
-    "-o",
-    "--output",
-    "output_root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder that holds the case's build (OUTPUT/<case name>/).",
-)
+@output_option("Folder that holds the case's build (OUTPUT/<case name>/).")
 @click.option("--build", "build_first", is_flag=True, help="Build the case first.")
 @click.option(
     "--dry-run", is_flag=True, help="Write the message to OUTPUT/<case>/outbox/ instead of sending it."

@@ -28,6 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
+from pipeline.logs import captured_warnings
 
 log = logging.getLogger(__name__)
 
@@ -187,25 +188,12 @@ class LocalFilesOnly(URLFetcher):
 
 
 @contextmanager
-def _weasyprint_log(name: str) -> Iterator[list[logging.LogRecord]]:
-    """Collect WeasyPrint's warnings while it renders `name`, to pass them on with the document's name."""
-    records: list[logging.LogRecord] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(level=logging.WARNING)
-    logger.addHandler(handler)
-    propagate, logger.propagate = logger.propagate, False
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-    for record in records:
-        log.warning("%s: WeasyPrint: %s", name, record.getMessage())
+def _weasyprint_log(name: str) -> Iterator[None]:
+    """Pass WeasyPrint's warnings on with the name of the document it was laying out."""
+    with captured_warnings("weasyprint") as messages:
+        yield
+    for message in messages:
+        log.warning("%s: WeasyPrint: %s", name, message)
 
 
 def html_document(

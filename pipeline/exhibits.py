@@ -18,8 +18,6 @@ import email
 import email.policy
 import io
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
@@ -32,6 +30,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Na
 
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
+from pipeline.logs import captured_warnings
 
 log = logging.getLogger(__name__)
 
@@ -100,26 +99,6 @@ def _a(kind: Kind) -> str:
     return {Kind.PDF: "a PDF", Kind.IMAGE: "an image", Kind.OFFICE: "an office file", Kind.TEXT: "text"}[kind]
 
 
-@contextmanager
-def complaints(logger_name: str) -> Iterator[list[str]]:
-    """Collect what a library logs as warnings (pypdf says so when it repairs a file)."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger(logger_name)
-    handler = Collect(level=logging.WARNING)
-    logger.addHandler(handler)
-    propagate, logger.propagate = logger.propagate, False
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
 # --- PDF ------------------------------------------------------------------------------------------------
 
 
@@ -129,7 +108,7 @@ def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
     Returns the warnings, each naming the exhibit."""
     name = describe(exhibit)
     warnings: list[str] = []
-    with complaints("pypdf") as repairs:
+    with captured_warnings("pypdf") as repairs:
         try:
             writer, reader = _read_pdf(source, name)
         except _Unreadable as error:
