@@ -22,9 +22,9 @@ from pipeline.exhibits import (
     Kind,
     classify,
     describe,
-    fit_sheets_to_width,
     prepare_image,
     prepare_pdf,
+    printable_copy,
     read_text_exhibit,
 )
 from pipeline.layout import AnyPages, Layout, page_sizes
@@ -107,15 +107,13 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
             for name, item in rendered.items()
             if item.template.engine == Engine.DOCX
         ]
-        jobs += [
-            Job(
-                _printable(path, work, exhibit.number),
-                pdf,
-                describe(exhibit),
-            )
-            for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True)
-            if kind == Kind.OFFICE
-        ]
+        for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
+            if kind == Kind.OFFICE:
+                copy, notes = printable_copy(
+                    exhibit, path, work / f"exhibit-{exhibit.number}{path.suffix.lower()}"
+                )
+                jobs.append(Job(copy, pdf, describe(exhibit)))
+                warnings += notes
         office_to_pdf(jobs, timeout=options.timeout)
 
         # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
@@ -163,13 +161,6 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         log.warning("%s", warning)
     log.info("built %s (%d pages)", output, sum(len(part.pages) for part in parts))
     return BuildResult(case, output, output / BUNDLE, files, plan.exhibits, warnings)
-
-
-def _printable(path: Path, work: Path, number: int) -> Path:
-    """The office file to convert: an .xlsx copy set to print one page wide, other files as they are."""
-    if path.suffix.lower() != ".xlsx":
-        return path
-    return fit_sheets_to_width(path, work / f"exhibit-{number}.xlsx")
 
 
 def _stamps(parts: list[Part], sizes: list[tuple[float, float]], bates_prefix: str) -> list[Stamp]:

@@ -269,10 +269,12 @@ def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
 def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
     """One page per image (per frame for TIFF), fitted inside the margins of a Letter page."""
     import img2pdf
-    from PIL import Image
+    from PIL import Image, ImageFile
 
     name = describe(exhibit)
     warnings: list[str] = []
+    # WeasyPrint tells Pillow, for the whole process, to accept cut-off images; evidence must not be.
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(source) as image:
             if image.format not in IMAGE_FORMATS:
@@ -291,6 +293,8 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
         raise
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     layout = img2pdf.get_layout_fun(pagesize=LETTER, border=IMAGE_MARGIN, fit=img2pdf.FitMode.into)
     try:
         target.write_bytes(img2pdf.convert(pages, layout_fun=layout, rotation=img2pdf.Rotation.ifvalid))
@@ -300,7 +304,9 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
 
 
 def _embed_as_is(image: Any, frames: int) -> bool:
-    """A plain upright JPEG goes into the PDF byte for byte: no quality lost."""
+    """A plain upright JPEG goes into the PDF byte for byte: no quality lost. It is decoded once all the
+    same, so a damaged or cut-off file is refused instead of showing a broken picture."""
+    image.load()
     orientation = image.getexif().get(0x0112, 1)
     return bool(
         image.format == "JPEG" and frames == 1 and orientation == 1 and image.mode in ("RGB", "L", "CMYK")
@@ -448,25 +454,54 @@ _BEFORE_PAGE_SETUP = (
 )  # fmt: skip
 
 
-def fit_sheets_to_width(source: Path, target: Path) -> Path:
-    """A copy of an .xlsx file whose sheets print one page wide, in landscape, so LibreOffice does not cut
-    the columns of a sales export across pages. Only the page set-up of each sheet changes; everything
-    else is copied byte for byte. Returns the path to convert (the source itself when it cannot be read
-    as a workbook: LibreOffice then says what is wrong)."""
+OOXML_SUFFIXES = {".docx", ".xlsx", ".pptx"}
+_HYPERLINK = "/relationships/hyperlink"
+
+
+def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, list[str]]:
+    """The office file LibreOffice should convert, and warnings.
+
+    For Word, Excel and PowerPoint files, a copy in which nothing points outside the file: a picture or
+    template linked from a web address or from another file would otherwise be fetched by LibreOffice
+    (links to web pages in the text stay, they fetch nothing). Spreadsheets are also set to print one page
+    wide, in landscape, so the columns of a sales export are not cut across pages. Everything else is
+    copied byte for byte; the evidence itself is never changed. Other formats, and files that cannot be
+    read as such packages, are converted as they are (LibreOffice then says what is wrong)."""
     import zipfile
 
     from lxml import etree
 
+    suffix = source.suffix.lower()
+    if suffix not in OOXML_SUFFIXES:
+        return source, []
+    removed: list[str] = []
     try:
         with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
             for item in original.infolist():
                 data = original.read(item)
-                if item.filename.startswith("xl/worksheets/sheet") and item.filename.endswith(".xml"):
+                if item.filename.endswith(".rels"):
+                    data = _internal_only(etree.fromstring(data), etree, removed)
+                elif suffix == ".xlsx" and item.filename.startswith("xl/worksheets/sheet"):
                     data = _fit_sheet(etree.fromstring(data), etree)
                 copy.writestr(item, data)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, etree.XMLSyntaxError):
-        return source
-    return target
+        return source, []
+    warnings = [
+        f"{describe(exhibit)}: left out what the file links to outside itself ({target}); put such a picture "
+        "into the file, or add it as an exhibit of its own"
+        for target in removed
+    ]
+    return target, warnings
+
+
+def _internal_only(relationships: Any, etree: Any, removed: list[str]) -> bytes:
+    """Drop the relationships that make an office program load something from outside the file."""
+    for relationship in list(relationships):
+        external = relationship.get("TargetMode") == "External"
+        if external and not str(relationship.get("Type", "")).endswith(_HYPERLINK):
+            removed.append(str(relationship.get("Target")))
+            relationships.remove(relationship)
+    return bytes(etree.tostring(relationships, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
 def _fit_sheet(sheet: Any, etree: Any) -> bytes:

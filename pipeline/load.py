@@ -22,6 +22,8 @@ from pipeline.model import CaseFile, model_in
 CASE_FILE = "case.yaml"
 MAX_CASE_FILE_BYTES = 2 * 1024 * 1024
 _NULLS = {"", "~", "null", "Null", "NULL"}
+REPORTED = object()
+"""Stands for a value whose problem is already reported (an alias): validation says nothing more of it."""
 
 Loc = tuple[str | int, ...]
 
@@ -103,6 +105,11 @@ def _decode(raw: bytes, shown: str) -> str:
 def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow, such as a control character
+        line = text.count("\n", 0, error.position) + 1
+        problem = f"the file holds the control character U+{error.character:04X}, which cannot be printed"
+        hint = "delete it (it often comes with text copied from a web page or a PDF)"
+        raise CaseDataError([f"{shown}:{line}: {problem}; {hint}"]) from error
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -129,7 +136,7 @@ def _build(
             f"{shown}:{_line_of(loc, lines)}: {_dotted(loc)}: anchors and aliases (&name, *name) are "
             "not allowed; write the value out"
         )
-        return None
+        return REPORTED
     seen.add(id(node))
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -173,6 +180,8 @@ def _dotted(loc: Loc) -> str:
 def _describe(error: pydantic.ValidationError, lines: dict[Loc, int], shown: str) -> list[str]:
     problems = []
     for detail in error.errors():
+        if detail.get("input") is REPORTED:
+            continue
         loc = tuple(part for part in detail["loc"] if isinstance(part, str | int))
         loc = _drop_union_branches(loc)
         line = _line_of(loc, lines)

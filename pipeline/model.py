@@ -15,14 +15,30 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 
 class Strict(BaseModel):
-    """Base of every section: unknown keys are errors, strings are stripped of outer spaces."""
+    """Base of every section: unknown keys are errors, strings are stripped of outer spaces, and no text
+    holds control characters (they cannot be printed, and Word reads some as page or paragraph breaks)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (found := _CONTROL.search(text)):
+                raise ValueError(
+                    f"contains the control character U+{ord(found.group()):04X}, which cannot be printed; "
+                    "delete it (it often comes with text copied from a web page or a PDF)"
+                )
+        return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line feed (which a long text may hold)."""
 
 
 def _one_line(value: str) -> str:
@@ -395,11 +411,12 @@ class CaseFile(Strict):
             seen.add(entry.file)
         return entries
 
-    @model_validator(mode="after")
-    def _chinese_needs_chinese_name(self) -> CaseFile:
-        if self.language != Language.EN and not self.merchant.name_zh:
-            raise ValueError("merchant.name_zh is needed when language is zh or bilingual")
-        return self
+    @field_validator("merchant")
+    @classmethod
+    def _chinese_needs_chinese_name(cls, merchant: Merchant, info: ValidationInfo) -> Merchant:
+        if info.data.get("language", Language.EN) != Language.EN and not merchant.name_zh:
+            raise ValueError("name_zh (the Chinese name) is needed when language is zh or bilingual")
+        return merchant
 
 
 def model_in(annotation: Any) -> type[BaseModel] | None:

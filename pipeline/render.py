@@ -126,7 +126,7 @@ def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: di
     except jinja2.TemplateSyntaxError as error:
         where = _where(error.filename or str(template.path), error.lineno)
         raise TemplateError(f"{where}: template syntax error: {error.message}") from error
-    except (jinja2.TemplateError, UnicodeDecodeError, OverflowError) as error:
+    except (jinja2.TemplateError, UnicodeDecodeError, OverflowError, RecursionError) as error:
         filename, line = _failing_template_line(error, template.path.parent)
         where = _where(filename or str(template.path), line)
         raise TemplateError(f"{where}: {_explain(error)}") from error
@@ -150,6 +150,13 @@ def _failing_template_line(error: BaseException, folder: Path | None = None) -> 
 
 
 def _explain(error: BaseException) -> str:
+    if isinstance(error, jinja2.TemplateNotFound):
+        return (
+            f"no template named {error.name!r} in the template folders; a template can include or extend "
+            "only files in the case's templates/ folder or the default templates"
+        )
+    if isinstance(error, RecursionError):
+        return "the template calls itself without end (a macro or include that never stops)"
     if isinstance(error, jinja2.UndefinedError):
         return f"{error.message}: no such variable or field (docs/templates.md lists them)"
     if isinstance(error, UnicodeDecodeError):

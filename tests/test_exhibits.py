@@ -15,15 +15,16 @@ from pipeline.errors import EvidenceError
 from pipeline.exhibits import (
     Kind,
     classify,
-    fit_sheets_to_width,
     prepare_image,
     prepare_pdf,
+    printable_copy,
     read_text_exhibit,
 )
 from tests import samples
 
 EXHIBIT = Exhibit(3, "3", "Invoice", "", None, "", "", "evidence/file", "0" * 64)
 NAME = "Exhibit 3 (evidence/file)"
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 @pytest.fixture
@@ -237,7 +238,49 @@ def test_a_spreadsheet_copy_prints_one_page_wide(tmp_path: Path) -> None:
     workbook.active.append([f"Column {index}" for index in range(30)])  # type: ignore[union-attr]
     workbook.save(source)
     before = source.read_bytes()
-    copy = fit_sheets_to_width(source, tmp_path / "copy.xlsx")
+    copy, warnings = printable_copy(EXHIBIT, source, tmp_path / "copy.xlsx")
+    assert warnings == []
     sheet = openpyxl.load_workbook(copy).active
     assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage  # type: ignore[union-attr]
     assert source.read_bytes() == before  # the evidence itself is never changed
+
+
+def test_an_office_file_keeps_nothing_that_points_outside_it(tmp_path: Path) -> None:
+    import zipfile
+
+    import docx
+
+    source = tmp_path / "letter.docx"
+    document = docx.Document()
+    document.add_paragraph("A supplier letter")
+    document.save(str(source))
+    with zipfile.ZipFile(source, "a") as package:  # a picture linked from the web, and a web link in the text
+        rels = package.read("word/_rels/document.xml.rels").decode()
+    rels = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdX" Type="{RELATIONSHIPS}/image" '
+        'Target="http://127.0.0.1:9/tracker.png" TargetMode="External"/>'
+        f'<Relationship Id="rIdY" Type="{RELATIONSHIPS}/hyperlink" '
+        'Target="https://example.com/" TargetMode="External"/></Relationships>',
+    )
+    linked = tmp_path / "linked.docx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(linked, "w") as copy:
+        for item in original.infolist():
+            data = rels.encode() if item.filename == "word/_rels/document.xml.rels" else original.read(item)
+            copy.writestr(item, data)
+    result, warnings = printable_copy(EXHIBIT, linked, tmp_path / "copy.docx")
+    with zipfile.ZipFile(result) as package:
+        kept = package.read("word/_rels/document.xml.rels").decode()
+    assert "tracker.png" not in kept and "https://example.com/" in kept
+    assert warnings == [
+        f"{NAME}: left out what the file links to outside itself (http://127.0.0.1:9/tracker.png); put such "
+        "a picture into the file, or add it as an exhibit of its own"
+    ]
+
+
+def test_a_cut_off_jpeg_is_refused_not_shown_broken(tmp_path: Path) -> None:
+    whole = samples.jpeg_bytes((400, 300))
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(EvidenceError, match=rf"^{re.escape(NAME)}: the image cannot be read"):
+        prepare_image(EXHIBIT, cut, tmp_path / "out.pdf")

@@ -51,7 +51,7 @@ def test_chinese_documents_need_the_chinese_name() -> None:
     data = example_data()
     data["merchant"]["name_zh"] = ""
     data["language"] = "zh"
-    with pytest.raises(ValidationError, match="name_zh is needed"):
+    with pytest.raises(ValidationError, match=r"name_zh \(the Chinese name\) is needed"):
         CaseFile.model_validate(data)
     data["language"] = "en"
     assert CaseFile.model_validate(data).merchant.name_zh == ""
