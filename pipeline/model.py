@@ -28,12 +28,10 @@ class Strict(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _printable(cls, value: Any) -> Any:
+        """Every other text field (addresses, codes); the text types check their own values."""
         for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and (found := _CONTROL.search(text)):
-                raise ValueError(
-                    f"contains the control character U+{ord(found.group()):04X}, which cannot be printed; "
-                    "delete it (it often comes with text copied from a web page or a PDF)"
-                )
+            if isinstance(text, str):
+                _printable_text(text)
         return value
 
 
@@ -47,10 +45,23 @@ def _one_line(value: str) -> str:
     return value
 
 
+def _printable_text(value: str) -> str:
+    if found := _CONTROL.search(value):
+        raise ValueError(
+            f"contains the control character U+{ord(found.group()):04X}, which cannot be printed; "
+            "delete it (it often comes with text copied from a web page or a PDF)"
+        )
+    return value
+
+
 NonEmpty = Annotated[str, Field(min_length=1)]
-Line = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_one_line)]
-OptionalLine = Annotated[str, Field(max_length=1000), AfterValidator(_one_line)]
-Paragraphs = Annotated[str, Field(max_length=20000)]
+Line = Annotated[
+    str, Field(min_length=1, max_length=1000), AfterValidator(_one_line), AfterValidator(_printable_text)
+]
+OptionalLine = Annotated[
+    str, Field(max_length=1000), AfterValidator(_one_line), AfterValidator(_printable_text)
+]
+Paragraphs = Annotated[str, Field(max_length=20000), AfterValidator(_printable_text)]
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
