@@ -9,6 +9,7 @@ catches `Exception` can swallow it), and the limit turns it into the caller's er
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -19,6 +20,10 @@ from pipeline.errors import BuildAppealError
 
 DEFAULT_TIMEOUT = 180.0
 """Seconds one LibreOffice run, one template or one WeasyPrint document may take before it is stopped."""
+
+
+REPEAT = 0.2
+"""Seconds between the alarms after the first, until the limited work has stopped."""
 
 
 class TimeUp(BaseException):
@@ -42,13 +47,21 @@ def time_limit(seconds: float, error: Callable[[], BuildAppealError]) -> Iterato
         raise TimeUp
 
     previous = signal.signal(signal.SIGALRM, expire)
-    outer = signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Python drops an exception raised in a gc callback or a __del__ ("Exception ignored in ..."), so an
+    # alarm landing there would let runaway work go on. The alarm repeats, so the next one stops it; and gc
+    # callbacks (profilers', test tools') are set aside meanwhile, since work that allocates a lot spends
+    # most of its time in them.
+    callbacks = gc.callbacks[:]
+    gc.callbacks.clear()
+    outer = signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     except TimeUp as time_up:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         raise error() from time_up
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        gc.callbacks[:] = callbacks + [callback for callback in gc.callbacks if callback not in callbacks]
         signal.signal(signal.SIGALRM, previous)
         if outer[0]:  # an enclosing limit keeps running (what is left of it, at least a moment)
             signal.setitimer(signal.ITIMER_REAL, max(outer[0] - seconds, 0.001))

@@ -1,0 +1,178 @@
+"""Evidence paths: leaving the case folder (`../`, absolute, links pointing out) is refused with the entry
+named; odd but honest names (Chinese, spaces, `#`, `%`, upper-case extensions) build; a file is taken for what
+its content is, whatever its extension says."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests import samples
+from tests.hostile import evidence as ev
+from tests.hostile.conftest import FileMaker, Hostile, case_data, evidence, flat
+
+ACCEPTED = (
+    "not a kind of file build-appeal can put in a bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, "
+    "BMP), an office file (Word, Excel, PowerPoint, OpenDocument, RTF), .txt, .csv or .eml"
+)
+
+
+def pdf(text: str) -> Callable[[Path], object]:
+    return lambda path: samples.text_pdf(path, [text])
+
+
+def write_case(hostile: Hostile, files: dict[str, FileMaker], *entries: str) -> Path:
+    data = case_data()
+    data["evidence"] = evidence(*entries)
+    return hostile.write(data, files=files)
+
+
+def refused(hostile: Hostile, entry: str, message: str) -> None:
+    hostile.fails(f"cases/acme/case.yaml:{hostile.line('- file:')}: evidence[0].file: {entry}: {message}")
+
+
+@pytest.mark.parametrize(
+    "entry", ["../outside.pdf", "evidence/../../outside.pdf", "evidence/..\\..\\outside.pdf"]
+)
+def test_a_path_that_climbs_out_of_the_case_folder(hostile: Hostile, entry: str) -> None:
+    write_case(hostile, {}, entry)
+    samples.text_pdf(hostile.folder.parent / "outside.pdf", ["Outside"])
+    refused(hostile, entry, "the path leaves the case folder; copy the file into the case folder")
+
+
+@pytest.mark.parametrize(
+    "entry", ["/etc/passwd", "C:\\Users\\chen\\Desktop\\invoice.pdf", "\\\\server\\share\\x.pdf"]
+)
+def test_an_absolute_path(hostile: Hostile, entry: str) -> None:
+    write_case(hostile, {}, entry)
+    refused(hostile, entry, "an absolute path; give the path inside the case folder, e.g. evidence/x.pdf")
+
+
+def test_a_link_to_a_file_outside(hostile: Hostile) -> None:
+    outside = samples.text_pdf(hostile.tmp_path / "secret.pdf", ["Secret"])
+    write_case(
+        hostile, {"evidence/invoice.pdf": lambda path: path.symlink_to(outside)}, "evidence/invoice.pdf"
+    )
+    refused(
+        hostile, "evidence/invoice.pdf", "a link to a file outside the case folder; copy the file in instead"
+    )
+
+
+def test_a_linked_folder_pointing_outside(hostile: Hostile) -> None:
+    write_case(hostile, {"evidence/etc": lambda path: path.symlink_to("/etc")}, "evidence/etc/passwd")
+    refused(
+        hostile, "evidence/etc/passwd", "a link to a file outside the case folder; copy the file in instead"
+    )
+
+
+def test_a_folder_instead_of_a_file(hostile: Hostile) -> None:
+    write_case(hostile, {"evidence/invoices/one.pdf": pdf("One")}, "evidence/invoices")
+    refused(hostile, "evidence/invoices", "a folder, not a file")
+
+
+def test_a_named_pipe_is_not_read(hostile: Hostile) -> None:
+    write_case(hostile, {"evidence/stream.pdf": lambda path: os.mkfifo(path)}, "evidence/stream.pdf")
+    refused(hostile, "evidence/stream.pdf", "not a regular file")
+
+
+def test_every_bad_entry_is_named_at_once(hostile: Hostile) -> None:
+    write_case(
+        hostile, {"evidence/ok.pdf": pdf("Fine")}, "../a.pdf", "evidence/ok.pdf", "/b.pdf", "evidence/c.pdf"
+    )
+    lines = [hostile.line(f"file: {name}") for name in ("../a.pdf", "/b.pdf", "evidence/c.pdf")]
+    hostile.fails(
+        f"cases/acme/case.yaml:{lines[0]}: evidence[0].file: ../a.pdf: the path leaves the case folder; copy "
+        "the file into the case folder\n"
+        f"cases/acme/case.yaml:{lines[1]}: evidence[2].file: /b.pdf: an absolute path; give the path inside "
+        "the case folder, e.g. evidence/x.pdf\n"
+        f"cases/acme/case.yaml:{lines[2]}: evidence[3].file: evidence/c.pdf: no such file in acme/"
+    )
+
+
+def test_chinese_file_names(hostile: Hostile) -> None:
+    names = ["evidence/发票 2024年1月.pdf", "evidence/聊天记录（客服）.txt", "evidence/销售记录.docx"]
+    files: dict[str, FileMaker] = {
+        names[0]: pdf("Invoice with a Chinese name"),
+        names[1]: "客服聊天记录：商品已下架。",
+        names[2]: lambda path: ev.word_file(path, "Sales records with a Chinese name"),
+    }
+    write_case(hostile, files, *names)
+    built = hostile.builds()
+    for number, (name, content) in enumerate(
+        zip(
+            names,
+            ["InvoicewithaChinesename", "客服聊天记录：商品已下架。", "SalesrecordswithaChinesename"],
+            strict=True,
+        ),
+        1,
+    ):
+        assert flat(name) in built.cover_text(number)
+        assert content in built.exhibit_text(number)
+    assert flat(Path(names[0]).name) in built.text("evidence_index")
+
+
+def test_spaces_hashes_and_percent_signs(hostile: Hostile) -> None:
+    names = [
+        "evidence/invoice #3 (100% paid).pdf",
+        "evidence/sales 50%off #2.docx",
+        "evidence/note%20one.txt",
+    ]
+    files: dict[str, FileMaker] = {
+        names[0]: pdf("Invoice number three"),
+        names[1]: lambda path: ev.word_file(path, "Sales at half price"),
+        names[2]: "A note with a percent-encoded name",
+    }
+    write_case(hostile, files, *names)
+    built = hostile.builds()
+    for number, (name, content) in enumerate(
+        zip(names, ["Invoicenumberthree", "Salesathalfprice", "Anotewithapercent-encodedname"], strict=True),
+        1,
+    ):
+        assert flat(name) in built.cover_text(number)
+        assert content in built.exhibit_text(number)
+
+
+def test_upper_case_extensions(hostile: Hostile) -> None:
+    names = ["evidence/SCAN.PDF", "evidence/PHOTO.JPG", "evidence/NOTES.TXT", "evidence/LETTER.DOCX"]
+    files: dict[str, FileMaker] = {
+        names[0]: pdf("Scanned invoice"),
+        names[1]: lambda path: samples.image(path, (400, 300), format="JPEG"),
+        names[2]: "Notes in upper case",
+        names[3]: lambda path: ev.word_file(path, "Letter in upper case"),
+    }
+    write_case(hostile, files, *names)
+    built = hostile.builds()
+    assert [flat(name) in built.cover_text(number) for number, name in enumerate(names, 1)] == [True] * 4
+    assert "Scannedinvoice" in built.exhibit_text(1)
+    assert len(built.images(2)) == 1
+    assert "Notesinuppercase" in built.exhibit_text(3)
+    assert "Letterinuppercase" in built.exhibit_text(4)
+    assert not [line for line in built.warnings if "despite its name" in line]
+
+
+def test_a_png_named_pdf_is_taken_as_the_image_it_is(hostile: Hostile) -> None:
+    write_case(hostile, {"evidence/invoice.pdf": ev.png_bytes((400, 300))}, "evidence/invoice.pdf")
+    built = hostile.builds()
+    assert (
+        "Exhibit 1 (evidence/invoice.pdf): the file is really an image despite its name; treated as such"
+        in built.warnings
+    )
+    pictures = built.images(1)
+    assert [picture.image.size for picture in pictures] == [(400, 300)]
+
+
+def test_a_pdf_named_jpg_is_taken_as_the_pdf_it_is(hostile: Hostile) -> None:
+    write_case(hostile, {"evidence/photo.jpg": pdf("Really a PDF")}, "evidence/photo.jpg")
+    built = hostile.builds()
+    assert "Exhibit 1 (evidence/photo.jpg): the file is really a PDF despite its name; treated as such" in (
+        built.warnings
+    )
+    assert "ReallyaPDF" in built.exhibit_text(1)
+
+
+def test_text_named_pdf_is_refused_by_its_content(hostile: Hostile) -> None:
+    write_case(hostile, {"evidence/invoice.pdf": "Not a PDF at all, just text."}, "evidence/invoice.pdf")
+    hostile.fails(f"Exhibit 1 (evidence/invoice.pdf): {ACCEPTED}")
