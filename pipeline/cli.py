@@ -253,3 +253,35 @@ def send(
     prompt = (lambda text: str(click.prompt(text, hide_input=True))) if sys.stdin.isatty() else None
     result = send_bundle(case_dir, options, prompt=prompt)
     click.echo(result.report())
+
+
+@main.command()
+@click.argument("case_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of the table.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Count the days left from this date instead of today.",
+)
+@reports_errors
+def status(case_dirs: tuple[Path, ...], as_json: bool, today: Any) -> None:
+    """Show each case's next deadline, nearest first: case number, plaintiff, platform, the deadline with
+    its rule, days left, amount frozen and accused revenue.
+
+    Without CASE_DIR, every folder under cases/ that has a case.yaml. A case whose case.yaml is invalid is
+    listed with its first error, and the exit code is 1. The dates are computed from case.yaml under the
+    FRCP; they are not legal advice: check the docket.
+    """
+    import datetime as dt
+
+    from pipeline.deadlines import case_folders, case_statuses, status_json, status_table
+
+    day = today.date() if today else dt.date.today()
+    statuses = case_statuses(list(case_dirs) or case_folders(Path("cases")), day)
+    if as_json:
+        click.echo(json.dumps(status_json(statuses, day), indent=2, ensure_ascii=False))
+    else:
+        click.echo(status_table(statuses, day))
+    if any(status.error for status in statuses):
+        sys.exit(1)

@@ -73,6 +73,8 @@ class Context:
 
     def variables(self) -> dict[str, Any]:
         """The mapping handed to Jinja2 and docxtpl."""
+        from pipeline.deadlines import key_dates  # here, not above: deadlines uses this module's filters
+
         data = self.data
         accused = [product for product in data.products if product.accused]
         return {
@@ -91,6 +93,7 @@ class Context:
             "requests": data.requests,
             "exhibits": self.exhibits,
             "letter_date": self.letter_date,
+            "key_dates": key_dates(data.case, self.letter_date),
             "tool_version": __version__,
             **self.extra,
         }

@@ -218,6 +218,37 @@ class CaseDetails(Strict):
     plaintiff: Line = Field(description="The plaintiff, as in the caption.")
     counsel: Counsel = Field(description="The plaintiff's law firm.")
     tro_date: dt.date | None = Field(None, description="Date the TRO was entered (YYYY-MM-DD), if known.")
+    tro_extended_date: dt.date | None = Field(
+        None,
+        description="Date the court extended the TRO (YYYY-MM-DD), if it did; the TRO then lasts a like "
+        "period, 14 more days (FRCP 65(b)(2)). Needs tro_date.",
+    )
+    tro_extension_consented: bool = Field(
+        False,
+        description="Whether the defendants consented to the extension; without consent a TRO may last 28 "
+        "days in all (FRCP 65(b)(2)).",
+    )
+    tro_extended_until: dt.date | None = Field(
+        None,
+        description="The day the extension order says the TRO now ends (YYYY-MM-DD), if it names one; else "
+        "the end is counted as 28 days after entry.",
+    )
+    preliminary_injunction_hearing: dt.date | None = Field(
+        None, description="Date of the preliminary-injunction hearing (YYYY-MM-DD), if one is set."
+    )
+    served_date: dt.date | None = Field(
+        None,
+        description="Date the merchant was served with the summons and complaint (YYYY-MM-DD), usually by "
+        "e-mail under FRCP 4(f)(3); the answer is due 21 days later (FRCP 12(a)(1)(A)(i)).",
+    )
+    waiver_sent_date: dt.date | None = Field(
+        None,
+        description="Date the plaintiff sent a request to waive service (YYYY-MM-DD), if it did; with a "
+        "timely waiver the answer is due 60 days later, 90 if sent abroad (FRCP 12(a)(1)(A)(ii)).",
+    )
+    waiver_sent_abroad: bool = Field(
+        False, description="Whether the waiver request was sent outside the United States (90 days, not 60)."
+    )
     notified_date: dt.date = Field(description="Date the merchant learned of the case (YYYY-MM-DD).")
     amount_frozen: Money | None = Field(None, description="The balance the platform froze.")
     restricted_functions: list[Line] = Field(
@@ -229,6 +260,18 @@ class CaseDetails(Strict):
     defendant_number: int | None = Field(
         None, ge=1, description="The merchant's line (Doe number) in Schedule A, if known."
     )
+
+    @field_validator("tro_extended_date", "tro_extended_until")
+    @classmethod
+    def _after_the_tro(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        if value is None or "tro_date" not in info.data:  # tro_date itself is invalid: said already
+            return value
+        entered = info.data["tro_date"]
+        if entered is None:
+            raise ValueError("needs tro_date, the date the TRO was entered")
+        if value < entered:
+            raise ValueError(f"{value} is before tro_date ({entered})")
+        return value
 
 
 class Product(Strict):

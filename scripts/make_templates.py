@@ -462,7 +462,7 @@ def who_we_are(letter: Letter) -> None:
 
 
 def the_case(letter: Letter) -> None:
-    """Section 2: the case, the order, the freeze and the rights asserted."""
+    """Section 2: the case, the order, the freeze, the rights asserted and the key dates."""
     letter.heading("The case", "案件情况")
     letter.en(
         "On {{ case.notified_date|date_en }} we learned that our store had been restricted in connection "
@@ -504,6 +504,53 @@ def the_case(letter: Letter) -> None:
         "：{{ right.registration_number }}）{% if not loop.last %}；{% endif %}{% endfor %}。"
         "{% endif %}"
     )
+
+    key_dates(letter)
+
+
+DAYS_LEFT_EN = (
+    "{% if d.days_left > 0 %}in {{ d.days_left }} day{{ '' if d.days_left == 1 else 's' }}"
+    "{% elif d.days_left == 0 %}today{% else %}passed{% endif %}"
+)
+DAYS_LEFT_ZH = (
+    "{% if d.days_left > 0 %}还有{{ d.days_left }}天{% elif d.days_left == 0 %}即今日{% else %}已过"
+    "{% endif %}"
+)
+
+
+def key_dates(letter: Letter) -> None:
+    """The key dates of the case (`key_dates`: TRO expiry, hearing, answer), each with its rule, as a list."""
+    letter.tag("{%p if key_dates %}")
+    letter.en(
+        bold("Key dates"),
+        " as of the date of this letter, computed from the dates we know (not legal advice; the docket "
+        "governs):",
+        keep_with_next=True,
+    )
+    letter.zh(
+        bold("关键日期"),
+        "（截至本函日期，根据我司所知日期计算，不构成法律意见，以法院案卷为准）：",
+        keep_with_next=True,
+    )
+    letter.tag("{%p for d in key_dates %}")
+    letter.en(
+        "•",
+        "\t",
+        bold("{{ d.date|date_en }}"),
+        ": {{ d.name }} (" + DAYS_LEFT_EN + "; {{ d.rule }}: {{ d.basis }})."
+        "{% if d.warning %} Warning: {{ d.warning }}.{% endif %}",
+        style="Numbered",
+    )
+    letter.zh(
+        "•",
+        "\t",
+        bold("{{ d.date|date_zh }}"),
+        "：{{ d.name_zh }}（" + DAYS_LEFT_ZH + "；{{ d.rule }}：{{ d.basis_zh }}）。"
+        "{% if d.warning_zh %}注意：{{ d.warning_zh }}。{% endif %}",
+        style="Numbered",
+    )
+    letter.tag("{%p endfor %}")
+    letter.tag("{%p endif %}")
 
 
 def listings(letter: Letter) -> None:
