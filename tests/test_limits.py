@@ -59,9 +59,16 @@ def test_a_document_too_long_to_lay_out_is_stopped(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10
 
 
+def _interruptible() -> None:
+    """A job started in the background by a script inherits SIGINT ignored, and Python then installs no
+    Ctrl-C handler; give the build the SIGINT a user at a terminal would have."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_build(folder: Path, output: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [BUILD_APPEAL, str(folder), "-o", str(output)],
+        preexec_fn=_interruptible,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
