@@ -11,17 +11,19 @@ apt_packages=(
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint (HarfBuzz subsetting)
     poppler-utils qpdf                                                         # pdftotext, pdffonts, qpdf --check
 )
+python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
+# Debian's own Python makes virtual environments only with python3-venv installed.
+"$python" -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python=${PYTHON:-python3.11}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 # (the grep drops the warnings this machine's pip.conf prints for its local package folders)
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2> >(grep -v "^WARNING: Location 'file:" >&2)
