@@ -14,6 +14,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cases" / "example"
+OUTPUTS = frozenset(
+    {"appeal_letter.docx", "appeal_letter.pdf", "bundle.pdf", "cs_inquiry.pdf", "cs_inquiry.txt",
+     "evidence_index.pdf", "manifest.json"}
+)  # fmt: skip
+"""What a build of a case with the default templates writes into output/<case>/."""
 
 
 def example_data() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pipeline.cli import main
 from pipeline.convert import check_cjk_font
 from pipeline.errors import EnvironmentProblem, TemplateError
 from pipeline.model import Language
-from tests.conftest import EXAMPLE, MakeCase, example_data, snapshot
+from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, example_data, snapshot
 
 DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
 HOSTILE = "Lumiere & Sons <b>Store</b> {{ 7*7 }} {% raw %}"
@@ -45,17 +45,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 def test_the_example_builds_every_output(example: BuildResult) -> None:
     names = sorted(path.name for path in example.output.iterdir())
-    assert names == sorted(
-        [
-            "appeal_letter.docx",
-            "appeal_letter.pdf",
-            "bundle.pdf",
-            "cs_inquiry.pdf",
-            "cs_inquiry.txt",
-            "evidence_index.pdf",
-            "manifest.json",
-        ]
-    )
+    assert names == sorted(OUTPUTS)
     assert example.bundle == example.output / "bundle.pdf"
 
 

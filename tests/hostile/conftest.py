@@ -43,18 +43,9 @@ from pipeline.cli import main
 from pipeline.convert import LocalFilesOnly
 from pipeline.render import default_templates_folder
 from tests import samples
-from tests.conftest import example_data, snapshot
+from tests.conftest import OUTPUTS, example_data, snapshot
 
 CASE = "acme"
-OUTPUTS = {
-    "appeal_letter.docx",
-    "appeal_letter.pdf",
-    "bundle.pdf",
-    "cs_inquiry.pdf",
-    "cs_inquiry.txt",
-    "evidence_index.pdf",
-    "manifest.json",
-}
 PROGRESS = ("building ", "LibreOffice: converting ", "built ")
 """Lines the CLI prints while it works; every other line on stderr is a warning or the error."""
 
