@@ -3,7 +3,7 @@
 - large: the example's facts with 200 PDF exhibits of 10 scan-like pages each (one JPEG image a page),
   2,000 pages in all; large-one: the same case with a single one-page exhibit, so the difference between
   the two is the cost of the evidence.
-- batch/case-01 ... case-40: copies of the example case.
+- batch/case-01 ... case-40: the example case, each for a seller of its own name.
 
 Deterministic: the same pages every run (a fixed random seed).
 """
@@ -59,8 +59,15 @@ def large_case(name: str, exhibits: int, pages: int) -> Path:
 def batch_cases(count: int) -> Path:
     folder = CASES / "batch"
     shutil.rmtree(folder, ignore_errors=True)
+    example = yaml.safe_load((EXAMPLE / "case.yaml").read_text(encoding="utf-8"))
     for index in range(1, count + 1):
-        shutil.copytree(EXAMPLE, folder / f"case-{index:02d}")
+        case = folder / f"case-{index:02d}"
+        shutil.copytree(EXAMPLE, case)
+        data = {
+            **example,
+            "merchant": {**example["merchant"], "name_en": f"Seller {index} Trading Co., Ltd."},
+        }
+        (case / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     return folder
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.bundle import Metadata, Pages, Part, assemble, open_pdf, page_has_text, write_pages, written
+from pipeline.cache import FOLDER as CACHE_FOLDER
+from pipeline.cache import Cache, convert_office
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
-from pipeline.convert import Job, LocalFilesOnly, check_cjk_font, office_to_pdf
+from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
 from pipeline.evidence import resolve_evidence
 from pipeline.exhibits import (
     Kind,
@@ -44,6 +46,9 @@ TITLES = {
     "cs_inquiry": ("Customer-service inquiry", "客服询问函"),
     "evidence_index": ("Evidence index", "证据目录"),
 }
+CACHED_NAME = "\x00exhibit\x00"
+"""Stands for the exhibit's name in warnings kept in the cache: the same file may be another exhibit next
+time."""
 PAGE_DEPENDENT = ("evidence_index",)
 """Documents that print bundle page numbers, so they are laid out again until the numbers settle."""
 
@@ -56,6 +61,8 @@ class BuildOptions:
     language: Language | None = None
     """Overrides `language:` of case.yaml when set."""
     timeout: float = DEFAULT_TIMEOUT
+    cache: bool = True
+    """Reuse parts of earlier builds kept in `output_root/.cache/` (`--no-cache` turns it off)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,10 @@ class BuildResult:
     files: list[Path] = field(default_factory=list)
     exhibits: list[Exhibit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reused: int = 0
+    """Parts taken from the cache (documents laid out, files converted, exhibits prepared)."""
+    made: int = 0
+    """Parts made afresh (and kept in the cache for next time)."""
 
 
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
@@ -82,8 +93,9 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
     created = _build_time(case)
     exhibits = make_exhibits(case.data, case.folder)
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
-    templates = Templates(case.templates_folder, timeout=options.timeout)
-    layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]), options.timeout)
+    cache = Cache(options.output_root / CACHE_FOLDER if options.cache else None)
+    templates = Templates(case.templates_folder, timeout=options.timeout, cache=cache)
+    layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]), options.timeout, cache)
     context = Context(case.data, exhibits, created.date(), options.language or case.data.language)
     warnings: list[str] = []
 
@@ -114,18 +126,22 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
                 )
                 jobs.append(Job(copy, pdf, describe(exhibit)))
                 warnings += notes
-        office_to_pdf(jobs, timeout=options.timeout)
+        convert_office(jobs, cache, timeout=options.timeout)
 
         # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
         exhibit_pages: list[AnyPages] = []
         for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
-            if kind == Kind.PDF:
-                warnings += prepare_pdf(exhibit, path, pdf)
+            if kind == Kind.PDF:  # read once: most PDFs need no change, and are used as they are
+                reader, notes = prepare_pdf(exhibit, path, pdf)
+                exhibit_pages.append(Pages(reader))
+                warnings += notes
             elif kind == Kind.IMAGE:
-                warnings += prepare_image(exhibit, path, pdf)
-            if kind == Kind.TEXT:
+                pdf, notes = _prepare_image(exhibit, path, pdf, cache)
+                exhibit_pages.append(Pages(open_pdf(pdf, describe(exhibit))))
+                warnings += notes
+            elif kind == Kind.TEXT:
                 variables = {"exhibit": exhibit, "text_exhibit": read_text_exhibit(exhibit, path)}
-                exhibit_pages.append(layout.html("text_exhibit", context, work, variables, key=exhibit.file))
+                exhibit_pages.append(layout.html("text_exhibit", context, work, variables))
             else:
                 exhibit_pages.append(Pages(open_pdf(pdf, describe(exhibit))))
         documents: dict[str, AnyPages] = {
@@ -138,13 +154,22 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         }
 
         # 5. Lay out the cover, the table of contents and the index until their page numbers settle.
+        settled = f"settled page counts of {case.folder.resolve()}"
         plan = layout.settle(
-            context, work, documents, found["evidence_index"], exhibit_pages, kinds, options.timeout, TITLES
+            context,
+            work,
+            documents,
+            found["evidence_index"],
+            exhibit_pages,
+            kinds,
+            TITLES,
+            cache.hint(settled),
         )
+        cache.note(settled, plan.counts)
 
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
-        parts = layout.write_generated(plan.parts, work / "generated.pdf")
+        parts = layout.write_generated(plan.parts, work)
         metadata = _metadata(case, created, input_hashes(case, evidence), context.lang)
         assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
         warnings += _scan_warnings(parts)
@@ -157,10 +182,25 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         names = [path.name for path in staged.iterdir() if path.is_file()]
         _write_manifest(staged, case, evidence, names, created, plan.exhibits)
         files = publish(staged, output, [*names, MANIFEST])
+    cache.prune()
     for warning in warnings:
         log.warning("%s", warning)
     log.info("built %s (%d pages)", output, sum(len(part.pages) for part in parts))
-    return BuildResult(case, output, output / BUNDLE, files, plan.exhibits, warnings)
+    return BuildResult(
+        case, output, output / BUNDLE, files, plan.exhibits, warnings, cache.hits, cache.misses
+    )
+
+
+def _prepare_image(exhibit: Exhibit, source: Path, target: Path, cache: Cache) -> tuple[Path, list[str]]:
+    """An image exhibit put on pages, or taken so from the cache, and its warnings."""
+    name = describe(exhibit)
+    key = cache.key("image", exhibit.sha256)
+    entry = cache.get(key)
+    if entry is not None:  # the warnings were kept with the exhibit's name left out
+        return entry.file, [note.replace(CACHED_NAME, name) for note in entry.meta.get("warnings", [])]
+    warnings = prepare_image(exhibit, source, target)
+    stored = cache.put(key, target, {"warnings": [note.replace(name, CACHED_NAME) for note in warnings]})
+    return stored.file, warnings
 
 
 def _stamps(parts: list[Part], sizes: list[tuple[float, float]], bates_prefix: str) -> list[Stamp]:

@@ -111,6 +111,8 @@ def reports_errors(command: F) -> F:
         except Terminated:
             click.echo("stopped (SIGTERM); nothing was written", err=True)
             sys.exit(143)
+        except click.ClickException:  # a usage error: click says it, with the usage line
+            raise
         except Exception as error:  # a bug: say so plainly, without a wall of traceback
             if debug:
                 raise
@@ -147,21 +149,53 @@ def reports_errors(command: F) -> F:
     show_default="the number of cores",
     help="How many cases to build at once.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Make every part afresh, without reusing parts of earlier builds kept in OUTPUT/.cache/.",
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Stay running and build the case again whenever case.yaml, an evidence file or a template "
+    "changes (one CASE_DIR only; Ctrl-C stops).",
+)
 @reports_errors
 def build(
-    case_dirs: tuple[Path, ...], output_root: Path, lang: str | None, timeout: float, jobs: int
+    case_dirs: tuple[Path, ...],
+    output_root: Path,
+    lang: str | None,
+    timeout: float,
+    jobs: int,
+    no_cache: bool,
+    watch: bool,
 ) -> None:
     """Build each CASE_DIR into OUTPUT/<case name>/; the last line printed is the bundle's path.
 
     Several cases are built in parallel; a failed case does not stop the others, a summary table follows,
-    and the exit code is 1 if any failed."""
+    and the exit code is 1 if any failed. Parts whose inputs did not change since an earlier build are
+    taken from OUTPUT/.cache/."""
+    if watch and len(case_dirs) > 1:
+        raise click.UsageError("--watch follows one case; name one CASE_DIR")
+    from pipeline.libraries import import_weasyprint
+
+    import_weasyprint()  # before pipeline.build imports it the slow way
     from pipeline.build import BuildOptions
     from pipeline.build import build as build_case
     from pipeline.model import Language
 
     options = BuildOptions(
-        output_root=output_root, language=Language(lang) if lang else None, timeout=timeout
+        output_root=output_root,
+        language=Language(lang) if lang else None,
+        timeout=timeout,
+        cache=not no_cache,
     )
+    if watch:
+        from pipeline.watch import watch as watch_case
+
+        watch_case(case_dirs[0], options, lambda line: click.echo(line, err=True))
+        click.echo("stopped watching", err=True)
+        return
     if len(case_dirs) == 1:
         logging.getLogger("pipeline").info("building %s", case_dirs[0])
         click.echo(str(build_case(case_dirs[0], options).bundle))

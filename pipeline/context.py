@@ -71,6 +71,12 @@ class Context:
     lang: Language
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def fingerprint(self) -> str:
+        """Everything the variables are made from, as text: two contexts with the same fingerprint give
+        every template the same values (a rendered document can then be reused)."""
+        extra = sorted((name, repr(value)) for name, value in self.extra.items())
+        return repr((self.data.model_dump_json(), self.exhibits, self.letter_date, self.lang.value, extra))
+
     def variables(self) -> dict[str, Any]:
         """The mapping handed to Jinja2 and docxtpl."""
         from pipeline.deadlines import key_dates  # here, not above: deadlines uses this module's filters

@@ -165,13 +165,16 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
 class LocalFilesOnly(URLFetcher):
     """A WeasyPrint url_fetcher serving `data:` URLs and files below the allowed folders, nothing else.
 
-    Every refused URL is kept in `refused`, so a build can report (and a test can check) what was asked for.
+    Every refused URL is kept in `refused`, so a build can report (and a test can check) what was asked for;
+    every file served in `served`.
     """
 
     def __init__(self, allowed: Sequence[Path]) -> None:
         super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
         self.allowed = [folder.resolve() for folder in allowed]
         self.refused: list[str] = []
+        self.served: list[Path] = []
+        """The files served, in order: what a cached layout must check is unchanged before reuse."""
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Serve the URL if it is data or a file in an allowed folder; refuse (and note) anything else."""
@@ -182,6 +185,7 @@ class LocalFilesOnly(URLFetcher):
         if scheme == "file":
             path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
             if any(path.is_relative_to(folder) for folder in self.allowed) and path.is_file():
+                self.served.append(path)
                 return URLFetcherResponse(url, body=path.read_bytes())
         self.refused.append(url)
         raise ValueError(f"build-appeal fetches only files in the case and template folders, not {url}")

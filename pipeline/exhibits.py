@@ -102,11 +102,15 @@ def _a(kind: Kind) -> str:
 # --- PDF ------------------------------------------------------------------------------------------------
 
 
-def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
-    """Copy a PDF exhibit to `target`: decrypted, repaired, forms flattened, scripts and attachments dropped.
-
-    Returns the warnings, each naming the exhibit."""
+def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> tuple[PdfReader, list[str]]:
+    """The pages of a PDF exhibit, ready for the bundle: decrypted, repaired, forms flattened, scripts and
+    attachments dropped. A PDF that needs none of that is read once and used as it is; any other is
+    copied, changed, to `target`. Returns a reader of the pages to use, and the warnings, each naming
+    the exhibit."""
     name = describe(exhibit)
+    as_is = _usable_as_is(source)
+    if as_is is not None:
+        return as_is, []
     warnings: list[str] = []
     with captured_warnings("pypdf") as repairs:
         try:
@@ -129,7 +133,32 @@ def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
         raise EvidenceError(
             f"{name}: the PDF could not be copied ({error}); scan or print it again"
         ) from error
-    return warnings
+    return PdfReader(target), warnings
+
+
+def _usable_as_is(source: Path) -> PdfReader | None:
+    """A reader of the PDF if it can be used unchanged: it reads without a single repair, is not
+    encrypted, and holds no form, script or attachment, in its catalog or on a page."""
+    with captured_warnings("pypdf") as repairs:
+        try:
+            reader = PdfReader(source, strict=False)
+            if reader.is_encrypted or not reader.pages:
+                return None
+            catalog: Any = reader.trailer["/Root"].get_object()
+            if any(key in catalog for key in ("/AcroForm", "/Names", "/OpenAction", "/AA")):
+                return None
+            for page in reader.pages:
+                if "/AA" in page:
+                    return None
+                for reference in page.get("/Annots") or []:
+                    annotation = reference.get_object()
+                    if annotation.get("/Subtype") in ("/Widget", "/FileAttachment"):
+                        return None
+                    if "/AA" in annotation or _is_script(annotation.get("/A")):
+                        return None
+        except Exception:  # whatever pypdf trips on is for the careful path to handle
+            return None
+    return None if repairs else reader
 
 
 def _read_pdf(source: Path, name: str) -> tuple[PdfWriter, PdfReader]:

@@ -1,9 +1,10 @@
 """Lay out the bundle: decide where every part starts, so the cover, the table of contents and the
 evidence index print the right page numbers however long they grow.
 
-The generated parts (cover, table of contents, HTML documents, exhibit cover sheets, text exhibits and
-the stamps) are WeasyPrint documents laid out in memory with one font configuration; they are written
-together as one PDF at the end, so each font is subset and embedded once per build, not once per part.
+The generated parts (cover, table of contents, HTML documents, exhibit cover sheets, text exhibits) are
+WeasyPrint documents laid out in memory with one font configuration; they are written together as one PDF
+at the end, so each font is subset and embedded once per build, not once per part. Each document's pages
+are then kept in the cache under the hash of its HTML: a rebuild lays out only what changed.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import weasyprint
+from pypdf import PageObject, PdfReader
 from weasyprint.text.fonts import FontConfiguration
 
 from pipeline.bundle import Bookmark, Pages, Part, open_pdf, written
+from pipeline.cache import Cache, convert_office, file_hashes
 from pipeline.context import Context, Exhibit
-from pipeline.convert import Job, LocalFilesOnly, html_document, office_to_pdf, write_pdf
+from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
 from pipeline.errors import BundleError
 from pipeline.exhibits import Kind
 from pipeline.render import Engine, TemplateFile, Templates
@@ -29,20 +32,38 @@ CSS_PX_TO_PT = 0.75
 
 @dataclass(frozen=True)
 class Laid:
-    """Pages of a WeasyPrint document laid out but not yet written: all of them, or `count` from `first`."""
+    """A generated document's pages, laid out now by WeasyPrint (`document`) or taken from the cache
+    (`cached`): all of them, or `count` from `first`. Written to PDF by `Layout.write_generated`."""
 
     key: str
-    document: weasyprint.Document
+    """The cache key: the rendered HTML and where its relative URLs point."""
+    anchors: tuple[frozenset[str], ...]
+    """The element ids on each page of the whole document (cover sheets are cut by them)."""
+    document: weasyprint.Document | None = None
+    cached: PdfReader | None = None
+    """The PDF an earlier build wrote this document into, with other documents of that build..."""
+    offset: int = 0
+    """... from this page on (0-based)."""
+    files: tuple[Path, ...] = ()
+    """Files WeasyPrint read while laying the document out (images, fonts), recorded with the entry."""
     first: int = 0
     count: int | None = None
 
     def __len__(self) -> int:
-        return len(self.document.pages) - self.first if self.count is None else self.count
+        return len(self.anchors) - self.first if self.count is None else self.count
 
     def sizes(self) -> list[tuple[float, float]]:
         """Each page's width and height in points."""
+        if self.cached is not None:
+            return [_size(page) for page in self.written()]
+        assert self.document is not None
         pages = self.document.pages[self.first : self.first + len(self)]
         return [(page.width * CSS_PX_TO_PT, page.height * CSS_PX_TO_PT) for page in pages]
+
+    def written(self) -> Pages:
+        """The pages in the PDF of an earlier build (a document taken from the cache)."""
+        assert self.cached is not None
+        return Pages(self.cached, self.offset + self.first, len(self))
 
 
 AnyPages = Pages | Laid
@@ -67,17 +88,22 @@ class Plan:
     exhibits: list[Exhibit]
     documents: dict[str, int]
     """Index in `parts` of each document (appeal_letter, ...), for writing its own PDF."""
+    counts: dict[str, int]
+    """How many pages the cover, the table of contents and the index settled on (a hint for next time)."""
 
 
 class Layout:
-    """Lays out generated parts with WeasyPrint and settles the page numbers of the bundle."""
+    """Lays out generated parts with WeasyPrint (or takes them from the cache) and settles the page
+    numbers of the bundle."""
 
-    def __init__(self, templates: Templates, fetcher: LocalFilesOnly, timeout: float) -> None:
+    def __init__(self, templates: Templates, fetcher: LocalFilesOnly, timeout: float, cache: Cache) -> None:
         self.templates = templates
         self.fetcher = fetcher
         self.timeout = timeout
+        self.cache = cache
         self.font_config = FontConfiguration()
-        self.laid: dict[str, Laid] = {}
+        self.passes: dict[str, PdfReader | None] = {}
+        """The PDFs of generated pages of earlier builds that this build takes documents from."""
 
     def html(
         self,
@@ -86,25 +112,51 @@ class Layout:
         work: Path,
         variables: dict[str, Any] | None = None,
         *,
-        key: str | None = None,
         template: TemplateFile | None = None,
     ) -> Laid:
-        """Render the template `name.html` with the context (plus `variables`) and lay it out."""
+        """Render the template `name.html` with the context (plus `variables`) and lay it out, unless the
+        cache has the same HTML laid out already."""
         template = template or self.templates.find(name, (Engine.HTML,))
-        key = key or name
         scoped = dataclasses.replace(context, extra={**context.extra, **(variables or {})})
-        rendered = self.templates.render(template, scoped, work)
+        html = self.templates.render(template, scoped, work).path.read_text(encoding="utf-8")
+        base = template.path.parent.resolve()
+        key = self.cache.key("html", html, str(base))
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        served = len(self.fetcher.served)
         document = html_document(
-            rendered.path.read_text(encoding="utf-8"),
-            base=template.path.parent,
+            html,
+            base=base,
             fetcher=self.fetcher,
             name=template.path.name,
             font_config=self.font_config,
             timeout=self.timeout,
         )
-        laid = Laid(key, document)
-        self.laid[key] = laid
-        return laid
+        anchors = tuple(frozenset(page.anchors) for page in document.pages)
+        return Laid(key, anchors, document=document, files=tuple(self.fetcher.served[served:]))
+
+    def _cached(self, key: str) -> Laid | None:
+        """The document as an earlier build laid it out: its pages in that build's PDF of generated
+        pages (kept whole, so the pages and fonts are written once)."""
+        meta = self.cache.recall(key)
+        if meta is None:
+            return None
+        anchors = tuple(frozenset(names) for names in meta.get("anchors", []))
+        reader = self._pass(str(meta.get("pass")))
+        offset = int(meta.get("first", 0))
+        if reader is None or len(reader.pages) < offset + len(anchors) or not anchors:
+            return None  # a damaged or pruned entry: laid out again
+        return Laid(key, anchors, cached=reader, offset=offset)
+
+    def _pass(self, key: str) -> PdfReader | None:
+        if key not in self.passes:
+            entry = self.cache.get(key)
+            try:
+                self.passes[key] = PdfReader(entry.file) if entry is not None else None
+            except Exception:
+                self.passes[key] = None
+        return self.passes[key]
 
     def settle(
         self,
@@ -114,14 +166,17 @@ class Layout:
         index_template: TemplateFile,
         exhibit_pages: list[AnyPages],
         exhibit_kinds: list[Kind],
-        timeout: float,
         titles: dict[str, tuple[str, str]],
+        guess: dict[str, int] | None = None,
     ) -> Plan:
         """Lay out the cover, the table of contents and the evidence index again and again until the page
-        numbers they print no longer change what they are; then every number printed is right."""
+        numbers they print no longer change what they are; then every number printed is right. `guess`
+        (the lengths an earlier build settled on) usually makes the first round the last."""
         exhibits = context.exhibits
         covers = self._exhibit_covers(context, work)
         counts = {"cover": 1, "toc": 1, "evidence_index": 1}
+        if guess and set(guess) == set(counts) and all(isinstance(n, int) and n > 0 for n in guess.values()):
+            counts = dict(guess)
         for _ in range(MAX_ROUNDS):
             order = ["cover", "toc", *documents, "evidence_index"]
             sizes = {**counts, **{name: len(pages) for name, pages in documents.items()}}
@@ -147,7 +202,7 @@ class Layout:
             )
             cover = self.html("bundle_cover", scoped, work)
             toc = self.html("bundle_toc", scoped, work)
-            index = self._index(index_template, scoped, work, timeout)
+            index = self._index(index_template, scoped, work)
             laid_counts = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
             if laid_counts == counts:
                 break
@@ -178,7 +233,7 @@ class Layout:
         if placed:
             assert placed[0].first_page is not None
             bookmarks.append(Bookmark("Exhibits", placed[0].first_page - 1, tuple(children)))
-        return Plan(parts, bookmarks, placed, positions)
+        return Plan(parts, bookmarks, placed, positions, counts)
 
     def _exhibit_covers(self, context: Context, work: Path) -> list[Laid]:
         """Every exhibit's cover sheet, laid out in one document and cut where each exhibit's id stands."""
@@ -188,44 +243,67 @@ class Layout:
         starts = []
         for exhibit in context.exhibits:
             anchor = f"exhibit-{exhibit.number}"
-            page = next((i for i, p in enumerate(laid.document.pages) if anchor in p.anchors), None)
+            page = next((i for i, names in enumerate(laid.anchors) if anchor in names), None)
             if page is None:
-                raise BundleError(f'{laid.key}.html: no element with id="{anchor}" for {exhibit.label}')
+                raise BundleError(f'exhibit_cover.html: no element with id="{anchor}" for {exhibit.label}')
             starts.append(page)
-        ends = [*starts[1:], len(laid.document.pages)]
+        ends = [*starts[1:], len(laid.anchors)]
         return [
-            Laid(laid.key, laid.document, first, end - first) for first, end in zip(starts, ends, strict=True)
+            dataclasses.replace(laid, first=first, count=end - first)
+            for first, end in zip(starts, ends, strict=True)
         ]
 
-    def _index(self, template: TemplateFile, context: Context, work: Path, timeout: float) -> AnyPages:
+    def _index(self, template: TemplateFile, context: Context, work: Path) -> AnyPages:
         """The evidence index with page numbers: HTML laid out here, Word through LibreOffice."""
         if template.engine == Engine.HTML:
             return self.html("evidence_index", context, work, template=template)
         rendered = self.templates.render(template, context, work)
         target = work / "evidence_index.pdf"
-        office_to_pdf([Job(rendered.path, target, template.path.name)], timeout=timeout)
+        convert_office([Job(rendered.path, target, template.path.name)], self.cache, timeout=self.timeout)
         return Pages(open_pdf(target, template.path.name))
 
-    def write_generated(self, parts: list[Part], target: Path) -> list[Part]:
-        """Write every laid-out document into one PDF; return the parts with real pages."""
-        wanted = {
-            id(part.pages.document): part.pages.document for part in parts if isinstance(part.pages, Laid)
-        }
-        documents = list(wanted.values())
-        offsets, page = {}, 0
-        for document in documents:
-            offsets[id(document)] = page
-            page += len(document.pages)
-        combined = documents[0].copy([p for document in documents for p in document.pages])
-        write_pdf(combined, target, name="the bundle's generated pages", timeout=self.timeout)
-        reader = open_pdf(target, "generated pages")
+    def write_generated(self, parts: list[Part], work: Path) -> list[Part]:
+        """Write every document laid out by this build into one PDF (each font subset once), keep each
+        document's pages in the cache, and return the parts with real pages."""
+        fresh: dict[str, Laid] = {}
+        for part in parts:
+            if isinstance(part.pages, Laid) and part.pages.document is not None:
+                fresh.setdefault(part.pages.key, part.pages)
+        reader, offsets = self._write(list(fresh.values()), work) if fresh else (None, {})
         resolved = []
         for part in parts:
             pages = part.pages
             if isinstance(pages, Laid):
-                pages = Pages(reader, offsets[id(pages.document)] + pages.first, len(pages))
+                if pages.cached is None:
+                    assert reader is not None
+                    pages = dataclasses.replace(pages, cached=reader, offset=offsets[pages.key])
+                pages = pages.written()
             resolved.append(dataclasses.replace(part, pages=pages))
         return resolved
+
+    def _write(self, documents: list[Laid], work: Path) -> tuple[PdfReader, dict[str, int]]:
+        """Write the documents laid out by this build together, keep the PDF in the cache, and record
+        where each document's pages are in it; return the PDF and those places."""
+        whole = [laid.document for laid in documents if laid.document is not None]
+        combined = whole[0].copy([page for document in whole for page in document.pages])
+        target = work / "generated.pdf"
+        write_pdf(combined, target, name="the bundle's generated pages", timeout=self.timeout)
+        pass_key = self.cache.key("generated", *(laid.key for laid in documents))
+        reader = open_pdf(self.cache.put(pass_key, target).file, "the bundle's generated pages")
+        offsets, first = {}, 0
+        for laid in documents:
+            offsets[laid.key] = first
+            self.cache.record(
+                laid.key,
+                {
+                    "pass": pass_key,
+                    "first": first,
+                    "anchors": [sorted(names) for names in laid.anchors],
+                    "files": file_hashes(list(laid.files)),
+                },
+            )
+            first += len(laid.anchors)
+        return reader, offsets
 
 
 def page_sizes(parts: list[Part]) -> list[tuple[float, float]]:
@@ -235,7 +313,10 @@ def page_sizes(parts: list[Part]) -> list[tuple[float, float]]:
         if isinstance(part.pages, Laid):
             sizes += part.pages.sizes()
             continue
-        for page in written(part):
-            width, height = float(page.mediabox.width), float(page.mediabox.height)
-            sizes.append((height, width) if page.rotation % 180 else (width, height))
+        sizes += [_size(page) for page in written(part)]
     return sizes
+
+
+def _size(page: PageObject) -> tuple[float, float]:
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    return (height, width) if page.rotation % 180 else (width, height)

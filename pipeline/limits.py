@@ -57,14 +57,24 @@ def time_limit(seconds: float, error: Callable[[], BuildAppealError]) -> Iterato
     try:
         yield
     except TimeUp as time_up:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _silence_alarm()  # the next alarm must not interrupt the raising of the caller's error
         raise error() from time_up
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _silence_alarm()
         gc.callbacks[:] = callbacks + [callback for callback in gc.callbacks if callback not in callbacks]
         signal.signal(signal.SIGALRM, previous)
         if outer[0]:  # an enclosing limit keeps running (what is left of it, at least a moment)
             signal.setitimer(signal.ITIMER_REAL, max(outer[0] - seconds, 0.001))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+
+
+def _silence_alarm() -> None:
+    """Stop the repeating alarm, and drop one already on its way. (A slow machine can take longer than
+    `REPEAT` to unwind the work, and an alarm landing in the clean-up would escape it.) The signal stays
+    blocked until the limit has put everything back."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.sigtimedwait({signal.SIGALRM}, 0)
 
 
 def stop_on_sigterm() -> None:

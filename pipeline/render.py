@@ -8,8 +8,10 @@ only ever a value, never a template.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import shutil
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from pipeline.cache import Cache
 from pipeline.context import FILTERS, Context
 from pipeline.errors import TemplateError
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
@@ -69,13 +72,27 @@ class Templates:
     """The template folders of one case, searched in order: the case's own, then the defaults."""
 
     def __init__(
-        self, case_templates: Path, defaults: Path | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        case_templates: Path,
+        defaults: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        cache: Cache | None = None,
     ) -> None:
+        """With a `cache`, Jinja keeps compiled templates there for the next build (checking each
+        template's source before reusing its code), and rendered Word documents are reused."""
         self.folders = [case_templates, defaults or default_templates_folder()]
         self.timeout = timeout
+        self.cache = cache or Cache(None)
         loader = jinja2.FileSystemLoader([str(folder) for folder in self.folders if folder.is_dir()])
+        bytecode_cache = None
+        with contextlib.suppress(OSError):  # no cache folder: templates are compiled each time
+            if self.cache.folder is not None:
+                compiled = self.cache.folder / "jinja"
+                compiled.mkdir(parents=True, exist_ok=True)
+                bytecode_cache = jinja2.FileSystemBytecodeCache(str(compiled))
         options: dict[str, Any] = {
             "loader": loader,
+            "bytecode_cache": bytecode_cache,
             "undefined": jinja2.StrictUndefined,
             "keep_trailing_newline": True,
             "trim_blocks": True,
@@ -112,11 +129,27 @@ class Templates:
         )
         with time_limit(self.timeout, too_slow):
             if template.engine == Engine.DOCX:
-                _render_docx(template, variables, self.docx_env, target)
+                self._render_docx(template, context, variables, target)
             else:
                 env = self.html_env if template.engine == Engine.HTML else self.text_env
                 target.write_text(_render_jinja(env, template, variables), encoding="utf-8")
         return Rendered(template, target)
+
+    def _render_docx(
+        self, template: TemplateFile, context: Context, variables: dict[str, Any], target: Path
+    ) -> None:
+        """docxtpl's rendering, or its result of an earlier build: the same template and the same data
+        give the same document."""
+        key = self.cache.key("docx", template.path.read_bytes(), context.fingerprint())
+        entry = self.cache.get(key)
+        if entry is not None:
+            shutil.copyfile(entry.file, target)
+            notes = entry.meta.get("warnings", [])
+        else:
+            notes = _render_docx(template, variables, self.docx_env, target)
+            self.cache.put(key, target, {"warnings": notes})
+        for note in notes:
+            log.warning("%s", note)
 
 
 def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: dict[str, Any]) -> str:
@@ -168,21 +201,23 @@ def _explain(error: BaseException) -> str:
 
 def _render_docx(
     template: TemplateFile, variables: dict[str, Any], env: jinja2.Environment, target: Path
-) -> None:
+) -> list[str]:
+    """Render a Word template into `target`; return the warnings about its tags."""
     from docxtpl import DocxTemplate  # heavy import, only when a Word template is used
 
     shown = display_path(template.path)
     try:
         document = DocxTemplate(str(template.path))
         document.init_docx()
-        for paragraph, tag, runs in split_tags(document.docx.element.body):
-            log.warning(
-                "%s, paragraph %d: the tag %s is split across %d pieces of Word formatting; it still works, "
-                "but to be safe select the whole tag, cut it and type it again in one go",
-                shown, paragraph, tag, runs,
-            )  # fmt: skip
+        notes = [
+            f"{shown}, paragraph {paragraph}: the tag {tag} is split across {runs} pieces of Word "
+            "formatting; it still works, but to be safe select the whole tag, cut it and type it again "
+            "in one go"
+            for paragraph, tag, runs in split_tags(document.docx.element.body)
+        ]
         document.render(variables, jinja_env=env, autoescape=True)
         document.save(str(target))
+        return notes
     except jinja2.TemplateError as error:
         line = getattr(error, "lineno", None) or _failing_template_line(error)[1]
         where = _docx_paragraph(document, line)

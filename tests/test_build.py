@@ -172,7 +172,7 @@ def test_a_failed_build_leaves_the_previous_outputs_untouched(make_case: MakeCas
     with pytest.raises(TemplateError, match=r"evidence_index\.html:1: 'no_such_variable' is undefined"):
         build(folder, BuildOptions(output_root=out))
     assert snapshot(result.output) == before
-    assert sorted(path.name for path in out.iterdir()) == [".acme.lock", "acme"]  # no scratch folder left
+    assert sorted(path.name for path in out.iterdir()) == [".acme.lock", ".cache", "acme"]  # no scratch
 
 
 def test_the_cli_prints_the_bundle_path_last(make_case: MakeCase, tmp_path: Path) -> None:

@@ -310,7 +310,8 @@ def size_case(make_case: MakeCase, tmp_path: Path, pages: int) -> tuple[BuildRes
     data["evidence"].append({"file": "evidence/many.pdf", "title": "Order records"})
     folder = make_case(data, name=f"pages{pages}")
     samples.text_pdf(folder / "evidence" / "many.pdf", [f"Order record {n}" for n in range(pages)])
-    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    # An output root each: documents reused from another build's cache carry their own font subsets.
+    result = build(folder, BuildOptions(output_root=tmp_path / f"out{pages}"))
     return result, sum((folder / entry["file"]).stat().st_size for entry in data["evidence"])
 
 

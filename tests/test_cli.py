@@ -86,3 +86,17 @@ def test_no_case_folder_is_a_usage_error() -> None:
 def test_an_unknown_case_folder_is_named(tmp_path: Path) -> None:
     code, _, err = run(str(tmp_path / "nope"))
     assert code == 1 and err == f"error: {tmp_path / 'nope'}: no such case folder\n"
+
+
+def test_watch_follows_one_case_only(make_case: MakeCase, tmp_path: Path) -> None:
+    one, two = make_case(name="one", evidence=False), make_case(name="two", evidence=False)
+    code, _, err = run(str(one), str(two), "--watch", "-o", str(tmp_path / "out"))
+    assert code == 2 and "--watch follows one case; name one CASE_DIR" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_cache_keeps_nothing_for_next_time(make_case: MakeCase, tmp_path: Path) -> None:
+    code, out, err = run(str(make_case()), "--no-cache", "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert out.strip().endswith("bundle.pdf")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [".acme.lock", "acme"]

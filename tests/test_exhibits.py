@@ -33,9 +33,7 @@ def plain(tmp_path: Path) -> Path:
 
 
 def prepared(source: Path, tmp_path: Path) -> tuple[PdfReader, list[str]]:
-    target = tmp_path / "out.pdf"
-    warnings = prepare_pdf(EXHIBIT, source, target)
-    return PdfReader(target), warnings
+    return prepare_pdf(EXHIBIT, source, tmp_path / "out.pdf")
 
 
 def test_a_pdf_is_kept_as_text(plain: Path, tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ import yaml
 from click.testing import CliRunner
 
 from pipeline.build import BuildOptions, build
+from pipeline.cache import FOLDER
 from pipeline.cli import main
 from pipeline.convert import LocalFilesOnly
 from pipeline.render import default_templates_folder
@@ -310,7 +311,7 @@ class Hostile:
         allowed = [folder.resolve().as_uri() + "/" for folder in (self.folder, default_templates_folder())]
         assert [url for url in served if not url.startswith(("data:", *allowed))] == [], "a file was read"
         leftovers = sorted(
-            path.name for path in self.out.iterdir() if path.name not in (CASE, f".{CASE}.lock")
+            path.name for path in self.out.iterdir() if path.name not in (CASE, f".{CASE}.lock", FOLDER)
         )
         assert leftovers == [], "scratch folders were left behind"
         return outcome

@@ -1,0 +1,99 @@
+"""Watch a case and build it again whenever case.yaml, an evidence file or a template changes.
+
+Every build goes through the cache, so only the parts whose inputs changed are made again; the time each
+build took is printed. A failed build prints its error and the watch goes on: the previous outputs stay as
+they were until the next build succeeds. Ctrl-C stops watching.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.errors import BuildAppealError
+
+if TYPE_CHECKING:
+    from pipeline.build import BuildOptions
+
+EDITOR_DEBRIS = ("~$", ".~lock.", ".#")
+"""Files editors keep beside the ones they edit (Word's `~$letter.docx`, LibreOffice's lock files,
+Emacs's `.#case.yaml`): they come and go while a user types, and are not inputs."""
+
+
+def watch(
+    case_folder: Path,
+    options: BuildOptions,
+    report: Callable[[str], None],
+    *,
+    stop: threading.Event | None = None,
+    debounce_ms: int = 300,
+) -> int:
+    """Build the case, then build it again after every change to its inputs until `stop` is set or the
+    user presses Ctrl-C; `report` receives one line per build. Returns the number of builds."""
+    from watchfiles import watch as changes
+
+    from pipeline.render import default_templates_folder
+
+    options = replace(options, cache=True)
+    folders = [case_folder, default_templates_folder()]
+    inputs = _InputsOnly()
+    builds = 1
+    _build(case_folder, options, report)
+    report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
+    for changed in changes(
+        *folders,
+        watch_filter=inputs,
+        stop_event=stop,
+        debounce=debounce_ms,
+        raise_interrupt=False,
+        ignore_permission_denied=True,
+    ):
+        names = sorted({_shown(Path(path), folders) for _, path in changed})
+        report(f"changed: {', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}")
+        _build(case_folder, options, report)
+        builds += 1
+    return builds
+
+
+def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], None]) -> None:
+    from pipeline.build import build
+
+    started = time.monotonic()
+    try:
+        result = build(case_folder, options)
+    except BuildAppealError as error:
+        report(f"error: {error}")
+        report(f"build failed after {time.monotonic() - started:.1f} s; the previous outputs are kept")
+        return
+    report(
+        f"built {result.bundle} in {time.monotonic() - started:.1f} s "
+        f"({result.reused} parts reused, {result.made} made)"
+    )
+
+
+class _InputsOnly:
+    """watchfiles' filter: its default (no .git, no __pycache__, no swap files), less editor debris."""
+
+    def __init__(self) -> None:
+        from watchfiles import DefaultFilter
+
+        self.default = DefaultFilter()
+
+    def __call__(self, change: object, path: str) -> bool:
+        name = Path(path).name
+        return self.default(change, path) and not name.startswith(EDITOR_DEBRIS)  # type: ignore[arg-type]
+
+
+def _shown(path: Path, folders: list[Path]) -> str:
+    """The changed file as the user knows it: relative to the case folder, or a default template."""
+    case, defaults = (folder.resolve() for folder in folders)
+    path = path.resolve()
+    if path.is_relative_to(case):
+        return path.relative_to(case).as_posix()
+    if path.is_relative_to(defaults):
+        return f"default template {path.relative_to(defaults).as_posix()}"
+    return str(path)

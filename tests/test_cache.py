@@ -1,0 +1,112 @@
+"""The cache: a rebuild reuses every part whose inputs did not change and remakes the others, and what it
+builds is what a build without the cache builds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.cache import FOLDER, Cache
+from tests.conftest import ROOT, MakeCase
+from tests.samples import image, text_pdf
+
+
+def pages_text(pdf: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def build_case(case: Path, output: Path, *, cache: bool = True) -> BuildResult:
+    return build(case, BuildOptions(output_root=output, cache=cache))
+
+
+@pytest.fixture
+def built(make_case: MakeCase, tmp_path: Path) -> tuple[Path, Path, BuildResult]:
+    """The example built once with a cache: (case folder, output root, result)."""
+    case = make_case()
+    result = build_case(case, tmp_path / "out")
+    return case, tmp_path / "out", result
+
+
+def test_an_unchanged_case_is_rebuilt_from_the_cache_alone_to_the_same_bytes(built) -> None:
+    case, output, first = built
+    bundle = first.bundle.read_bytes()
+    assert first.made > 0 and (output / FOLDER).is_dir()
+    again = build_case(case, output)
+    assert again.made == 0 and again.reused > 0
+    assert again.bundle.read_bytes() == bundle
+
+
+def test_editing_one_template_remakes_that_document_only(built) -> None:
+    case, output, _ = built
+    (case / "templates").mkdir()
+    template = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    edited = template.replace("</h1>", " EDITED-HEADING</h1>", 1)
+    assert edited != template
+    (case / "templates" / "cs_inquiry.html").write_text(edited, encoding="utf-8")
+    again = build_case(case, output)
+    assert again.made == 1  # the inquiry laid out again; its length, so every page number, unchanged
+    assert "EDITED-HEADING" in "".join(pages_text(again.output / "cs_inquiry.pdf"))
+    assert "EDITED-HEADING" in "".join(pages_text(again.bundle))
+
+
+def test_a_rebuild_builds_what_a_build_without_the_cache_builds(built, tmp_path: Path) -> None:
+    """Change the data, an evidence file and a template; the cached rebuild must show every change,
+    exactly as a build from nothing does."""
+    case, output, _ = built
+    data = (case / "case.yaml").read_text(encoding="utf-8")
+    (case / "case.yaml").write_text(data.replace("Shenzhen", "Guangzhou"), encoding="utf-8")
+    text_pdf(case / "evidence" / "invoice_hengtai_2024-01.pdf", ["REPLACED INVOICE", "SECOND PAGE"])
+    cached = build_case(case, output)
+    plain = build_case(case, tmp_path / "plain", cache=False)
+    assert not (tmp_path / "plain" / FOLDER).exists()
+    assert cached.made > 0
+    assert "REPLACED INVOICE" in "".join(pages_text(cached.bundle))
+    assert pages_text(cached.bundle) == pages_text(plain.bundle)
+    assert "Guangzhou" in "".join(pages_text(cached.output / "appeal_letter.pdf"))
+    assert [(e.first_page, e.last_page) for e in cached.exhibits] == [
+        (e.first_page, e.last_page) for e in plain.exhibits
+    ]
+
+
+def test_a_file_a_template_reads_is_checked_before_reuse(make_case: MakeCase, tmp_path: Path) -> None:
+    """An image the HTML shows is not part of the HTML: a new image must still be laid out again."""
+    case = make_case()
+    (case / "templates").mkdir()
+    image(case / "templates" / "logo.png", color="red")
+    cover = (ROOT / "templates" / "bundle_cover.html").read_text(encoding="utf-8")
+    (case / "templates" / "bundle_cover.html").write_text(
+        cover.replace("{% block body %}", '{% block body %}<img src="logo.png" style="width: 1in">', 1),
+        encoding="utf-8",
+    )
+    first = build_case(case, tmp_path / "out").bundle.read_bytes()
+    image(case / "templates" / "logo.png", color="blue")
+    again = build_case(case, tmp_path / "out")
+    assert again.made == 1
+    assert again.bundle.read_bytes() != first
+
+
+def test_a_damaged_entry_is_made_again(built) -> None:
+    case, output, first = built
+    for stored in (output / FOLDER).glob("*/*.pdf"):
+        stored.write_bytes(stored.read_bytes()[:100])  # cut short, as by a full disk
+    again = build_case(case, output)
+    assert pages_text(again.bundle) == pages_text(first.bundle)
+
+
+def test_old_entries_are_pruned(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / FOLDER)
+    made = tmp_path / "part.pdf"
+    made.write_bytes(b"%PDF-1.7 test")
+    old, new = cache.key("test", "old"), cache.key("test", "new")
+    cache.put(old, made)
+    cache.put(new, made)
+    month_ago = os.path.getmtime(tmp_path) - 31 * 86400
+    for path in (tmp_path / FOLDER).glob(f"*/{old}.*"):
+        os.utime(path, (month_ago, month_ago))
+    cache.prune()
+    assert cache.get(old) is None
+    assert cache.get(new) is not None

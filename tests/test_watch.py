@@ -1,0 +1,115 @@
+"""Watch mode: a change to case.yaml, an evidence file or a template builds the case again through the cache;
+a broken change reports its error and keeps watching, with the previous outputs kept."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from pipeline.build import BuildOptions
+from pipeline.watch import watch
+from tests.conftest import MakeCase
+from tests.samples import text_pdf
+
+
+def put(target: Path, content: str | bytes) -> None:
+    """Replace a file in one step, as an editor saving it does (so the watch sees one change)."""
+    scratch = target.parent.parent.parent / f"scratch-{target.name}"
+    if isinstance(content, str):
+        scratch.write_text(content, encoding="utf-8")
+    else:
+        scratch.write_bytes(content)
+    os.replace(scratch, target)
+
+
+def text(pdf: Path) -> str:
+    return "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+class Session:
+    """The watch runs in the test's main thread (builds need its signal handlers); the edits run in a
+    thread of their own, each waiting for the line that says the previous build ended."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.stop = threading.Event()
+        self.failure: BaseException | None = None
+
+    def report(self, line: str) -> None:
+        self.seen.append(line)
+        self.lines.put(line)
+
+    def wait_for(self, start: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line.startswith(start):
+                return line
+        raise AssertionError(f"no line starting {start!r} within {timeout} s; saw {self.seen}")
+
+
+def test_watch_builds_again_after_each_change(make_case: MakeCase, tmp_path: Path) -> None:
+    case = make_case()
+    output = tmp_path / "out"
+    session = Session()
+    letter = output / "acme" / "appeal_letter.pdf"
+
+    def edit() -> None:
+        try:
+            session.wait_for("watching")
+            first = (output / "acme" / "bundle.pdf").read_bytes()
+
+            # case.yaml: the letter follows, and only what the data feeds is made again.
+            data = (case / "case.yaml").read_text(encoding="utf-8")
+            put(case / "case.yaml", data.replace("Shenzhen", "Guangzhou"))
+            session.wait_for("changed: case.yaml")
+            built = session.wait_for("built ")
+            assert "parts reused" in built, built
+            assert "Guangzhou" in text(letter)
+
+            # An evidence file replaced under the same name.
+            invoice = text_pdf(tmp_path / "invoice.pdf", ["WATCHED INVOICE"]).read_bytes()
+            put(case / "evidence" / "invoice_hengtai_2024-01.pdf", invoice)
+            session.wait_for("changed: evidence/invoice_hengtai_2024-01.pdf")
+            session.wait_for("built ")
+            assert "WATCHED INVOICE" in text(output / "acme" / "bundle.pdf")
+
+            # A broken case.yaml: the error is reported, the outputs stay, the watch goes on.
+            kept = (output / "acme" / "bundle.pdf").read_bytes()
+            put(case / "case.yaml", "merchant: [unclosed\n")
+            error = session.wait_for("error: ")
+            assert "case.yaml" in error
+            session.wait_for("build failed")
+            assert (output / "acme" / "bundle.pdf").read_bytes() == kept != first
+
+            # A template of the case's own, and the case fixed again.
+            put(case / "case.yaml", data)
+            session.wait_for("built ")
+            templates = tmp_path / "templates"
+            templates.mkdir()
+            (templates / "cs_inquiry.txt").write_text("WATCHED TEMPLATE {{ case.number }}\n", "utf-8")
+            os.replace(templates, case / "templates")
+            session.wait_for("changed: templates")
+            session.wait_for("built ")
+            assert (output / "acme" / "cs_inquiry.txt").read_text(encoding="utf-8").startswith("WATCHED")
+        except BaseException as failure:  # reported to the main thread
+            session.failure = failure
+        finally:
+            session.stop.set()
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    builds = watch(case, BuildOptions(output_root=output), session.report, stop=session.stop, debounce_ms=200)
+    editor.join(timeout=60)
+    if session.failure is not None:
+        raise session.failure
+    assert builds >= 6
