@@ -1,0 +1,360 @@
+"""Find the numbers a court filing must not show in full (FRCP 5.2(a)), and mask them.
+
+FRCP 5.2(a) lets a filing show only the last four digits of a financial-account number or a
+social-security number, and only the year of a birth date. A seller's evidence often holds such numbers (a
+bank statement, a payment receipt, an ID card scan with OCR), so the case data and the exhibits' text are
+scanned for:
+
+- card and account numbers: a card number of a real card brand's prefix and length passing the Luhn
+  check, or any 8-20 digit number labelled as an account or card number (`Account No.`, `账号`, `卡号`);
+- IBANs (ISO 13616: the country's length and the mod-97 check);
+- US social-security numbers (`AAA-GG-SSSS`, or nine digits labelled `SSN`), never-issued ones excepted;
+- Chinese resident ID numbers (GB 11643-1999: a real birth date and place, the MOD 11-2 check digit);
+- full birth dates: a date next to a birth keyword (`born`, `DOB`, `出生日期`); a date alone is not one.
+
+The checks are python-stdnum's. Each detector is narrow on purpose: an alarm on every invoice number, order
+ID or phone number would teach users to ignore the check. A number is never taken from inside a longer one,
+a code like `INV-2024-0117`, a price or a phone number, and a number labelled as something else (an order,
+a listing, a phone) is not taken for a card number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from stdnum import iban, luhn
+from stdnum.cn import ric
+from stdnum.us import ssn
+
+
+class Kind(StrEnum):
+    """What a finding is."""
+
+    ACCOUNT = "card or account number"
+    IBAN = "IBAN"
+    SSN = "social-security number"
+    CN_ID = "Chinese resident ID number"
+    BIRTH_DATE = "birth date"
+
+
+_RULES = {
+    Kind.ACCOUNT: ("must show only its last four digits", "FRCP 5.2(a)(4)"),
+    Kind.IBAN: ("must show only its last four characters", "FRCP 5.2(a)(4)"),
+    Kind.SSN: ("must show only its last four digits", "FRCP 5.2(a)(1)"),
+    Kind.CN_ID: ("must show only its last four characters", "FRCP 5.2(a)"),
+    Kind.BIRTH_DATE: ("must show only the year of birth", "FRCP 5.2(a)(2)"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A number or date found in a text that a court filing may show only in part."""
+
+    kind: Kind
+    text: str = field(repr=False)
+    """The text as found; never print or log it (the message and the repr show `masked`)."""
+    masked: str
+    """The text with all but its last four digits (or letters) replaced by `*`, separators kept; for a birth
+    date, its year alone (`1985`, `1985年`)."""
+    where: str = ""
+    """Where it was found, filled by the caller: `case.yaml: merchant.address`, `Exhibit 3
+    (evidence/x.pdf), page 2`."""
+
+    @property
+    def message(self) -> str:
+        """One line for a warning or an error; it never holds the full number."""
+        rule, citation = _RULES[self.kind]
+        place = f"{self.where}: " if self.where else ""
+        if self.kind is Kind.BIRTH_DATE:
+            shown = f"full birth date (year {self.masked})"
+        else:
+            shown = f"{self.kind} {self.masked}"
+        return f"{place}{shown} {rule} in a court filing ({citation})"
+
+
+def find(text: str) -> list[Finding]:
+    """Every card or account number, IBAN, SSN, Chinese resident ID number and full birth date in
+    `text`, in the order they appear."""
+    return [finding for _, _, finding in _spans(text)]
+
+
+def mask(text: str) -> str:
+    """`text` with every finding replaced by its masked form (for documents built with `--redact`)."""
+    for start, end, finding in reversed(_spans(text)):
+        text = text[:start] + finding.masked + text[end:]
+    return text
+
+
+def scan_data(data: Any, prefix: str = "") -> list[Finding]:
+    """The findings in every string of `data` (a pydantic model such as the loaded case, a dict, a list),
+    each `where` naming its field: `case.yaml: evidence[2].description`."""
+    return [
+        replace(finding, where=f"case.yaml: {path}" if path else "case.yaml")
+        for path, text in _strings(data, prefix)
+        for finding in find(text)
+    ]
+
+
+def scan_pages(texts: list[str], where: str) -> list[Finding]:
+    """The findings in the text of each page of a document, `where` naming the page:
+    `Exhibit 3 (evidence/x.pdf), page 2`."""
+    return [
+        replace(finding, where=f"{where}, page {number}")
+        for number, text in enumerate(texts, start=1)
+        for finding in find(text)
+    ]
+
+
+# --- Finding the spans --------------------------------------------------------------------------------
+
+_ASCII = {0xFF10 + i: ord("0") + i for i in range(10)}
+_ASCII |= {0xFF21 + i: ord("A") + i for i in range(26)} | {0xFF41 + i: ord("a") + i for i in range(26)}
+_ASCII |= {0x3000: ord(" "), 0xFF0D: ord("-"), 0xFF0F: ord("/"), 0xFF0E: ord(".")}
+"""Full-width digits, letters and separators (common in Chinese text) to ASCII, one character for one."""
+
+
+Span = tuple[int, int, Kind]
+"""Where a finding starts and ends in a text, and its kind."""
+
+
+def _spans(text: str) -> list[tuple[int, int, Finding]]:
+    """The findings with their place in `text`; where two overlap, the more specific kind wins (an ID
+    number is not also taken for a card number)."""
+    plain = text.translate(_ASCII)
+    taken: list[tuple[int, int, Finding]] = []
+    for detector in (_ibans, _chinese_ids, _numbers, _birth_dates):
+        for start, end, kind in detector(plain):
+            if all(end <= other_start or start >= other_end for other_start, other_end, _ in taken):
+                found = text[start:end]
+                taken.append((start, end, Finding(kind, found, _masked(kind, found))))
+    return sorted(taken, key=lambda span: span[0])
+
+
+def _masked(kind: Kind, text: str) -> str:
+    """A birth date's year (the only four digits in it: `1985`, `1985年`), or the text with only its last
+    four digits or letters shown."""
+    if kind is Kind.BIRTH_DATE:
+        year = re.search(r"[0-9０-９]{4}", text)
+        return (year.group() if year else "") + ("年" if "年" in text else "")
+    return _keep_last_four(text)
+
+
+def _keep_last_four(text: str) -> str:
+    """`DE89 3704 0044 0532 0130 00` -> `**** **** **** **** **30 00`: separators stay, so the reader
+    still sees what kind of number it was."""
+    count = sum(character.isalnum() for character in text)
+    result, seen = [], 0
+    for character in text:
+        if character.isalnum():
+            seen += 1
+            result.append(character if seen > count - 4 else "*")
+        else:
+            result.append(character)
+    return "".join(result)
+
+
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+
+
+def _ibans(text: str) -> Iterator[Span]:
+    for match in _IBAN.finditer(text):
+        # The pattern may run into the next word (`... 0130 00 BIC ...`): take the longest valid start.
+        places = [i for i in range(match.start(), match.end()) if text[i] != " "]
+        for count in range(len(places), 14, -1):
+            end = places[count - 1] + 1
+            if (end == len(text) or not text[end].isalnum()) and iban.is_valid(text[match.start() : end]):
+                yield match.start(), end, Kind.IBAN
+                break
+
+
+_CN_ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9Xx](?![0-9A-Za-z])")
+
+
+def _chinese_ids(text: str) -> Iterator[Span]:
+    for match in _CN_ID.finditer(text):
+        number = match.group().replace(" ", "").upper()
+        if ric.is_valid(number) and dt.date(1900, 1, 1) <= ric.get_birth_date(number) <= dt.date.today():
+            yield match.start(), match.end(), Kind.CN_ID
+
+
+_RUN = re.compile(
+    r"(?<![0-9A-Za-z+$¥€£*])(?<![0-9A-Za-z][-./,])(?<![0-9] )[0-9]++(?:[ -][0-9]++)*+(?![0-9A-Za-z])"
+)
+"""A whole number, digits with single spaces or hyphens between groups: not a part of a longer number or
+code (`INV-2024-0117`, `1:24-cv-02015`), of a price (`$1234.56`) or of a phone number (`+86 ...`)."""
+_GLUED = re.compile(r"[-./,][0-9A-Za-z]")
+"""After a number, what makes its last part belong to what follows: `... 1111 12/26`, `19,250.00`."""
+
+_CARD_FORM = re.compile(
+    r"[0-9]{13,19}"  # bare
+    r"|[0-9]{4}(?:([ -])[0-9]{4}){2,3}(?:\1[0-9]{1,4})?"  # 4111 1111 1111 1111, 6222 0202 0011 2233 445
+    r"|[0-9]{4}([ -])[0-9]{6}\2[0-9]{4,5}"  # 3782 822463 10005 (American Express, Diners Club)
+)
+_ACCOUNT_FORM = re.compile(r"[0-9]{3,}(?:[ -][0-9]{3,})*(?:[ -][0-9]{1,2})?")
+_SSN_FORM = re.compile(r"[0-9]{3}([ -])[0-9]{2}\1[0-9]{4}")
+_CARD_BRANDS = (
+    (re.compile(r"4"), {13, 16, 19}),  # Visa
+    (re.compile(r"5[1-5]|2(?:22[1-9]|2[3-9]|[3-6]|7[01]|720)"), {16}),  # Mastercard
+    (re.compile(r"3[47]"), {15}),  # American Express
+    (re.compile(r"3(?:0[0-5]|[689])"), {14, 16, 19}),  # Diners Club
+    (re.compile(r"35(?:2[89]|[3-8])"), {16, 17, 18, 19}),  # JCB
+    (re.compile(r"6|5[06-9]"), {16, 17, 18, 19}),  # Discover, UnionPay, Maestro
+)
+"""Issuer prefixes and lengths of card numbers: other numbers of 13-19 digits (listing IDs, order numbers)
+pass the Luhn check one time in ten, so the check alone would raise false alarms."""
+
+_LABEL = re.compile(
+    r"(?P<account>\b(?:accounts?|acct|a/c)\b|\bcard *(?:number|no\b|#)|账号|帐号|账户号码|帐户号码|银行账户"
+    r"|银行帐户|卡号)"
+    r"|(?P<ssn>\bssn\b|\bsocial[ -]security\b|社会安全号)"
+    r"|(?P<other>\b(?:order|invoice|tracking|listing|product|item|sku|asin|transaction|ref|reference|id"
+    r"|tel|telephone|phone|mobile|fax|contract|patent|registration)\b|订单|运单|单号|发票|商品|电话|手机"
+    r"|传真|合同|专利|证书|编号)",
+    re.IGNORECASE | re.ASCII,
+)
+"""What a number is labelled as: the nearest label before it counts (`Account ID` is no bank account)."""
+
+
+def _label(text: str, start: int) -> str | None:
+    """The label right before `start` (at most three words before it, and no other number between):
+    `account`, `ssn`, `other` or None."""
+    before = re.split(r"[0-9]", text[max(0, start - 40) : start])[-1]
+    labels = list(_LABEL.finditer(before))
+    if not labels or len(before[labels[-1].end() :].split()) > 3:
+        return None
+    return labels[-1].lastgroup
+
+
+def _numbers(text: str) -> Iterator[Span]:
+    """Card, account and social-security numbers."""
+    for match in _RUN.finditer(text):
+        number = match.group()
+        if _GLUED.match(text, match.end()):
+            number = number.rpartition(" ")[0]
+        if number:
+            yield from _parts(text, match.start(), number)
+
+
+def _parts(text: str, start: int, number: str) -> Iterator[Span]:
+    """The number if it is one; else, from left to right, the longest runs of up to five of its
+    space-separated parts that are one (a table row puts several numbers on one line)."""
+    if found := _number(text, start, number, whole=True):
+        yield found
+        return
+    parts = number.split(" ")
+    offsets = list(itertools.accumulate((len(part) + 1 for part in parts), initial=start))
+    first = 0
+    while len(parts) > 1 and first < len(parts):
+        for last in range(min(len(parts), first + 5), first, -1):
+            candidate = " ".join(parts[first:last])
+            if 8 <= sum(c.isdigit() for c in candidate) <= 20 and (
+                found := _number(text, offsets[first], candidate, whole=False)
+            ):
+                yield found
+                first = last
+                break
+        else:
+            first += 1
+
+
+def _number(text: str, start: int, number: str, whole: bool) -> Span | None:
+    """What `number` (at `start` in `text`) is, if anything; an SSN written with spaces (`123 45 6789`)
+    must be the whole run, not three numbers of a table row."""
+    digits = re.sub(r"[^0-9]", "", number)
+    label = _label(text, start)
+    end = start + len(number)
+    ssn_form = _SSN_FORM.fullmatch(number) and (whole or " " not in number or label == "ssn")
+    if ((ssn_form and label != "other") or (label == "ssn" and number.isdigit())) and ssn.is_valid(digits):
+        return start, end, Kind.SSN
+    if label == "account" and 8 <= len(digits) <= 20 and _ACCOUNT_FORM.fullmatch(number):
+        return start, end, Kind.ACCOUNT
+    if label != "other" and _CARD_FORM.fullmatch(number) and _is_card(digits):
+        return start, end, Kind.ACCOUNT
+    return None
+
+
+def _is_card(digits: str) -> bool:
+    """Whether the digits are a card number: a card brand's prefix and length, and the Luhn check."""
+    brand = any(prefix.match(digits) and len(digits) in lengths for prefix, lengths in _CARD_BRANDS)
+    return brand and luhn.is_valid(digits)
+
+
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?"
+_DATES = tuple(
+    re.compile(rf"(?<![0-9A-Za-z]){pattern}(?![0-9A-Za-z])", re.IGNORECASE | re.ASCII)
+    for pattern in (
+        r"(?P<year>[0-9]{4})([-/.])(?P<month_number>[0-9]{1,2})\2(?P<day>[0-9]{1,2})",
+        r"(?P<day>[0-9]{1,2})([-/.])(?P<month_number>[0-9]{1,2})\2(?P<year>[0-9]{4})",
+        rf"{_MONTH} {_DAY},? (?P<year>[0-9]{{4}})",
+        rf"{_DAY} (?:of )?{_MONTH},? (?P<year>[0-9]{{4}})",
+        r"(?P<year>[0-9]{4}) *年 *(?P<month_number>[0-9]{1,2}) *月 *(?P<day>[0-9]{1,2}) *日",
+    )
+)
+_BIRTH_BEFORE = re.compile(
+    r"(?:\b(?:born|birth(?:day|date)?|d\.?o\.?b)\b\.?|出生日期|出生|生日)[^0-9.;!?。；！？]{0,30}\Z",
+    re.IGNORECASE | re.ASCII,
+)
+_BIRTH_AFTER = re.compile(r" ?(?:出生|生(?![效产成活]))")
+"""`1985年3月14日出生`, `1985年3月14日生` (but not `...日生效`, takes effect)."""
+
+
+def _birth_dates(text: str) -> Iterator[Span]:
+    """Real dates with a birth keyword just before them (`Date of birth: `), or `出生` just after."""
+    for pattern in _DATES:
+        for match in pattern.finditer(text):
+            before = _BIRTH_BEFORE.search(text, max(0, match.start() - 40), match.start())
+            if (before or _BIRTH_AFTER.match(text, match.end())) and _real_date(match):
+                yield match.start(), match.end(), Kind.BIRTH_DATE
+
+
+def _real_date(match: re.Match[str]) -> bool:
+    """Whether a date match is a real day from 1900 to today; `03/14/1985` (US) and `14/03/1985` both are."""
+    year, day = int(match["year"]), int(match["day"])
+    if "month" in match.re.groupindex:
+        readings = [(_month_number(match["month"]), day)]
+    else:
+        readings = [(int(match["month_number"]), day)]
+        if match.start("day") < match.start("year"):
+            readings.append((day, int(match["month_number"])))
+    for month, day_of_month in readings:
+        try:
+            if dt.date(1900, 1, 1) <= dt.date(year, month, day_of_month) <= dt.date.today():
+                return True
+        except ValueError:
+            pass
+    return False
+
+
+def _month_number(name: str) -> int:
+    return ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(
+        name[:3].lower()
+    ) + 1
+
+
+# --- Walking the case data ----------------------------------------------------------------------------
+
+
+def _strings(data: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in `data` with its field path: `merchant.address`, `evidence[2].description`."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, BaseModel):
+        for name in type(data).model_fields:
+            yield from _strings(getattr(data, name), f"{path}.{name}" if path else name)
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _strings(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            yield from _strings(value, f"{path}[{index}]")

@@ -1,0 +1,313 @@
+"""The redaction check (FRCP 5.2(a)): each kind of number found, lookalikes and the example case not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from pipeline.load import load_case
+from pipeline.model import CaseFile
+from pipeline.redaction import Finding, Kind, find, mask, scan_data, scan_pages
+from tests.conftest import EXAMPLE, example_data
+
+
+def luhn_complete(digits: str) -> str:
+    """`digits` followed by the Luhn check digit."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str(-total % 10)
+
+
+def cn_id(first17: str) -> str:
+    """A Chinese resident ID number: 17 digits and the ISO 7064 MOD 11-2 check digit (GB 11643-1999)."""
+    total = sum(int(digit) * (2 ** (17 - i) % 11) for i, digit in enumerate(first17))
+    check = (12 - total % 11) % 11
+    return first17 + ("X" if check == 10 else str(check))
+
+
+UNIONPAY = luhn_complete("622202020011223344")  # 19 digits
+UNIONPAY_GROUPED = " ".join(UNIONPAY[i : i + 4] for i in range(0, 19, 4))  # 6222 0202 0011 2233 44x
+LISTING_ID = luhn_complete("160098765432")  # 13 digits, passes Luhn, no card starts with 1
+SHENZHEN_ID = cn_id("44030519850314123")  # Nanshan District, Shenzhen, born 1985-03-14
+
+
+def test_helpers_agree_with_published_numbers() -> None:
+    assert luhn_complete("411111111111111") == "4111111111111111"
+    assert cn_id("11010519491231002") == "11010519491231002X"  # the example of GB 11643-1999
+
+
+FOUND = [
+    # card and account numbers
+    ("Paid with card 4111 1111 1111 1111 on 2024-01-08.", Kind.ACCOUNT, "**** **** **** 1111"),
+    ("Card: 4111-1111-1111-1111", Kind.ACCOUNT, "****-****-****-1111"),
+    ("4111111111111111", Kind.ACCOUNT, "************1111"),
+    ("Mastercard 5555 5555 5555 4444 (test)", Kind.ACCOUNT, "**** **** **** 4444"),
+    ("Mastercard 2223 0031 2200 3222", Kind.ACCOUNT, "**** **** **** 3222"),
+    ("Amex 3782 822463 10005", Kind.ACCOUNT, "**** ****** *0005"),
+    (f"银行卡{UNIONPAY}", Kind.ACCOUNT, "*" * 15 + UNIONPAY[-4:]),
+    ("Account No.: 12345678", Kind.ACCOUNT, "****5678"),
+    ("Bank account number 000123456789012", Kind.ACCOUNT, "***********9012"),
+    ("A/C 9876-5432-10", Kind.ACCOUNT, "****-**32-10"),
+    ("acct #98765432", Kind.ACCOUNT, "****5432"),
+    ("账号：6222 0202 0011 2233 445", Kind.ACCOUNT, "**** **** **** ***3 445"),
+    ("收款人帐号 44050110012300000123", Kind.ACCOUNT, "****************0123"),
+    ("银行账户（人民币）：1234567890123", Kind.ACCOUNT, "*********0123"),
+    ("卡号6217000010001234567", Kind.ACCOUNT, "***************4567"),
+    ("账号：６２２２０２０２００１１２２３３", Kind.ACCOUNT, "************２２３３"),  # full-width digits
+    # IBANs
+    ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
+    ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
+    ("GB82 WEST 1234 5698 7654 32 BIC NWBKGB2L", Kind.IBAN, "**** **** **** **** **54 32"),
+    # US social-security numbers
+    ("SSN 123-45-6789", Kind.SSN, "***-**-6789"),
+    ("Social security no. 123 45 6789", Kind.SSN, "*** ** 6789"),
+    ("SSN: 123456789", Kind.SSN, "*****6789"),
+    ("his number is 772-10-4821.", Kind.SSN, "***-**-4821"),
+    # Chinese resident ID numbers
+    ("身份证号码：11010519491231002X", Kind.CN_ID, "**************002X"),
+    (f"ID {SHENZHEN_ID}", Kind.CN_ID, "*" * 14 + SHENZHEN_ID[-4:]),
+    (
+        f"ID {SHENZHEN_ID[:6]} {SHENZHEN_ID[6:14]} {SHENZHEN_ID[14:]}",
+        Kind.CN_ID,
+        f"****** ******** {SHENZHEN_ID[-4:]}",
+    ),
+    ("身份证 11010519491231002x", Kind.CN_ID, "**************002x"),
+    # full birth dates
+    ("Date of birth: 1985-03-14", Kind.BIRTH_DATE, "1985"),
+    ("born on March 14, 1985 in Shenzhen", Kind.BIRTH_DATE, "1985"),
+    ("Born 14 March 1985", Kind.BIRTH_DATE, "1985"),
+    ("DOB 14/03/1985", Kind.BIRTH_DATE, "1985"),
+    ("D.O.B.: 03/14/1985", Kind.BIRTH_DATE, "1985"),
+    ("birthday: Mar. 14th, 1985", Kind.BIRTH_DATE, "1985"),
+    ("出生日期：1985年3月14日", Kind.BIRTH_DATE, "1985年"),
+    ("陈晓宇，男，1985年3月14日出生", Kind.BIRTH_DATE, "1985年"),
+    ("生日 1985-3-14", Kind.BIRTH_DATE, "1985"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "masked"), FOUND)
+def test_each_pattern_is_found_and_masked(text: str, kind: Kind, masked: str) -> None:
+    (finding,) = find(text)
+    assert finding.kind is kind
+    assert finding.text in text
+    assert finding.masked == masked
+    assert mask(text) == text.replace(finding.text, masked)
+    assert find(mask(text)) == []
+
+
+@pytest.mark.parametrize(("text", "kind", "masked"), FOUND)
+def test_no_message_or_repr_shows_the_full_number(text: str, kind: Kind, masked: str) -> None:
+    (finding,) = find(text)
+    for shown in (finding.message, repr(finding), str(finding)):
+        assert finding.text not in shown
+        digits = re.sub(r"\D", "", finding.text)
+        assert digits not in re.sub(r"\D", "", shown.replace(finding.masked, ""))
+
+
+NOT_FOUND = [
+    # invoice, order, listing and contract numbers
+    "Invoice No. INV-2024-0117",
+    "Invoice HT20240115001 of 2024-01-15",
+    "发票编号HT-2024-0108，合同号 HT-LMH-20231220",
+    "Order ID 230518184725972076, listing 1600987650077",
+    f"Listing ID {LISTING_ID}",
+    f"{LISTING_ID} LED Aroma Diffuser",
+    "Order No. 4111 1111 1111 1111",
+    "订单号 4111111111111111",
+    "Tracking number 9400 1000 0000 0000 0000 00",
+    "Amazon order 112-1234567-1234567",
+    # dates without a birth keyword, and birth keywords without a birth date
+    "Invoice date 1985-03-14",
+    "Date: 14/03/1985; delivered March 14, 1985; 1985年3月14日",
+    "The company was born in 2019; invoice dated 2024-01-08",
+    "专利权自2022年06月30日生效",
+    "born on 2099-01-01",
+    "Date of birth: 1985-02-30",
+    # phone numbers
+    "Tel +86 755 8888 1234",
+    "+86 769 8531 7788",
+    "手机 13800138000",
+    "Account manager, tel 13800138000",
+    "(312) 555-0123",
+    # case, patent, trademark numbers, hashes
+    "Case No. 1:24-cv-02015 and 24 C 2015",
+    "Defendant No. 87 on Schedule A; your account is restricted",
+    "ZL 2022 3 0123456.7, CN 307412345 S, 证书号第7123456号",
+    "U.S. Reg. No. 6,123,457 and Reg. No. 7123456",
+    f"SHA-256 {hashlib.sha256(b'exhibit').hexdigest()}",
+    f"SHA-256 {hashlib.sha256(b'4111111111111111').hexdigest().upper()}",
+    # prices and postal codes
+    "US$48,630.25 frozen; ¥ 21,752.50; $1234567890123.45",
+    "Chicago, IL 60601-1234; Shenzhen 518040",
+    # a masked number, a platform account ID, an account keyword before a date
+    "Account No. 账号: **** **** **** 4821",
+    "Account ID: 12345678901",
+    "account frozen on 2024-03-14",
+    # invalid checksums
+    "4111 1111 1111 1112",
+    "IBAN DE88 3704 0044 0532 0130 00",
+    "XX89 3704 0044 0532 0130 00",
+    "身份证号码：110105194912310021",
+    "身份证号码：" + cn_id("11010520990101001"),  # born in the future
+    "身份证号码：" + cn_id("11010519491331001"),  # month 13
+    "身份证号码：" + cn_id("99999919850314123"),  # no such place
+    # social-security numbers never issued, and nine digits without a label
+    "000-12-3456",
+    "666-12-3456",
+    "900-12-3456",
+    "123-00-4567",
+    "123-45-0000",
+    "078-05-1120",
+    "123456789",
+]
+
+
+@pytest.mark.parametrize("text", NOT_FOUND)
+def test_lookalikes_are_not_found(text: str) -> None:
+    assert [finding.masked for finding in find(text)] == []
+    assert mask(text) == text
+
+
+def test_several_findings_in_one_text_in_order() -> None:
+    text = "DOB: 1985-03-14. Card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, SSN 123-45-6789."
+    assert [finding.kind for finding in find(text)] == [Kind.BIRTH_DATE, Kind.ACCOUNT, Kind.IBAN, Kind.SSN]
+    assert mask(text) == (
+        "DOB: 1985. Card **** **** **** 1111, IBAN **** **** **** **** **30 00, SSN ***-**-6789."
+    )
+
+
+def test_a_chinese_id_is_not_also_a_card_or_birth_date() -> None:
+    (finding,) = find(f"身份证 {SHENZHEN_ID}，出生")
+    assert finding.kind is Kind.CN_ID
+
+
+@pytest.mark.parametrize(
+    ("row", "number"),
+    [
+        ("Card number 4111111111111111 2024-01-08 1600987650077", "4111111111111111"),
+        ("Visa 4111 1111 1111 1111 12/26", "4111 1111 1111 1111"),
+        (f"{UNIONPAY_GROUPED} 2024-01-08 RMB 300.00", UNIONPAY_GROUPED),
+        ("SSN 123 45 6789 2024", "123 45 6789"),
+    ],
+)
+def test_a_table_row_yields_the_number_in_it(row: str, number: str) -> None:
+    (finding,) = find(row)
+    assert finding.text == number
+
+
+def test_three_numbers_of_a_table_row_are_no_social_security_number() -> None:
+    assert find("Qty 120 15 1800 2024-01-08") == []
+
+
+def test_messages_name_the_place_the_kind_and_the_rule() -> None:
+    (card,) = scan_pages(["Card 4111 1111 1111 1111"], "Exhibit 3 (evidence/x.pdf)")
+    assert card.message == (
+        "Exhibit 3 (evidence/x.pdf), page 1: card or account number **** **** **** 1111 must show only its "
+        "last four digits in a court filing (FRCP 5.2(a)(4))"
+    )
+    (birth,) = find("DOB 1985-03-14")
+    assert birth.message == (
+        "full birth date (year 1985) must show only the year of birth in a court filing (FRCP 5.2(a)(2))"
+    )
+    (ssn,) = find("SSN 123-45-6789")
+    assert "social-security number ***-**-6789" in ssn.message
+    assert "(FRCP 5.2(a)(1))" in ssn.message
+
+
+def test_scan_pages_numbers_the_pages() -> None:
+    pages = ["Invoice HT-2024-0108", "", "SSN 123-45-6789 and DOB 1985-03-14", "IBAN DE89370400440532013000"]
+    found = scan_pages(pages, "Exhibit 3 (evidence/x.pdf)")
+    assert [(finding.where, finding.kind) for finding in found] == [
+        ("Exhibit 3 (evidence/x.pdf), page 3", Kind.SSN),
+        ("Exhibit 3 (evidence/x.pdf), page 3", Kind.BIRTH_DATE),
+        ("Exhibit 3 (evidence/x.pdf), page 4", Kind.IBAN),
+    ]
+
+
+def test_scan_data_gives_field_paths_of_a_dict() -> None:
+    data = {
+        "merchant": {"address": "Room 1508, acct 123456789012", "phone": "+86 755 8888 1234"},
+        "evidence": [
+            {"description": "invoice"},
+            {},
+            {"description": "DOB 1985-03-14", "date": dt.date.today()},
+        ],
+        "tags": ["x", "SSN 123-45-6789"],
+    }
+    assert [(finding.where, finding.kind) for finding in scan_data(data)] == [
+        ("case.yaml: merchant.address", Kind.ACCOUNT),
+        ("case.yaml: evidence[2].description", Kind.BIRTH_DATE),
+        ("case.yaml: tags[1]", Kind.SSN),
+    ]
+    assert [finding.where for finding in scan_data(data["merchant"], "merchant")] == [
+        "case.yaml: merchant.address"
+    ]
+
+
+def test_scan_data_gives_field_paths_of_the_case_model() -> None:
+    raw = example_data()
+    raw["evidence"][2]["description"] = "Paid from account 6222 0202 0011 2233 445."
+    raw["merchant"]["address_zh"] = "法定代表人身份证 11010519491231002X"
+    found = scan_data(CaseFile.model_validate(raw))
+    assert [finding.message for finding in found] == [
+        "case.yaml: merchant.address_zh: Chinese resident ID number **************002X must show only its "
+        "last four characters in a court filing (FRCP 5.2(a))",
+        "case.yaml: evidence[2].description: card or account number **** **** **** ***3 445 must show only "
+        "its last four digits in a court filing (FRCP 5.2(a)(4))",
+    ]
+
+
+def test_finding_is_a_frozen_value() -> None:
+    finding = Finding(Kind.SSN, "123-45-6789", "***-**-6789")
+    with pytest.raises(AttributeError):
+        finding.where = "x"  # type: ignore[misc]
+    assert finding.message.startswith("social-security number ***-**-6789 ")
+
+
+# --- The example case raises no alarm -----------------------------------------------------------------
+
+
+def test_the_example_case_data_has_no_finding() -> None:
+    assert scan_data(load_case(EXAMPLE).data) == []
+    assert find((EXAMPLE / "case.yaml").read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("pdf", sorted(EXAMPLE.glob("evidence/*.pdf")), ids=lambda path: path.name)
+def test_the_example_pdfs_have_no_finding(pdf: Path) -> None:
+    texts = [page.extract_text() for page in PdfReader(pdf).pages]
+    assert "".join(texts).strip()  # the test reads real text
+    assert scan_pages(texts, str(pdf)) == []
+
+
+def test_the_example_text_and_spreadsheet_have_no_finding() -> None:
+    assert find((EXAMPLE / "evidence" / "freeze_notice.txt").read_text(encoding="utf-8")) == []
+    workbook = openpyxl.load_workbook(EXAMPLE / "evidence" / "sales_records.xlsx", read_only=True)
+    rows = [
+        " ".join("" if cell is None else str(cell) for cell in row)
+        for sheet in workbook
+        for row in sheet.iter_rows(values_only=True)
+    ]
+    assert len(rows) > 10
+    assert find("\n".join(rows)) == []
+
+
+# --- Any text -----------------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789 -/.:年月日号账出生DOBSNacount4X"), max_size=80))
+def test_masked_text_has_no_finding(text: str) -> None:
+    masked = mask(text)
+    assert find(masked) == []
+    for finding in find(text):
+        assert finding.text not in finding.message
