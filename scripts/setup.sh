@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up build-appeal on Debian 12 (as root): the system packages it drives (LibreOffice, CJK fonts, the
-# libraries WeasyPrint loads, poppler and qpdf for checking PDFs), a virtual environment in .venv, and the
-# package itself with its test tools. Safe to run again: it installs only what is missing.
+# libraries WeasyPrint loads, poppler and qpdf for checking PDFs, Tesseract for OCR), a virtual environment
+# in .venv, and the package itself with its test tools. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ apt_packages=(
     fonts-noto-cjk fonts-dejavu-core fonts-liberation2 fonts-symbola           # Latin, CJK, emoji glyphs
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint (HarfBuzz subsetting)
     poppler-utils qpdf                                                         # pdftotext, pdffonts, qpdf --check
+    tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim                      # --ocr: Tesseract, English + Chinese data
 )
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 missing=()

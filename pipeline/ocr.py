@@ -1,0 +1,259 @@
+"""Give scanned exhibit pages a searchable text layer (`--ocr`; automatic for a court bundle).
+
+N.D. Ill. wants text-searchable PDFs, and CM/ECF takes scans that have been through OCR. A page that shows
+no text (`bundle.page_has_text`, the test behind the bundle's "no searchable text" warning) is read by
+Tesseract, through OCRmyPDF, in English and simplified Chinese; the words found are laid over the page as
+invisible text, so it can be searched and copied while it looks exactly as before: the page image is not
+re-encoded, deskewed or cleaned (`--output-type pdf -O0`, not PDF/A, which re-encodes the images), and
+pages that have text already are left alone (`--skip-text`, and only the pages without text are named).
+
+OCRmyPDF runs as a program of its own (`python -m ocrmypdf`) rather than through its Python API, in a new
+process group, as LibreOffice does in `convert`: a time-out or an interruption kills the group, which is
+OCRmyPDF, its worker processes and every Tesseract they started, at once. Its API cannot be stopped like
+that: it would have to be interrupted from inside this process (the SIGALRM of `limits.time_limit`), which
+leaves its workers and their Tesseracts running; and it is not safe to call from several threads. The
+pages are rasterised by pypdfium2 (a Python package), so Ghostscript is not needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from pypdf import PdfReader
+
+from pipeline.bundle import page_has_text
+from pipeline.errors import ConversionError, EnvironmentProblem
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("eng", "chi_sim")
+"""Tesseract's language data used by default: English and simplified Chinese."""
+
+SETUP_HINT = "or run scripts/setup.sh"
+
+
+def add_text_layer(
+    source: Path,
+    target: Path,
+    *,
+    name: str,
+    languages: tuple[str, ...] = LANGUAGES,
+    timeout: float,
+) -> list[int]:
+    """Write to `target` a copy of the PDF `source` in which every page without text has an invisible text
+    layer of the words Tesseract reads on it; pages with text, and every page's look, stay as they were.
+
+    Returns the numbers (from 1) of the pages that were read by OCR. `name` names the exhibit in errors
+    (`Exhibit 3 (evidence/scan.pdf)`); OCR taking longer than `timeout` seconds is stopped, with a
+    ConversionError, as is any failure of OCRmyPDF or Tesseract."""
+    pages = _pages_without_text(source, name)
+    if not pages:
+        shutil.copyfile(source, target)
+        return []
+    log.info("%s: OCR of page(s) %s", name, ", ".join(map(str, pages)))
+    # OCRmyPDF's working folder goes beside the target, not in /tmp: it is removed here even when the
+    # run is killed (OCRmyPDF, killed, cannot remove its own).
+    with tempfile.TemporaryDirectory(prefix=".ocr-", dir=target.parent) as scratch:
+        work = Path(scratch)
+        output = work / "output.pdf"
+        command = [
+            sys.executable, "-P", "-m", "ocrmypdf",  # -P: not a folder `ocrmypdf` in the working folder
+            "--skip-text",                  # a page with text keeps it, and is not rasterised
+            "--pages", ",".join(map(str, pages)),
+            "--output-type", "pdf",         # not PDF/A: that re-encodes the images (through Ghostscript)
+            "--optimize", "0",              # the images stay byte for byte as they were
+            "--rasterizer", "pypdfium",     # no Ghostscript
+            "--fast-web-view", "1000000",   # no linearising: the bundle takes the pages only
+            "--language", "+".join(languages),
+            "--jobs", str(_cores()),
+            "--quiet",
+            "--", str(source), str(output),
+        ]  # fmt: skip
+        # One thread per Tesseract (OCRmyPDF gives it more when a PDF has fewer pages than cores): the
+        # pages are spread over the cores already (--jobs), and Tesseract's OpenMP threads spin rather than
+        # work when the cores are busy, as in a batch (a dense page: 3 s with one thread, 8 to 25 s with
+        # two, while other programs kept both cores busy).
+        env = {**os.environ, "TMPDIR": str(work), "OMP_THREAD_LIMIT": "1"}
+        returncode, stderr = _run_killable(command, env, timeout, name)
+        if returncode != 0 or not output.is_file():
+            raise _failure(name, returncode, stderr, languages)
+        for line in stderr.splitlines():
+            log.debug("%s: OCRmyPDF: %s", name, line)
+        _steady_names(output, target, pages)
+    return pages
+
+
+def _steady_names(output: Path, target: Path, pages: list[int]) -> None:
+    """Save OCRmyPDF's output to `target` with its text layers named `/OCRText` instead of a random name
+    (`/OCR-8iNjjwJSdLAPDUUF2hVDow`), which would make every build's pages differ in their bytes."""
+    with pikepdf.open(output) as pdf:
+        for number in pages:
+            page: Any = pdf.pages[number - 1].obj
+            xobjects: Any = page.get("/Resources", {}).get("/XObject", {})
+            for random_name in [str(key) for key in xobjects if str(key).startswith("/OCR-")]:
+                steady, suffix = "/OCRText", 1
+                while steady in xobjects:
+                    steady, suffix = f"/OCRText{suffix}", suffix + 1
+                xobjects[steady] = xobjects[random_name]
+                del xobjects[random_name]
+                contents = page.get("/Contents")
+                streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+                for stream in streams:
+                    data = stream.read_bytes()
+                    if random_name.encode() in data:
+                        stream.write(data.replace(random_name.encode(), steady.encode()))
+        pdf.save(target, deterministic_id=True)
+
+
+def missing_languages(languages: Sequence[str] = LANGUAGES) -> list[str]:
+    """The languages among `languages` that Tesseract has no data for (all of them if Tesseract is not
+    installed), from `tesseract --list-langs`."""
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        return list(languages)
+    try:
+        listed = subprocess.run(
+            [tesseract, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return list(languages)
+    # The first line is a heading ('List of available languages in "/usr/share/...tessdata/" (3):').
+    installed = {line.strip() for line in listed.stdout.splitlines()[1:]}
+    return [language for language in languages if language not in installed]
+
+
+def check_ocr_installed(languages: Sequence[str] = LANGUAGES) -> None:
+    """Fail early, saying what to install, when OCRmyPDF, Tesseract or its data for `languages` is
+    missing."""
+    problem = _installation_problem(languages)
+    if problem is not None:
+        raise EnvironmentProblem(problem)
+
+
+def _installation_problem(languages: Sequence[str]) -> str | None:
+    if importlib.util.find_spec("ocrmypdf") is None:
+        return (
+            "OCRmyPDF is not installed; it adds the searchable text to scanned pages. Install it with "
+            f"`{Path(sys.executable).parent / 'pip'} install ocrmypdf` ({SETUP_HINT})"
+        )
+    if shutil.which("tesseract") is None:
+        packages = " ".join(["tesseract-ocr", *map(apt_package, languages)])
+        return (
+            "Tesseract is not installed; it reads the text of scanned pages. Install it with "
+            f"`apt-get install {packages}` ({SETUP_HINT})"
+        )
+    missing = missing_languages(languages)
+    if missing:
+        return (
+            f"Tesseract has no data for the language(s) {', '.join(missing)}, so it cannot read them on "
+            f"scanned pages. Install it with `apt-get install {' '.join(map(apt_package, missing))}` "
+            f"({SETUP_HINT})"
+        )
+    return None
+
+
+def apt_package(language: str) -> str:
+    """Debian's package of Tesseract's data for a language: `chi_sim` -> `tesseract-ocr-chi-sim`."""
+    return "tesseract-ocr-" + language.lower().replace("_", "-")
+
+
+def _pages_without_text(source: Path, name: str) -> list[int]:
+    try:
+        reader = PdfReader(source, strict=False)
+        if reader.is_encrypted:
+            raise ConversionError(_encrypted(name))
+        return [number for number, page in enumerate(reader.pages, start=1) if not page_has_text(page)]
+    except ConversionError:
+        raise
+    except Exception as error:  # pypdf raises many kinds for a damaged file
+        raise ConversionError(
+            f"{name}: the PDF cannot be read for OCR ({error}); scan or print it again"
+        ) from error
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_killable(command: list[str], env: dict[str, str], timeout: float, name: str) -> tuple[int, str]:
+    """Run OCRmyPDF in its own process group; on time-out or interruption kill the whole group (its workers
+    and every Tesseract). Returns its exit code and what it wrote to stderr."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        _, stderr = process.communicate(timeout=timeout if timeout > 0 else None)
+    except subprocess.TimeoutExpired as error:
+        _kill_group(process)
+        raise ConversionError(
+            f"{name}: OCR did not finish within {timeout:g} s and was stopped; raise the limit with "
+            "--timeout, or build without --ocr"
+        ) from error
+    finally:  # also on Ctrl-C, SIGTERM (limits.Terminated) and an enclosing time limit
+        _kill_group(process)
+    return process.returncode, stderr
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill the process group OCRmyPDF started (its workers and the Tesseracts they run)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+
+
+# OCRmyPDF's exit codes (ocrmypdf.exceptions.ExitCode) that call for a message of their own.
+_INPUT_FILE, _MISSING_DEPENDENCY, _CHILD_PROCESS_ERROR, _ENCRYPTED_PDF = 2, 3, 7, 8
+
+
+def _failure(name: str, returncode: int, stderr: str, languages: Sequence[str]) -> ConversionError:
+    """One line saying why OCR failed and what to do, keeping OCRmyPDF's own last word."""
+    problem = _installation_problem(languages)
+    if problem is not None:  # whatever OCRmyPDF said, this is what to fix first
+        return ConversionError(f"{name}: cannot add a text layer: {problem}")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = lines[-1] if lines else ""
+    if returncode < 0:
+        said = f"it was stopped by signal {-returncode}" + (f"; {said}" if said else "")
+    elif not said:
+        said = f"exit code {returncode}" if returncode else "it wrote no PDF"
+    if returncode == _ENCRYPTED_PDF:
+        return ConversionError(_encrypted(name))
+    if returncode == _INPUT_FILE:
+        return ConversionError(f"{name}: OCRmyPDF cannot read the PDF ({said}); scan or print it again")
+    if returncode == _MISSING_DEPENDENCY:
+        return ConversionError(f"{name}: OCR is missing a program ({said}); run scripts/setup.sh")
+    if returncode == _CHILD_PROCESS_ERROR:
+        return ConversionError(
+            f"{name}: Tesseract failed ({said}); scan the page again or build without --ocr"
+        )
+    return ConversionError(f"{name}: OCR failed ({said})")
+
+
+def _encrypted(name: str) -> str:
+    return (
+        f"{name}: the PDF is protected by a password, so no text layer can be added; open it, print it to "
+        "a new PDF without a password and use that file"
+    )

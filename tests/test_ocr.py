@@ -1,0 +1,293 @@
+"""The OCR stage, through the real OCRmyPDF and Tesseract: a scan of English and Chinese text becomes
+searchable, its image untouched; pages with text are left alone; a time-out or an interruption kills every
+Tesseract."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import img2pdf
+import pikepdf
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from pypdf import PdfReader
+
+from pipeline.bundle import page_has_text
+from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.ocr import add_text_layer, check_ocr_installed, missing_languages
+from tests.conftest import group_alive, processes
+
+NAME = "Exhibit 9 (evidence/scan.pdf)"
+ENGLISH = "Supplier invoice for the frozen store"
+CHINESE = "这是营业执照和发票"
+DPI = 300
+
+
+def font_file(family: str, needed: str) -> tuple[str, int]:
+    """The file (and the index in a collection) fontconfig picks for `family`; it must be `needed`."""
+    found = subprocess.run(
+        ["fc-match", "-f", "%{file}\n%{index}", family], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    if needed not in found[0]:
+        pytest.fail(f"no {family} font is installed (fontconfig offers {found[0]}); run scripts/setup.sh")
+    return found[0], int(found[1] or 0)
+
+
+def scan(path: Path, *, lines: int = 1) -> Path:
+    """A "scanned" page, 6 x 2 inches at 300 dpi per pair of lines: an English sentence and a Chinese one
+    drawn into a greyscale JPEG, put into a PDF by img2pdf, so the page shows no text, only the image."""
+    latin, latin_index = font_file("DejaVu Sans", "DejaVu")
+    cjk, cjk_index = font_file("Noto Sans CJK SC", "CJK")
+    english = ImageFont.truetype(latin, 56, index=latin_index)
+    chinese = ImageFont.truetype(cjk, 64, index=cjk_index)
+    image = Image.new("L", (6 * DPI, 2 * DPI * lines), 255)
+    draw = ImageDraw.Draw(image)
+    for line in range(lines):
+        draw.text((120, 2 * DPI * line + 150), ENGLISH, font=english, fill=0)
+        draw.text((120, 2 * DPI * line + 350), CHINESE, font=chinese, fill=0)
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", quality=90, dpi=(DPI, DPI))
+    path.write_bytes(img2pdf.convert(jpeg.getvalue()))
+    return path
+
+
+def with_text_page(path: Path, scanned: Path) -> Path:
+    """A PDF whose first page is born digital (text drawn with a font), followed by the scanned page."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 612, 792],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(b"BT /F1 24 Tf 72 700 Td (A page printed to PDF) Tj ET"),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    with pikepdf.open(scanned) as scanned_pdf:
+        pdf.pages.extend(scanned_pdf.pages)
+    pdf.save(path)
+    return path
+
+
+def xobjects(path: Path, index: int, subtype: str | None = None) -> dict[str, tuple[str, str, bytes]]:
+    """The XObjects of a page (of one subtype, or all), by name: their subtype, their filter and their
+    stream's bytes as stored."""
+    with pikepdf.open(path) as pdf:
+        found = pdf.pages[index].resources.get("/XObject", {})
+        return {
+            str(key): (str(xobject.get("/Subtype")), str(xobject.get("/Filter")), xobject.read_raw_bytes())
+            for key, xobject in found.items()
+            if subtype is None or xobject.get("/Subtype") == subtype
+        }
+
+
+def page_layout(path: Path, index: int) -> tuple[list[float], bytes]:
+    """A page's MediaBox and its content stream."""
+    with pikepdf.open(path) as pdf:
+        page = pdf.pages[index]
+        return [float(number) for number in page.mediabox], page.Contents.read_bytes()
+
+
+def text(path: Path, page: int) -> str:
+    """pdftotext's text of one page, without white space (OCR may put spaces between Chinese characters)."""
+    out = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return "".join(out.split())
+
+
+@pytest.fixture(scope="module")
+def ocred(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, list[int], float]]:
+    """One OCR run, shared: a text page and a scan in, (source, target, pages OCRed, seconds) out."""
+    folder = tmp_path_factory.mktemp("ocr")
+    source = with_text_page(folder / "mixed.pdf", scan(folder / "scan.pdf"))
+    target = folder / "out" / "mixed.pdf"
+    target.parent.mkdir()
+    start = time.perf_counter()
+    pages = add_text_layer(source, target, name=NAME, timeout=120)
+    yield source, target, pages, time.perf_counter() - start
+
+
+def test_a_scan_of_english_and_chinese_becomes_searchable(ocred: tuple[Path, Path, list[int], float]) -> None:
+    source, target, pages, seconds = ocred
+    assert pages == [2]
+    assert "".join(ENGLISH.split()) not in text(source, 2)
+    found = text(target, 2)
+    for word in ("Supplier", "invoice", "frozen", "store"):
+        assert word in found
+    for word in ("营业执照", "发票"):
+        assert word in found
+    # The bundle no longer warns about the page: it now draws (invisible) text with a font.
+    assert page_has_text(PdfReader(target).pages[1])
+    assert sorted(path.name for path in target.parent.iterdir()) == ["mixed.pdf"]  # no scratch left
+    print(f"OCR of one scanned page (and one skipped): {seconds:.1f} s")
+
+
+def test_the_page_image_and_size_are_kept_as_they_were(ocred: tuple[Path, Path, list[int], float]) -> None:
+    source, target, _, _ = ocred
+    before, after = xobjects(source, 1, "/Image"), xobjects(target, 1, "/Image")
+    assert len(before) == 1
+    assert before == after  # same name, same filter (DCTDecode: the JPEG as scanned), same bytes
+    assert next(iter(after.values()))[1] == "/DCTDecode"
+    assert page_layout(target, 1)[0] == page_layout(source, 1)[0] == [0, 0, 432, 144]
+
+
+def test_ocr_of_the_same_page_gives_the_same_bytes(
+    ocred: tuple[Path, Path, list[int], float], tmp_path: Path
+) -> None:
+    # OCRmyPDF names each text layer at random; the build's bundle must come out the same every time.
+    source, target, _, _ = ocred
+    again = tmp_path / "again.pdf"
+    assert add_text_layer(source, again, name=NAME, timeout=120) == [2]
+    assert sorted(xobjects(again, 1)) == ["/Im0", "/OCRText"]
+    assert xobjects(again, 1) == xobjects(target, 1)
+    assert page_layout(again, 1) == page_layout(target, 1)
+
+
+def test_a_page_with_text_is_left_alone(ocred: tuple[Path, Path, list[int], float]) -> None:
+    source, target, pages, _ = ocred
+    assert 1 not in pages
+    assert page_layout(target, 0) == page_layout(source, 0)
+    with pikepdf.open(target) as pdf:
+        assert set(pdf.pages[0].resources.keys()) == {"/Font"}
+    assert text(target, 1) == text(source, 1) == "ApageprintedtoPDF"
+
+
+class _Interrupted(BaseException):
+    """What the test's signal handler raises in the main thread, as Ctrl-C raises KeyboardInterrupt."""
+
+
+def _record_popen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Note the pid of every OCRmyPDF started (it runs in a session of its own: the pid is its group's id);
+    not of other programs, such as the `ps` that looks for what is left."""
+    started: list[int] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(command: Any, *args: Any, **kwargs: Any) -> Any:
+        process = real_popen(command, *args, **kwargs)
+        if "ocrmypdf" in command:
+            started.append(process.pid)
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    return started
+
+
+def test_a_pdf_with_text_on_every_page_is_copied_without_ocr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = with_text_page(tmp_path / "digital.pdf", scan(tmp_path / "scan.pdf"))
+    with pikepdf.open(source, allow_overwriting_input=True) as pdf:
+        del pdf.pages[1]
+        pdf.save(source)
+    started = _record_popen(monkeypatch)
+    assert add_text_layer(source, tmp_path / "copy.pdf", name=NAME, timeout=60) == []
+    assert started == []  # OCRmyPDF was not even started
+    assert (tmp_path / "copy.pdf").read_bytes() == source.read_bytes()
+
+
+def _left_running(started: list[int], folder: Path) -> list[str]:
+    """What still runs of the OCR: in its process group, or working on files in `folder`."""
+    strays = [args for pid in started for args in group_alive(pid)]
+    return strays + [args for *_, args in processes() if str(folder) in args and "<defunct>" not in args]
+
+
+def test_a_time_out_stops_ocr_names_the_exhibit_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = scan(tmp_path / "scan.pdf")
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "scan.pdf"
+    started = _record_popen(monkeypatch)
+    with pytest.raises(ConversionError) as raised:
+        add_text_layer(source, target, name=NAME, timeout=0.05)
+    monkeypatch.undo()
+    assert str(raised.value) == (
+        f"{NAME}: OCR did not finish within 0.05 s and was stopped; raise the limit with --timeout, or "
+        "build without --ocr"
+    )
+    assert len(started) == 1
+    assert _left_running(started, tmp_path) == []
+    assert list((tmp_path / "out").iterdir()) == []  # neither the target nor OCRmyPDF's working folder
+
+
+def test_an_interruption_while_tesseract_runs_kills_every_tesseract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page of four pairs of lines keeps Tesseract busy for seconds; once it is seen running, the main
+    # thread is interrupted (as Ctrl-C or SIGTERM would) and the OCR must stop with every process it started.
+    source = scan(tmp_path / "scan.pdf", lines=4)
+    (tmp_path / "out").mkdir()
+    started = _record_popen(monkeypatch)
+    inside = threading.Event()
+    seen: list[str] = []
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if inside.is_set():
+            raise _Interrupted
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while inside.is_set() and time.monotonic() < deadline:
+            running = [args for pid in started for args in group_alive(pid) if "tesseract" in args]
+            if running:
+                seen.extend(running)
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+                return
+            time.sleep(0.05)
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    watcher = threading.Thread(target=watch)
+    try:
+        inside.set()
+        watcher.start()
+        with pytest.raises(_Interrupted):
+            add_text_layer(source, tmp_path / "out" / "scan.pdf", name=NAME, timeout=120)
+    finally:
+        inside.clear()
+        watcher.join()
+        signal.signal(signal.SIGUSR1, previous)
+        monkeypatch.undo()
+    assert seen, "Tesseract was never seen running"
+    assert _left_running(started, tmp_path) == []
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_missing_language_data_is_named_with_what_to_install(tmp_path: Path) -> None:
+    assert missing_languages() == []
+    assert missing_languages(("eng", "chi_sim", "xyz_qq")) == ["xyz_qq"]
+    check_ocr_installed()
+    with pytest.raises(EnvironmentProblem, match=r"apt-get install tesseract-ocr-xyz-qq`"):
+        check_ocr_installed(("eng", "xyz_qq"))
+    source = scan(tmp_path / "scan.pdf")
+    with pytest.raises(ConversionError) as raised:
+        add_text_layer(source, tmp_path / "out.pdf", name=NAME, languages=("eng", "xyz_qq"), timeout=60)
+    assert str(raised.value) == (
+        f"{NAME}: cannot add a text layer: Tesseract has no data for the language(s) xyz_qq, so it cannot "
+        "read them on scanned pages. Install it with `apt-get install tesseract-ocr-xyz-qq` (or run "
+        "scripts/setup.sh)"
+    )
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_a_pdf_protected_by_a_password_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    source = scan(tmp_path / "scan.pdf")
+    with pikepdf.open(source) as pdf:
+        pdf.save(tmp_path / "locked.pdf", encryption=pikepdf.Encryption(user="secret", owner="secret"))
+    with pytest.raises(ConversionError, match=r"^Exhibit 9 \(evidence/scan\.pdf\): the PDF is protected by"):
+        add_text_layer(tmp_path / "locked.pdf", tmp_path / "out.pdf", name=NAME, timeout=60)
+    assert not (tmp_path / "out.pdf").exists()
