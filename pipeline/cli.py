@@ -319,3 +319,79 @@ def status(case_dirs: tuple[Path, ...], as_json: bool, today: Any) -> None:
         click.echo(status_table(statuses, day))
     if any(status.error for status in statuses):
         sys.exit(1)
+
+
+DESTINATIONS = click.Choice(["platform", "court", "email"])
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "zh", "bilingual"]), help="Language of the documents.")
+@click.option("--platform", help="The marketplace: Alibaba.com, AliExpress, Amazon, Walmart, DHgate, ...")
+@click.option("--merchant", help="The company's name in English.")
+@click.option("--merchant-zh", help="The company's name in Chinese.")
+@click.option("--store", help="The store's name on the platform.")
+@click.option("--contact", help="The contact person.")
+@click.option("--email", help="The contact e-mail address.")
+@click.option("--phone", help="The contact phone number.")
+@click.option("--address", help="The company's address.")
+@click.option("--case-number", help="The case number, e.g. 1:24-cv-02015.")
+@click.option("--plaintiff", help="The plaintiff, as in the caption.")
+@click.option("--firm", help="The plaintiff's law firm.")
+@reports_errors
+def init(case_dir: Path, lang: str | None, platform: str | None, **given: str | None) -> None:
+    """Start a case in CASE_DIR: a commented case.yaml and an empty evidence/ folder.
+
+    On a terminal, asks for what the options did not give (Enter leaves a TODO to fill in later);
+    otherwise only the options are used. Never overwrites an existing case.yaml. Next: add the evidence,
+    replace every TODO, then `build-appeal check CASE_DIR`."""
+    from pipeline.model import Language, Platform
+    from pipeline.start import QUESTIONS, Answers, start_case
+
+    asking = _interactive()
+    if asking and lang is None:
+        lang = click.prompt(
+            "Language / 文件语言", type=click.Choice(["en", "zh", "bilingual"]), default="bilingual"
+        )
+    if asking and platform is None:
+        choices = click.Choice([member.value for member in Platform])
+        platform = click.prompt("Platform / 平台", type=choices, default=Platform.ALIBABA.value)
+    answers = dict(given)
+    for name, question in QUESTIONS.items():
+        if asking and not answers.get(name):
+            answers[name] = click.prompt(question, default="", show_default=False).strip() or None
+    known = [member.value for member in Platform]
+    if platform is not None and platform not in known:
+        raise click.BadParameter(f"{platform!r} is not one of {', '.join(known)}", param_hint="--platform")
+    path = start_case(
+        case_dir,
+        Answers(
+            language=Language(lang or "bilingual"),
+            platform=Platform(platform) if platform else None,
+            **{key: value for key, value in answers.items() if value},  # type: ignore[arg-type]
+        ),
+    )
+    click.echo(f"wrote {path} and {case_dir / 'evidence'}/; next: fill in every TODO, add evidence, then")
+    click.echo(f"  build-appeal check {case_dir}")
+
+
+def _interactive() -> bool:
+    """Whether someone is at a terminal to answer questions."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@main.command()
+@click.argument("case_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--for", "destination", type=DESTINATIONS, help="Check this destination's rules too.")
+@reports_errors
+def check(case_dirs: tuple[Path, ...], destination: str | None) -> None:
+    """Check each CASE_DIR without building it: case.yaml, evidence files, templates, fonts, the
+    destination's rules and the redaction check, in well under a second a case. Exit code 1 if any
+    case has an error (warnings do not count)."""
+    from pipeline.check import check_case, summary
+    from pipeline.model import Destination
+
+    reports = [check_case(folder, Destination(destination) if destination else None) for folder in case_dirs]
+    click.echo(summary(reports), err=True)
+    if not all(report.ok for report in reports):
+        sys.exit(1)

@@ -342,6 +342,14 @@ class ExhibitLabels(StrEnum):
     LETTERS = "letters"
 
 
+class Destination(StrEnum):
+    """Where the bundle goes; each has its rules (docs/destinations.md)."""
+
+    PLATFORM = "platform"
+    COURT = "court"
+    EMAIL = "email"
+
+
 class BundleSettings(Strict):
     """How the bundle is put together."""
 
@@ -350,6 +358,21 @@ class BundleSettings(Strict):
     )
     bates_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{0,20}$")] = Field(
         "", description="If set, every page gets a Bates number: this prefix and a zero-padded number."
+    )
+    destination: Destination | None = Field(
+        None,
+        description="Where the bundle goes: platform, court or email; the build checks that place's rules "
+        "(docs/destinations.md). `--for` overrides it. Unset: no size cap and no rule checked.",
+    )
+    platform_cap_mb: float = Field(
+        10, gt=0, le=2000, description="platform: the largest bundle the platform takes, in MB."
+    )
+    court_cap_mb: float = Field(
+        35,
+        gt=0,
+        le=2000,
+        description="court: the largest file the court takes, in MB (35: N.D. Ill.'s upload portal); a "
+        "larger exhibit is split into parts.",
     )
 
 

@@ -151,6 +151,38 @@ class Templates:
         for note in notes:
             log.warning("%s", note)
 
+    def check_jinja(self) -> None:
+        """Parse every HTML and text template of the folders (`build-appeal check`: nothing rendered)."""
+        for folder in self.folders:
+            for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+                if path.suffix.lower() not in (Engine.HTML.value, Engine.TEXT.value):
+                    continue
+                env = self.html_env if path.suffix.lower() == Engine.HTML.value else self.text_env
+                try:
+                    env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+                except jinja2.TemplateSyntaxError as error:
+                    where = _where(str(path), error.lineno)
+                    raise TemplateError(f"{where}: template syntax error: {error.message}") from error
+                except UnicodeDecodeError as error:
+                    raise TemplateError(f"{display_path(path)}: the template is not UTF-8 text") from error
+
+    def check_docx(self, template: TemplateFile) -> None:
+        """Parse a Word template's tags without rendering it: a syntax error names the paragraph."""
+        from docxtpl import DocxTemplate
+
+        shown = display_path(template.path)
+        try:
+            document = DocxTemplate(str(template.path))
+            document.init_docx()
+            xml = document.patch_xml(document.get_xml())
+        except Exception as error:
+            raise TemplateError(f"{shown}: not a Word document docxtpl can read: {error}") from error
+        try:
+            self.docx_env.parse(xml)
+        except jinja2.TemplateSyntaxError as error:
+            where = _docx_paragraph(document, error.lineno)
+            raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
+
 
 def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: dict[str, Any]) -> str:
     try:

@@ -1,0 +1,170 @@
+"""Start a case: write a commented `case.yaml` and an empty `evidence/` folder for `build-appeal init`.
+
+The comments are in English and Chinese, since the seller often writes Chinese. Every value the user gave
+is written in (quoted as YAML needs it); every required value not given is a `TODO:` placeholder that
+`build-appeal check` refuses until it is replaced, so no placeholder can reach a bundle unnoticed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from pipeline.errors import CaseDataError
+from pipeline.load import CASE_FILE, display_path
+from pipeline.model import Language, Platform
+
+TODO = "TODO: "
+"""How a placeholder starts; `check` reports every field that still does."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What `init` asks for; None means not given (a placeholder is written)."""
+
+    language: Language = Language.BILINGUAL
+    platform: Platform | None = None
+    merchant: str | None = None
+    merchant_zh: str | None = None
+    store: str | None = None
+    contact: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    case_number: str | None = None
+    plaintiff: str | None = None
+    firm: str | None = None
+    notified: dt.date | None = None
+
+
+QUESTIONS = {
+    "merchant": "Company name in English / 公司英文名称",
+    "merchant_zh": "Company name in Chinese (optional) / 公司中文名称（可不填）",
+    "store": "Store name on the platform / 店铺名称",
+    "contact": "Contact person / 联系人",
+    "email": "Contact e-mail / 联系邮箱",
+    "phone": "Contact phone / 联系电话",
+    "address": "Company address / 公司地址",
+    "case_number": "Case number, e.g. 1:24-cv-02015 / 案号",
+    "plaintiff": "Plaintiff / 原告",
+    "firm": "Plaintiff's law firm / 原告律所",
+}
+"""The free-text questions, in the order asked on a terminal."""
+
+
+def start_case(folder: Path, answers: Answers) -> Path:
+    """Write `folder/case.yaml` and `folder/evidence/`; refuse to touch an existing case."""
+    path = folder / CASE_FILE
+    if path.exists():
+        raise CaseDataError([f"{display_path(path)} already exists; init never overwrites a case"])
+    if folder.exists() and not folder.is_dir():
+        raise CaseDataError([f"{display_path(folder)} is a file, not a folder"])
+    (folder / "evidence").mkdir(parents=True, exist_ok=True)
+    path.write_text(case_yaml(answers), encoding="utf-8")
+    return path
+
+
+def case_yaml(answers: Answers) -> str:
+    """The text of a new case.yaml: the user's answers, placeholders for the rest, comments in both
+    languages."""
+    value = {field.name: _scalar(getattr(answers, field.name), field.name) for field in fields(Answers)}
+    notified = answers.notified.isoformat() if answers.notified else dt.date.today().isoformat()
+    return f"""\
+# yaml-language-server: $schema=../../docs/case.schema.json
+# A new case. Replace every TODO, add your evidence files to evidence/ and list them below, then run
+#   build-appeal check <this folder>     (checks everything in a second)
+#   build-appeal <this folder>           (builds the documents and the bundle)
+# 新案件：请替换所有 TODO，把证据文件放进 evidence/ 文件夹并在下方列出，然后运行上面两条命令。
+# Every field is described in docs/case-format.md. / 各字段说明见 docs/case-format.md。
+
+language: {answers.language.value}  # en, zh or bilingual / 文件语言：英文、中文或双语
+
+merchant:                                     # your company / 贵司信息
+  name_en: {value["merchant"]}
+  name_zh: {value["merchant_zh"]}
+  store_name: {value["store"]}
+  platform: {value["platform"]}               # Alibaba.com, AliExpress, Amazon, Walmart, DHgate or Other
+  contact_person: {value["contact"]}
+  email: {value["email"]}
+  phone: {value["phone"]}
+  address: {value["address"]}
+
+case:                                         # from the platform's notice / 来自平台通知
+  number: {value["case_number"]}
+  court: United States District Court for the Northern District of Illinois   # change if another court
+  plaintiff: {value["plaintiff"]}
+  counsel:
+    firm: {value["firm"]}
+    # email: someone@lawfirm.example          # the plaintiff's counsel's e-mail / 原告律师邮箱
+  notified_date: {notified}                   # when you learned of the case / 得知案件的日期
+  # tro_date: 2024-03-11                      # the TRO's date, for the deadlines / 临时限制令日期
+  # served_date: 2024-03-15                   # when you were served (e-mail counts) / 送达日期
+  # amount_frozen:                            # the balance frozen / 被冻结金额
+  #   amount: 48630.25
+  #   currency: USD
+
+products: []                                  # your listings; mark the accused ones / 商品链接，标明涉案链接
+  # - listing_id: "1600987654321"
+  #   title: LED Aroma Diffuser
+  #   accused: true
+  #   units_sold: 14
+  #   revenue: 209.30
+
+position:
+  grounds: []                                 # e.g. [authorised_reseller, freeze_excessive]
+  statement: |
+    TODO: say in a few sentences why your store should not be restricted (who makes what you sell, why
+    it does not infringe, how little of the frozen balance comes from the accused listings).
+  # statement_zh: |
+  #   用几句话说明理由。
+
+requests:
+  - text: Release the frozen balance, or limit the freeze to the accused sales.
+    text_zh: 解除冻结资金，或将冻结金额限制在涉案销售额以内。
+
+evidence: []                                  # one entry per file in evidence/ / 每个证据文件一条
+  # - file: evidence/invoice.pdf
+  #   title: Supplier invoice for the accused product
+  #   title_zh: 涉案商品采购发票
+  #   date: 2024-01-08
+"""
+
+
+def _scalar(answer: object, name: str) -> str:
+    """An answer as a YAML scalar that reads back as the same string (quoted: a store ID like `0123` or
+    a name with `: ` stays text); a placeholder when not given."""
+    if isinstance(answer, Language | Platform):
+        return answer.value
+    if answer is None or answer == "":
+        if name == "merchant_zh":
+            return '""'
+        return json.dumps(TODO + QUESTIONS.get(name, name).split(" / ")[0], ensure_ascii=False)
+    return json.dumps(str(answer), ensure_ascii=False)  # JSON strings are YAML double-quoted scalars
+
+
+def placeholders(data: object, prefix: str = "") -> list[str]:
+    """The field paths of the case data that still hold an `init` placeholder."""
+    found: list[str] = []
+    if isinstance(data, str):
+        return [prefix] if data.startswith(TODO) else []
+    if isinstance(data, BaseModel):
+        for name in type(data).model_fields:
+            found += placeholders(getattr(data, name), f"{prefix}.{name}" if prefix else name)
+    elif isinstance(data, list | tuple):
+        for index, item in enumerate(data):
+            found += placeholders(item, f"{prefix}[{index}]")
+    return found
+
+
+def placeholder_lines(text: str) -> list[int]:
+    """The lines of a case.yaml text that still hold an `init` placeholder (for a file that does not load
+    yet, so has no field paths)."""
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), 1)
+        if f'"{TODO}' in line or f": {TODO}" in line
+    ]
