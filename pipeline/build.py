@@ -34,7 +34,15 @@ from pipeline.limits import DEFAULT_TIMEOUT
 from pipeline.load import CASE_FILE, Case, load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
-from pipeline.render import DOCUMENTS, TEXT_DOCUMENTS, Engine, Templates, default_templates_folder
+from pipeline.render import (
+    DOCUMENTS,
+    TEXT_DOCUMENTS,
+    Engine,
+    Templates,
+    default_templates_folder,
+    documents_of,
+)
+from pipeline.sales import accused_sales, export_path
 from pipeline.stamps import Stamp
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,8 @@ TITLES = {
     "appeal_letter": ("Appeal letter", "申诉函"),
     "cs_inquiry": ("Customer-service inquiry", "客服询问函"),
     "evidence_index": ("Evidence index", "证据目录"),
+    "narrowing_request": ("Request to narrow the asset freeze", "缩小资产冻结范围的请求"),
+    "declaration": ("Declaration under 28 U.S.C. § 1746", "声明书（28 U.S.C. § 1746）"),
 }
 CACHED_NAME = "\x00exhibit\x00"
 """Stands for the exhibit's name in warnings kept in the cache: the same file may be another exhibit next
@@ -84,7 +94,8 @@ class BuildResult:
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
     """Build the case in `case_folder` into `options.output_root/<case folder name>/`."""
     options = options or BuildOptions()
-    # 1. Load and check everything (case.yaml, evidence paths and kinds, fonts) before any work is done.
+    # 1. Load and check everything (case.yaml, evidence paths and kinds, the sales export, fonts) before any
+    # work is done.
     case = load_case(case_folder)
     evidence = resolve_evidence(case)
     output = options.output_root / case.name
@@ -93,17 +104,19 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
     created = _build_time(case)
     exhibits = make_exhibits(case.data, case.folder)
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
+    sales, warnings = accused_sales(case, exhibits)
+    document_names = documents_of(case.data)
     cache = Cache(options.output_root / CACHE_FOLDER if options.cache else None)
     templates = Templates(case.templates_folder, timeout=options.timeout, cache=cache)
     layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]), options.timeout, cache)
-    context = Context(case.data, exhibits, created.date(), options.language or case.data.language)
-    warnings: list[str] = []
+    language = options.language or case.data.language
+    context = Context(case.data, exhibits, created.date(), language, sales=sales)
 
     with locked(output), staging(output) as staged:
         work = staged / ".work"
         work.mkdir()
         # 2. Merge the data into the documents' templates; the evidence index waits for page numbers.
-        found = {name: templates.find(name) for name in DOCUMENTS}
+        found = {name: templates.find(name) for name in document_names}
         rendered = {
             name: templates.render(template, context, work)
             for name, template in found.items()
@@ -153,17 +166,19 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
             for name, item in rendered.items()
         }
 
-        # 5. Lay out the cover, the table of contents and the index until their page numbers settle.
+        # 5. Lay out the cover, the table of contents and the index until their page numbers settle; the
+        # request to narrow the freeze and the declaration come after the index.
         settled = f"settled page counts of {case.folder.resolve()}"
         plan = layout.settle(
             context,
             work,
-            documents,
+            {name: pages for name, pages in documents.items() if name in DOCUMENTS},
             found["evidence_index"],
             exhibit_pages,
             kinds,
             TITLES,
             cache.hint(settled),
+            after={name: pages for name, pages in documents.items() if name not in DOCUMENTS},
         )
         cache.note(settled, plan.counts)
 
@@ -173,7 +188,7 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         metadata = _metadata(case, created, input_hashes(case, evidence), context.lang)
         assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
         warnings += _scan_warnings(parts)
-        for name in DOCUMENTS:
+        for name in document_names:
             write_pages(written(parts[plan.documents[name]]), staged / f"{name}.pdf")
             if found[name].engine == Engine.DOCX:
                 (staged / f"{name}.docx").write_bytes((work / f"{name}.docx").read_bytes())
@@ -274,12 +289,15 @@ def _metadata(case: Case, created: dt.datetime, inputs: dict[str, str], language
 
 
 def input_hashes(case: Case, evidence: list[Path]) -> dict[str, str]:
-    """SHA-256 of everything a build reads: case.yaml, the evidence files, and every template file (the
-    case's own as `templates/<name>`, the defaults as `default-templates/<name>`). A bundle whose manifest
-    records other hashes is out of date."""
+    """SHA-256 of everything a build reads: case.yaml, the evidence files, the sales export, and every
+    template file (the case's own as `templates/<name>`, the defaults as `default-templates/<name>`). A
+    bundle whose manifest records other hashes is out of date."""
     inputs = {CASE_FILE: sha256_of(case.folder / CASE_FILE)}
     for entry, path in zip(case.data.evidence, evidence, strict=True):
         inputs[entry.file] = sha256_of(path)
+    export = export_path(case)
+    if export is not None:
+        inputs[case.data.sales.file] = sha256_of(export)
     for label, folder in (
         ("templates", case.templates_folder),
         ("default-templates", default_templates_folder()),

@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.model import CaseFile, EvidenceEntry, ExhibitLabels, Language, Product
+from pipeline.model import CaseFile, EvidenceEntry, ExhibitLabels, Language
+
+if TYPE_CHECKING:
+    from pipeline.sales import AccusedSales
 
 CURRENCY_SYMBOLS = {"USD": "US$", "CNY": "¥", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}
 
@@ -62,6 +65,36 @@ class Exhibit:
 
 
 @dataclass(frozen=True)
+class Declarant:
+    """Who signs the declaration of the accused sales, and where and when (`declaration:` of case.yaml, with
+    the merchant's contact person and the letter date as defaults)."""
+
+    name: str
+    name_zh: str
+    title: str
+    title_zh: str
+    place: str
+    place_zh: str
+    date: dt.date
+    translator: str
+
+
+def declarant(data: CaseFile, letter_date: dt.date) -> Declarant:
+    """The declarant: `declaration:` of case.yaml, falling back on merchant.contact_person and its title."""
+    given, merchant = data.declaration, data.merchant
+    return Declarant(
+        name=given.name or merchant.contact_person,
+        name_zh=given.name_zh if given.name else given.name_zh or merchant.contact_person_zh,
+        title=given.title or ("" if given.name else merchant.contact_title),
+        title_zh=given.title_zh,
+        place=given.place,
+        place_zh=given.place_zh,
+        date=given.date or letter_date,
+        translator=given.translator,
+    )
+
+
+@dataclass(frozen=True)
 class Context:
     """The variables of every template; `variables()` gives them to the engines."""
 
@@ -70,19 +103,23 @@ class Context:
     letter_date: dt.date
     lang: Language
     extra: dict[str, Any] = field(default_factory=dict)
+    sales: AccusedSales | None = None
+    """The accused sales as read from the sales export (pipeline/sales.py); None: from products."""
 
     def fingerprint(self) -> str:
         """Everything the variables are made from, as text: two contexts with the same fingerprint give
         every template the same values (a rendered document can then be reused)."""
         extra = sorted((name, repr(value)) for name, value in self.extra.items())
-        return repr((self.data.model_dump_json(), self.exhibits, self.letter_date, self.lang.value, extra))
+        made_of = (self.data.model_dump_json(), self.exhibits, self.letter_date, self.lang.value, extra)
+        return repr((*made_of, self.sales))
 
     def variables(self) -> dict[str, Any]:
         """The mapping handed to Jinja2 and docxtpl."""
-        from pipeline.deadlines import key_dates  # here, not above: deadlines uses this module's filters
+        from pipeline.deadlines import key_dates  # here, not above: both use this module's filters
+        from pipeline.sales import from_products
 
         data = self.data
-        accused = [product for product in data.products if product.accused]
+        sales = self.sales or from_products(data)
         return {
             "lang": self.lang.value,
             "en": self.lang in (Language.EN, Language.BILINGUAL),
@@ -91,9 +128,11 @@ class Context:
             "merchant": data.merchant,
             "case": data.case,
             "products": data.products,
-            "accused_products": accused,
-            "accused_units": sum(product.units_sold for product in accused),
-            "accused_revenue": _total(accused),
+            "accused_products": [product for product in data.products if product.accused],
+            "accused_units": sales.units,
+            "accused_revenue": sales.total if sales.rows else None,
+            "sales": sales,
+            "declaration": declarant(data, self.letter_date),
             "position": data.position,
             "grounds": [ground.value for ground in data.position.grounds],
             "requests": data.requests,
@@ -103,16 +142,6 @@ class Context:
             "tool_version": __version__,
             **self.extra,
         }
-
-
-def _total(products: list[Product]) -> Money | None:
-    """Sum of revenue when all products share one currency; None when there is nothing to sum."""
-    if not products:
-        return None
-    currencies = {product.currency for product in products}
-    if len(currencies) != 1:
-        return None
-    return Money(sum((product.revenue for product in products), Decimal(0)), currencies.pop())
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Check the evidence files a case lists: each must be a non-empty file inside the case folder."""
+"""Check the files a case names (evidence, the sales export): each must be a non-empty file inside the case
+folder."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def resolve_evidence(case: Case) -> list[Path]:
     paths = []
     for index, entry in enumerate(case.data.evidence):
         try:
-            paths.append(_resolve(case.folder, entry.file))
+            paths.append(resolve_file(case.folder, entry.file))
         except EvidenceError as error:
             problems.append(f"{case.where('evidence', index, 'file')}: {error}")
     if problems:
@@ -22,7 +23,8 @@ def resolve_evidence(case: Case) -> list[Path]:
     return paths
 
 
-def _resolve(case_folder: Path, name: str) -> Path:
+def resolve_file(case_folder: Path, name: str) -> Path:
+    """The real path of a file named in case.yaml: a non-empty file inside the case folder."""
     if (
         PurePosixPath(name).is_absolute()
         or PureWindowsPath(name).is_absolute()

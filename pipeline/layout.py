@@ -168,18 +168,22 @@ class Layout:
         exhibit_kinds: list[Kind],
         titles: dict[str, tuple[str, str]],
         guess: dict[str, int] | None = None,
+        after: dict[str, AnyPages] | None = None,
     ) -> Plan:
         """Lay out the cover, the table of contents and the evidence index again and again until the page
         numbers they print no longer change what they are; then every number printed is right. `guess`
-        (the lengths an earlier build settled on) usually makes the first round the last."""
+        (the lengths an earlier build settled on) usually makes the first round the last. `documents` come
+        before the evidence index, `after` (the request to narrow the freeze and the declaration) after it."""
+        after = after or {}
+        named = [*documents, "evidence_index", *after]
         exhibits = context.exhibits
         covers = self._exhibit_covers(context, work)
         counts = {"cover": 1, "toc": 1, "evidence_index": 1}
         if guess and set(guess) == set(counts) and all(isinstance(n, int) and n > 0 for n in guess.values()):
             counts = dict(guess)
         for _ in range(MAX_ROUNDS):
-            order = ["cover", "toc", *documents, "evidence_index"]
-            sizes = {**counts, **{name: len(pages) for name, pages in documents.items()}}
+            order = ["cover", "toc", *named]
+            sizes = {**counts, **{name: len(pages) for name, pages in [*documents.items(), *after.items()]}}
             starts, page = {}, 1
             for name in order:
                 starts[name] = page
@@ -193,10 +197,7 @@ class Layout:
                 )
                 page += len(cover) + len(pages)
             total = page - 1
-            entries = [
-                Entry(*titles[name], starts[name], starts[name] + sizes[name] - 1)
-                for name in [*documents, "evidence_index"]
-            ]
+            entries = [Entry(*titles[name], starts[name], starts[name] + sizes[name] - 1) for name in named]
             scoped = dataclasses.replace(
                 context, exhibits=placed, extra={**context.extra, "parts": entries, "total_pages": total}
             )
@@ -215,7 +216,8 @@ class Layout:
         parts = [Part("Cover", cover), Part("Table of contents", toc)]
         parts += [Part(titles[name][0], pages) for name, pages in documents.items()]
         parts.append(Part(titles["evidence_index"][0], index))
-        positions = {name: 2 + offset for offset, name in enumerate([*documents, "evidence_index"])}
+        parts += [Part(titles[name][0], pages) for name, pages in after.items()]
+        positions = {name: 2 + offset for offset, name in enumerate(named)}
         children = []
         for exhibit, cover_pages, pages, kind in zip(
             placed, covers, exhibit_pages, exhibit_kinds, strict=True
@@ -229,7 +231,7 @@ class Layout:
         bookmarks = [
             Bookmark(part.title, starts[name] - 1) for name, part in (("cover", parts[0]), ("toc", parts[1]))
         ]
-        bookmarks += [Bookmark(titles[name][0], starts[name] - 1) for name in [*documents, "evidence_index"]]
+        bookmarks += [Bookmark(titles[name][0], starts[name] - 1) for name in named]
         if placed:
             assert placed[0].first_page is not None
             bookmarks.append(Bookmark("Exhibits", placed[0].first_page - 1, tuple(children)))

@@ -15,8 +15,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.functional_validators import AfterValidator, BeforeValidator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 class Strict(BaseModel):
@@ -335,6 +344,161 @@ class EvidenceEntry(Strict):
     description_zh: Paragraphs = Field("", description="What the exhibit shows, in Chinese.")
 
 
+DEFAULT_EXCLUDED_STATUSES = (
+    "Refunded", "Cancelled", "Canceled", "Returned", "已退款", "退款成功", "已取消", "交易关闭", "已关闭"
+)  # fmt: skip
+"""Order statuses not counted as sales unless `sales.exclude_statuses` says otherwise."""
+
+
+def _invalid(loc: tuple[str | int, ...], message: str, value: object) -> ValidationError:
+    """An error at `loc` below the model being validated: a rule between fields, reported at the field."""
+    detail = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+    return ValidationError.from_exception_data("case.yaml", [detail])
+
+
+class SalesColumns(Strict):
+    """Which column of the sales export holds what: each header as the file writes it, in English or Chinese
+    (case, spaces and full-width brackets do not matter)."""
+
+    listing: Line = Field(
+        description="The listing or product ID, as in products[].listing_id, e.g. 商品ID or Product ID."
+    )
+    quantity: Line = Field(description="The units of each order line, e.g. 数量 or Quantity.")
+    amount: Line = Field(
+        description="What the buyer paid for the order line, e.g. 实付金额 or Amount; thousands "
+        "separators and currency signs (US$ 1,234.50, ¥88.00) are read."
+    )
+    currency: OptionalLine = Field(
+        "",
+        description="The currency of each line (USD, 美元, RMB, ...), e.g. 币种; leave it out and give "
+        "sales.currency when the whole export is in one currency.",
+    )
+    status: OptionalLine = Field(
+        "",
+        description="The order status, e.g. 订单状态 or Order Status: lines whose status is one of "
+        "sales.exclude_statuses are not counted.",
+    )
+    date: OptionalLine = Field(
+        "", description="The order date, e.g. 下单时间 or Order Date; needed for sales.date_from and date_to."
+    )
+    country: OptionalLine = Field(
+        "",
+        description="The buyer's or shipping country, e.g. 收货国家 or Ship Country; needed for "
+        "sales.countries.",
+    )
+    title: OptionalLine = Field(
+        "", description="The product title, shown for accused listings that products does not list."
+    )
+
+
+class Sales(Strict):
+    """The sales of the accused listings: from the platform's sales export, or from products."""
+
+    file: OptionalLine = Field(
+        "",
+        description="The sales export as the platform wrote it (CSV or XLSX), inside the case folder, e.g. "
+        "evidence/sales.csv. Without it, units_sold and revenue of products are used.",
+    )
+    sheet: OptionalLine = Field(
+        "", description="For an XLSX file: the sheet to read; the first one by default."
+    )
+    columns: SalesColumns | None = Field(None, description="Which column holds what; needed with file.")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
+        None,
+        description="The currency (ISO code, e.g. USD) of the amounts when the export has no currency "
+        "column, or of the lines where that column is blank.",
+    )
+    exclude_statuses: list[Line] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDED_STATUSES),
+        description="Order statuses not counted, as the export writes them (case does not matter); by "
+        "default " + ", ".join(DEFAULT_EXCLUDED_STATUSES) + ". Needs columns.status.",
+    )
+    countries: list[Line] = Field(
+        default_factory=list,
+        description="Count only lines whose country (columns.country) is one of these, e.g. [United States] "
+        "(US, USA and 美国 are the United States too); every line when left out.",
+    )
+    date_from: dt.date | None = Field(
+        None, description="Count only orders on or after this day (YYYY-MM-DD); needs columns.date."
+    )
+    date_to: dt.date | None = Field(
+        None, description="Count only orders on or before this day (YYYY-MM-DD); needs columns.date."
+    )
+    listings: list[Line] = Field(
+        default_factory=list,
+        description="The IDs of the accused listings; the products with accused: true when left out.",
+    )
+
+    @model_validator(mode="after")
+    def _columns_for_every_rule(self) -> Sales:
+        columns = self.columns
+        if self.file and columns is None:
+            message = (
+                "needed with file: map at least listing, quantity and amount to the headers of the export"
+            )
+            raise _invalid(("columns",), message, None)
+        if columns is not None and not self.file:
+            raise _invalid(("file",), "columns are given but no file; name the sales export here", "")
+        rules = {
+            "exclude_statuses": (
+                "status",
+                "exclude_statuses" in self.model_fields_set and self.exclude_statuses,
+            ),
+            "countries": ("country", self.countries),
+            "date_from": ("date", self.date_from),
+            "date_to": ("date", self.date_to),
+        }
+        for field, (column, given) in rules.items():
+            if given and not (columns and getattr(columns, column)):
+                raise _invalid(
+                    (field,), f"needs columns.{column}, the export's column of the order {column}", None
+                )
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise _invalid(("date_to",), f"{self.date_to} is before date_from ({self.date_from})", None)
+        seen: set[str] = set()
+        for index, listing in enumerate(self.listings):
+            if listing in seen:
+                raise _invalid(("listings", index), f"{listing} is listed twice", listing)
+            seen.add(listing)
+        return self
+
+
+class Declaration(Strict):
+    """Who signs the declaration of the accused sales under 28 U.S.C. § 1746, and where: by default the
+    merchant's contact person (merchant.contact_person, contact_title)."""
+
+    name: OptionalLine = Field(
+        "",
+        description="The declarant's full name in English, as in the passport; merchant.contact_person when "
+        "left out.",
+    )
+    name_zh: OptionalLine = Field(
+        "", description="The declarant's name in Chinese; merchant.contact_person_zh when name is left out."
+    )
+    title: OptionalLine = Field(
+        "",
+        description="The declarant's position in the company, e.g. General Manager or Legal Representative; "
+        "merchant.contact_title when left out.",
+    )
+    title_zh: OptionalLine = Field("", description="The position in Chinese, e.g. 总经理.")
+    place: OptionalLine = Field(
+        "",
+        description='Where the declarant signs, as city and country, e.g. Shenzhen, China ("Executed on ... '
+        'at ..."); needed with bundle.freeze_narrowing.',
+    )
+    place_zh: OptionalLine = Field("", description="The same in Chinese, e.g. 中国深圳.")
+    date: dt.date | None = Field(
+        None,
+        description="The day the declarant signs (YYYY-MM-DD); letter_date, else the build date, when "
+        "left out.",
+    )
+    translator: OptionalLine = Field(
+        "",
+        description="Who translated the declaration into Chinese, named in the certificate of translation "
+        "of a bilingual declaration; a line to fill in by hand when left out.",
+    )
+
+
 class ExhibitLabels(StrEnum):
     """How exhibits are labelled."""
 
@@ -373,6 +537,12 @@ class BundleSettings(Strict):
         le=2000,
         description="court: the largest file the court takes, in MB (35: N.D. Ill.'s upload portal); a "
         "larger exhibit is split into parts.",
+    )
+    freeze_narrowing: bool = Field(
+        False,
+        description="Also make the request to the plaintiff's counsel to narrow the asset freeze to the "
+        "accused revenue (narrowing_request) and the declaration of the accused sales under 28 U.S.C. § 1746 "
+        "(declaration), as files and in the bundle after the evidence index. Needs declaration.place.",
     )
 
 
@@ -467,6 +637,14 @@ class CaseFile(Strict):
     evidence: list[EvidenceEntry] = Field(
         default_factory=list, description="Evidence files in exhibit order."
     )
+    sales: Sales = Field(
+        default_factory=lambda: Sales(),
+        description="The sales of the accused listings: the platform's sales export and how to read it.",
+    )
+    declaration: Declaration = Field(
+        default_factory=lambda: Declaration(),
+        description="Who signs the declaration of the accused sales under 28 U.S.C. § 1746, and where.",
+    )
     bundle: BundleSettings = Field(
         default_factory=lambda: BundleSettings(), description="How the bundle is assembled."
     )
@@ -487,6 +665,44 @@ class CaseFile(Strict):
                 raise ValueError(f"{entry.file} is listed twice")
             seen.add(entry.file)
         return entries
+
+    @field_validator("sales")
+    @classmethod
+    def _listings_without_export_are_products(cls, sales: Sales, info: ValidationInfo) -> Sales:
+        if sales.file or "products" not in info.data:
+            return sales
+        known = {product.listing_id for product in info.data["products"]}
+        for index, listing in enumerate(sales.listings):
+            if listing not in known:
+                raise _invalid(
+                    ("listings", index),
+                    f"{listing} is not in products; add it there with units_sold and revenue, or name the "
+                    "sales export in sales.file",
+                    listing,
+                )
+        return sales
+
+    @field_validator("bundle")
+    @classmethod
+    def _narrowing_needs_a_declarant(cls, bundle: BundleSettings, info: ValidationInfo) -> BundleSettings:
+        declaration, merchant = info.data.get("declaration"), info.data.get("merchant")
+        if not bundle.freeze_narrowing or declaration is None or merchant is None:
+            return bundle  # off, or the sections it needs are invalid: said already
+        if not declaration.place:
+            raise _invalid(
+                ("freeze_narrowing",),
+                "needs declaration.place, where the declaration will be signed, as city and country (e.g. "
+                "Shenzhen, China)",
+                True,
+            )
+        if not (declaration.title or (merchant.contact_title and not declaration.name)):
+            raise _invalid(
+                ("freeze_narrowing",),
+                "needs declaration.title (or merchant.contact_title), the declarant's position in the "
+                "company",
+                True,
+            )
+        return bundle
 
     @field_validator("merchant")
     @classmethod

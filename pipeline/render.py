@@ -25,11 +25,22 @@ from pipeline.context import FILTERS, Context
 from pipeline.errors import TemplateError
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.load import display_path
+from pipeline.model import CaseFile
 
 log = logging.getLogger(__name__)
 
 DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
 """The documents of every build, in bundle order; each is rendered from `<name>.docx` or `<name>.html`."""
+
+NARROWING_DOCUMENTS = ("narrowing_request", "declaration")
+"""Added after them by `bundle.freeze_narrowing: true`: the request to the plaintiff's counsel to narrow the
+asset freeze to the accused revenue, and the declaration of the accused sales under 28 U.S.C. § 1746."""
+
+
+def documents_of(data: CaseFile) -> tuple[str, ...]:
+    """The documents a build of the case makes, in bundle order."""
+    return DOCUMENTS + (NARROWING_DOCUMENTS if data.bundle.freeze_narrowing else ())
+
 
 TEXT_DOCUMENTS = ("cs_inquiry",)
 """Documents that also have a plain-text version (`<name>.txt`), for pasting into a chat window."""

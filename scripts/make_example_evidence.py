@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import html
 import io
 import math
@@ -848,6 +849,58 @@ def make_sales_records(path: Path) -> None:
             target.writestr(fixed, source.read(entry))
 
 
+COUNTRIES_ZH = {
+    "United States": "美国", "Canada": "加拿大", "United Kingdom": "英国", "Germany": "德国",
+    "France": "法国", "Australia": "澳大利亚", "Netherlands": "荷兰", "Saudi Arabia": "沙特阿拉伯",
+    "Mexico": "墨西哥",
+}  # fmt: skip
+STATUS_ZH = {"Completed": "交易完成", "Shipped": "已发货", "Refunded": "已退款"}
+REFUNDED = (date(2024, 2, 2), ACCUSED_LISTING, "United States", 2, "Refunded")
+"""An order refunded in full: in the raw export (orders_export.csv), not among the sales records."""
+
+
+def make_orders_export(path: Path) -> None:
+    """The store's raw order export as the seller centre writes it for Chinese sellers: a title line, then
+    Chinese headers, UTF-8 with a BOM, CRLF, amounts with thousands separators; the same orders as
+    sales_records.xlsx (same order IDs) plus one refunded order. case.yaml's `sales:` maps its columns."""
+    ids = random.Random(2015)  # as make_sales_records draws them, so the order IDs match
+    times = random.Random(1746)
+    rows = []
+    for ordered, listing, country, quantity, status in ORDERS:
+        rows.append(
+            (f"{ordered:%y%m%d}{ids.randrange(10**11, 10**12)}", ordered, listing, country, quantity, status)
+        )
+    ordered, listing, country, quantity, status = REFUNDED
+    rows.append(
+        (f"{ordered:%y%m%d}{times.randrange(10**11, 10**12)}", ordered, listing, country, quantity, status)
+    )
+    rows.sort(key=lambda row: row[1])
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([f"订单导出　店铺ID：{STORE_ID}　导出时间：2024-03-15 10:30"])
+    writer.writerow(
+        [
+            "订单号",
+            "下单时间",
+            "商品ID",
+            "商品名称",
+            "收货国家",
+            "数量",
+            "单价",
+            "实付金额",
+            "币种",
+            "订单状态",
+        ]
+    )
+    for order_id, ordered, listing, country, quantity, status in rows:
+        title, price = LISTINGS[listing]
+        hour, minute, second = times.randrange(8, 23), times.randrange(60), times.randrange(60)
+        stamp = f"{ordered:%Y-%m-%d} {hour:02d}:{minute:02d}:{second:02d}"
+        writer.writerow([order_id, stamp, listing, title, COUNTRIES_ZH[country], quantity, f"{price:,.2f}",
+                         f"{price * quantity:,.2f}", "USD", STATUS_ZH[status]])  # fmt: skip
+    path.write_bytes(out.getvalue().encode("utf-8-sig"))
+
+
 def make_freeze_notice(path: Path) -> None:
     """The platform's notice email: withdrawals restricted under the TRO, in English and Chinese."""
     notice = f"""\
@@ -925,6 +978,7 @@ MAKERS: dict[str, Callable[[Path], None]] = {
     "listing_screenshot.png": make_listing_screenshot,
     "product_photo.jpg": make_product_photo,
     "sales_records.xlsx": make_sales_records,
+    "orders_export.csv": make_orders_export,
     "freeze_notice.txt": make_freeze_notice,
 }
 

@@ -1,4 +1,6 @@
-"""Build the default Word template of the appeal letter, `templates/appeal_letter.docx`, with python-docx.
+"""Build the default Word templates with python-docx: the appeal letter (`templates/appeal_letter.docx`) here,
+the request to narrow the asset freeze and the declaration under 28 U.S.C. § 1746 (`narrowing_request.docx`,
+`declaration.docx`) in `narrowing_templates.py`, with the same styles and page.
 
 The letter goes to the platform's intellectual-property / legal team. It is a docxtpl template: Jinja tags
 in the text, `{%p ... %}` paragraph tags for the language branches and loops, and `{%tr ... %}` row tags
@@ -13,7 +15,7 @@ page numbers there); no header or footer.
 The output is deterministic: fixed core properties and dates, and the zip entries get a fixed time, so
 running the script again writes the same bytes (given the same python-docx).
 
-    .venv/bin/python scripts/make_templates.py [OUTPUT.docx]
+    .venv/bin/python scripts/make_templates.py [FOLDER]
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "appeal_letter.docx"
+FOLDER = Path(__file__).resolve().parent.parent / "templates"
 
 LATIN_FONT = "Liberation Serif"
 CJK_FONT = "Noto Serif CJK SC"
@@ -204,14 +206,19 @@ def set_page(document: DocumentObject) -> None:
     section.footer_distance = Inches(0.4)
 
 
-def set_properties(document: DocumentObject) -> None:
+def set_properties(
+    document: DocumentObject,
+    title: str = "Letter regarding Case No. {{ case.number }}",
+    subject: str = "Appeal to the platform's intellectual-property team",
+    keywords: str = "Schedule A; TRO; appeal",
+) -> None:
     """Fixed core properties; docxtpl renders the title's tag, so the PDF is titled with the case number."""
     props = document.core_properties
     props.author = "build-appeal"
     props.last_modified_by = "build-appeal"
-    props.title = "Letter regarding Case No. {{ case.number }}"
-    props.subject = "Appeal to the platform's intellectual-property team"
-    props.keywords = "Schedule A; TRO; appeal"
+    props.title = title
+    props.subject = subject
+    props.keywords = keywords
     props.comments = "Template of build-appeal; see docs/templates.md before editing."
     props.category = ""
     props.created = FIXED_TIME
@@ -800,17 +807,22 @@ def drop_thumbnail(document: DocumentObject) -> None:
             package.rels.pop(key)
 
 
-def build() -> DocumentObject:
-    """The whole template."""
+def new_document(**properties: str) -> Letter:
+    """An empty template with the letter's styles, page and (fixed) properties."""
     document = Document()
     drop_thumbnail(document)
     make_styles(document)
     set_page(document)
-    set_properties(document)
+    set_properties(document, **properties)
     body = document.element.body
     for paragraph in list(body.iterchildren(qn("w:p"))):
         body.remove(paragraph)
-    letter = Letter(document)
+    return Letter(document)
+
+
+def build() -> DocumentObject:
+    """The whole template of the appeal letter."""
+    letter = new_document()
     letterhead(letter)
     addressee(letter)
     who_we_are(letter)
@@ -820,7 +832,7 @@ def build() -> DocumentObject:
     evidence(letter)
     requests(letter)
     closing(letter)
-    return document
+    return letter.document
 
 
 def deterministic_bytes(document: DocumentObject) -> bytes:
@@ -839,12 +851,20 @@ def deterministic_bytes(document: DocumentObject) -> bytes:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Write the template (by default to templates/appeal_letter.docx)."""
+    """Write the templates (by default into templates/): the appeal letter, the request to narrow the asset
+    freeze and the declaration."""
+    from narrowing_templates import build_declaration, build_request  # they use this module's helpers
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output", nargs="?", type=Path, default=OUTPUT, help="where to write the .docx")
+    parser.add_argument("folder", nargs="?", type=Path, default=FOLDER, help="where to write the .docx files")
     args = parser.parse_args(argv)
-    args.output.write_bytes(deterministic_bytes(build()))
-    print(f"wrote {args.output}")
+    for name, make in (
+        ("appeal_letter.docx", build),
+        ("narrowing_request.docx", build_request),
+        ("declaration.docx", build_declaration),
+    ):
+        (args.folder / name).write_bytes(deterministic_bytes(make()))
+        print(f"wrote {args.folder / name}")
 
 
 if __name__ == "__main__":

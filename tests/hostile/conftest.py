@@ -95,10 +95,12 @@ def dotted(path: FieldPath) -> str:
 
 
 def case_data(*, language: str = "en") -> dict[str, Any]:
-    """The example's case.yaml as data, in one language, without evidence: the smallest good case."""
+    """The example's case.yaml as data, in one language, without evidence (nor the sales export, which is
+    an evidence file): the smallest good case."""
     data = example_data()
     data["language"] = language
     data["evidence"] = []
+    del data["sales"]
     return data
 
 

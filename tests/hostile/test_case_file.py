@@ -25,7 +25,10 @@ def example_with(*changes: tuple[str, str]) -> str:
 
 ALIASES = "anchors and aliases (&name, *name) are not allowed; write the value out"
 CONTROL = "which cannot be printed; delete it (it often comes with text copied from a web page or a PDF)"
-TOP_LEVEL = "language, merchant, case, products, position, requests, evidence, bundle, letter_date, send"
+TOP_LEVEL = (
+    "language, merchant, case, products, position, requests, evidence, sales, declaration, bundle, "
+    "letter_date, send"
+)
 
 
 def test_text_that_is_not_yaml(hostile: Hostile) -> None:
