@@ -1,9 +1,14 @@
 """Build many cases at once, the way a firm preparing bundles for dozens of sellers works: in parallel
 (one worker process per core by default), going on when one case fails, and ending with a summary.
+
+Each worker process (or the one process, with -j 1) keeps one LibreOffice for all its cases, in an office
+session opened when the worker starts and closed when it ends: LibreOffice starts at most once per worker.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import multiprocessing
 import time
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import BuildAppealError
+from pipeline.office_session import office_session
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +81,31 @@ def build_many(
 
 def _run(case_dirs: list[Path], options: object, jobs: int) -> Iterator[tuple[Path, Outcome]]:
     if jobs <= 1 or len(case_dirs) == 1:
-        for case_dir in case_dirs:
-            yield case_dir, build_one(case_dir, options)
+        with office_session():
+            for case_dir in case_dirs:
+                yield case_dir, build_one(case_dir, options)
         return
     # "spawn": workers start clean, without the parent's threads, signal handlers or open files.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(case_dirs)), mp_context=context) as pool:
+    workers = min(jobs, len(case_dirs))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_open_worker_session) as pool:
         futures: dict[Future[Outcome], Path] = {
             pool.submit(build_one, case_dir, options): case_dir for case_dir in case_dirs
         }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:  # interrupted, or a worker died: start no other case
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _open_worker_session() -> None:
+    """Pool initializer: an office session for the worker's whole life, closed (LibreOffice killed) when
+    the worker exits; if the worker is killed instead, LibreOffice's bridge kills it (`uno_bridge.py`)."""
+    session = contextlib.ExitStack()
+    session.enter_context(office_session())
+    atexit.register(session.close)
 
 
 def summary(outcomes: list[Outcome]) -> str:

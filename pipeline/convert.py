@@ -2,8 +2,9 @@
 
 LibreOffice runs once per build for every Word file (documents and office evidence alike), with a private
 profile folder so it never collides with a LibreOffice the user has open, in its own process group so a
-time-out kills it and every child. WeasyPrint fetches nothing but files inside the template folders and the
-case folder: no network, no other `file://`.
+time-out kills it and every child; where an office session is open (a batch), the session's LibreOffice,
+kept running from build to build, converts instead (`pipeline.office_session`). WeasyPrint fetches nothing
+but files inside the template folders and the case folder: no network, no other `file://`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.logs import captured_warnings
+from pipeline.office_session import current_session, did_not_finish, find_soffice, wrote_no_pdf
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +43,6 @@ class Job:
     target: Path
     name: str
     """How messages name the file (`appeal_letter.docx`, `Exhibit 6 (evidence/sales.xlsx)`)."""
-
-
-def find_soffice() -> str:
-    """The LibreOffice program, or an EnvironmentProblem saying how to install it."""
-    for name in ("soffice", "libreoffice"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise EnvironmentProblem(
-        "LibreOffice is not installed; it turns Word files into PDF. Install it with "
-        "`apt-get install libreoffice-writer-nogui` (or run scripts/setup.sh)"
-    )
 
 
 def check_cjk_font() -> None:
@@ -71,8 +61,14 @@ def check_cjk_font() -> None:
 
 
 def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Convert every job's source to PDF in one LibreOffice process; check each PDF exists, not empty."""
+    """Convert every job's source to PDF in one LibreOffice process (the office session's, if one is open);
+    check each PDF exists, not empty."""
     if not jobs:
+        return
+    log.info("LibreOffice: converting %s", ", ".join(job.name for job in jobs))
+    session = current_session()
+    if session is not None:
+        session.convert(jobs, timeout=timeout)
         return
     soffice = find_soffice()
     with tempfile.TemporaryDirectory(prefix="build-appeal-lo-") as scratch:
@@ -101,13 +97,11 @@ def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> N
             str(outbox),
             *map(str, staged),
         ]
-        log.info("LibreOffice: converting %s", ", ".join(job.name for job in jobs))
         stderr = _run_killable(command, timeout, lambda: _first_missing(jobs, staged, outbox))
         for job, source in zip(jobs, staged, strict=True):
             produced = outbox / f"{source.stem}.pdf"
             if not produced.is_file() or produced.stat().st_size == 0:
-                detail = f": {stderr.strip().splitlines()[-1]}" if stderr.strip() else ""
-                raise ConversionError(f"{job.name}: LibreOffice wrote no PDF{detail}; is the file damaged?")
+                raise wrote_no_pdf(job.name, stderr.strip().splitlines()[-1] if stderr.strip() else "")
             job.target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(produced, job.target)
 
@@ -136,10 +130,7 @@ def _run_killable(command: list[str], timeout: float, culprit: Any) -> str:
     except subprocess.TimeoutExpired as error:
         name = culprit()
         _kill_group(process)
-        raise ConversionError(
-            f"{name}: LibreOffice did not finish within {timeout:g} s and was stopped; open the file in "
-            "Word or LibreOffice, save it again and retry, or raise the limit with --timeout"
-        ) from error
+        raise did_not_finish(name, timeout) from error
     except BaseException:
         _kill_group(process)
         raise

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -10,7 +21,7 @@ from pypdf import PdfReader
 
 from pipeline.batch import Outcome, summary
 from pipeline.cli import main
-from tests.conftest import MakeCase, example_data
+from tests.conftest import MakeCase, example_data, processes
 
 
 def test_a_batch_builds_in_parallel_and_reports_each_case(make_case: MakeCase, tmp_path: Path) -> None:
@@ -51,6 +62,131 @@ def test_every_case_failing_gives_every_message(make_case: MakeCase, tmp_path: P
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.count("language: Input should be 'en', 'zh' or 'bilingual'") == 2
     assert result.stderr.splitlines()[-1] == "0 built, 2 failed"
+
+
+@dataclass
+class Offices:
+    """The LibreOffices started below this process while it was watched."""
+
+    profiles: set[str] = field(default_factory=set)
+    """Each LibreOffice's private profile folder: one per start of LibreOffice. (soffice.bin restarts itself
+    once after it creates a profile, so counting its process ids would count each start twice.)"""
+    pids: set[int] = field(default_factory=set)
+    """Every soffice.bin process seen."""
+
+    def running(self) -> list[str]:
+        """The soffice.bin processes seen that are still running."""
+        return [args for pid, _, _, args in processes() if pid in self.pids and "<defunct>" not in args]
+
+
+@contextmanager
+def watching_libreoffice() -> Iterator[Offices]:
+    """Poll the process table every 0.1 s (LibreOffice takes a second to start) for soffice.bin processes
+    descending from this process, the batch's workers included."""
+    offices, stop = Offices(), threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            table = processes()
+            parents = {pid: ppid for pid, ppid, _, _ in table}
+            for pid, _, _, args in table:
+                # (a process that is exiting shows as "[soffice.bin]", without its arguments)
+                profile = re.search(r"soffice\.bin .*-env:UserInstallation=(\S+)", args)
+                if profile and _descends(pid, parents):
+                    offices.pids.add(pid)
+                    offices.profiles.add(profile[1])
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield offices
+    finally:
+        stop.set()
+        watcher.join()
+
+
+def _descends(pid: int, parents: dict[int, int]) -> bool:
+    while pid > 1:
+        pid = parents.get(pid, 0)
+        if pid == os.getpid():
+            return True
+    return False
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_batch_starts_libreoffice_once_per_worker(make_case: MakeCase, tmp_path: Path, jobs: int) -> None:
+    folders = []
+    for number, name in enumerate(("one", "two", "three"), 1):
+        data = example_data()
+        data["language"] = "en"
+        data["merchant"]["store_name"] = f"Store number {number}"
+        folders.append(make_case(data, name=name))
+    out = tmp_path / "out"
+    with watching_libreoffice() as offices:
+        result = CliRunner().invoke(main, ["-q", *map(str, folders), "-o", str(out), "-j", str(jobs)])
+    assert result.exit_code == 0, result.stderr
+    assert 1 <= len(offices.profiles) <= jobs, offices.profiles
+    for number, name in enumerate(("one", "two", "three"), 1):
+        letter = pdf_text(out / name / "appeal_letter.pdf")  # the letter is a Word template: LibreOffice's
+        assert "1:24-cv-02015" in letter and f"Store number {number}" in letter
+        bundle = pdf_text(out / name / "bundle.pdf")
+        assert f"Store number {number}" in bundle
+        assert (
+            "230518184725972076" in bundle
+        )  # an order from evidence/sales_records.xlsx, through LibreOffice
+    deadline = time.monotonic() + 10  # SIGKILL is sent; the kernel may take a moment to finish them off
+    while offices.running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert offices.running() == []
+    for profile in offices.profiles:  # each LibreOffice's scratch folder is removed with it
+        assert not Path(urllib.parse.urlsplit(profile).path).parent.exists()
+
+
+def _interruptible() -> None:
+    """Give the batch the SIGINT a user at a terminal has (a background job inherits it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to the command", "Ctrl-C to every process"])
+def test_an_interrupted_batch_leaves_no_libreoffice(make_case: MakeCase, tmp_path: Path, stop: str) -> None:
+    folders = [make_case(name=name) for name in ("one", "two", "three")]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "-q",
+        *map(str, folders),
+        "-o",
+        str(tmp_path / "out"),
+        "-j",
+        "2",
+    ]
+    with watching_libreoffice() as offices:
+        batch = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            preexec_fn=_interruptible,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not offices.profiles and time.monotonic() < deadline:  # stop it while LibreOffice works
+            time.sleep(0.05)
+        assert offices.profiles, "LibreOffice never started"
+        if stop == "SIGTERM to the command":
+            batch.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(batch.pid, signal.SIGINT)
+        _, err = batch.communicate(timeout=120)
+    assert batch.returncode == (143 if stop == "SIGTERM to the command" else 130), err
+    deadline = time.monotonic() + 10
+    while offices.running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert offices.running() == []
+    for profile in offices.profiles:
+        assert not Path(urllib.parse.urlsplit(profile).path).parent.exists()
 
 
 def test_the_summary_table_lines_up() -> None:

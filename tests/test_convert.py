@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import docx
@@ -11,8 +16,9 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.convert import Job, LocalFilesOnly, html_document, office_to_pdf, write_pdf
-from pipeline.errors import ConversionError
-from tests.conftest import group_alive
+from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.office_session import office_session
+from tests.conftest import ROOT, group_alive, office_group, processes
 
 
 def word_file(path: Path, text: str) -> Path:
@@ -71,11 +77,119 @@ def test_a_conversion_past_its_time_limit_is_killed_and_named(
     assert not job.target.exists()
 
 
-def test_a_file_libreoffice_cannot_read_is_named(tmp_path: Path) -> None:
+def long_word_file(path: Path) -> Path:
+    """A Word file of about a hundred pages: a warm LibreOffice takes about 2 s to convert it."""
+    document = docx.Document()
+    for number in range(3000):
+        document.add_paragraph(f"Paragraph {number} " + "lorem ipsum dolor sit amet " * 8)
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("in_session", [False, True], ids=["one-off", "session"])
+def test_a_file_libreoffice_cannot_read_is_named(tmp_path: Path, in_session: bool) -> None:
     junk = tmp_path / "junk.docx"
     junk.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
-    with pytest.raises(ConversionError, match=r"^Exhibit 3 \(evidence/junk.docx\): LibreOffice wrote no PDF"):
-        office_to_pdf([Job(junk, tmp_path / "junk.pdf", "Exhibit 3 (evidence/junk.docx)")], timeout=120)
+    good = Job(word_file(tmp_path / "good.docx", "Still converts"), tmp_path / "good.pdf", "good.docx")
+    with office_session() if in_session else contextlib.nullcontext():
+        with pytest.raises(
+            ConversionError,
+            match=r"^Exhibit 3 \(evidence/junk.docx\): LibreOffice wrote no PDF: Error: source file could "
+            r"not be loaded; is the file damaged\?$",
+        ):
+            office_to_pdf([Job(junk, tmp_path / "junk.pdf", "Exhibit 3 (evidence/junk.docx)")], timeout=120)
+        office_to_pdf([good], timeout=120)
+    assert "Still converts" in PdfReader(good.target).pages[0].extract_text()
+
+
+def test_a_session_keeps_one_libreoffice_and_replaces_it_after_a_time_out(tmp_path: Path) -> None:
+    def job(text: str, name: str) -> Job:
+        return Job(word_file(tmp_path / name, text), tmp_path / f"{name}.pdf", name)
+
+    first, second, last = job("First", "1.docx"), job("第二封信 second", "2.docx"), job("Last", "3.docx")
+    slow = Job(long_word_file(tmp_path / "long.docx"), tmp_path / "long.pdf", "appeal_letter.docx")
+    with office_session():
+        office_to_pdf([first], timeout=120)
+        group = office_group(os.getpid())
+        assert group is not None
+        office_to_pdf([second], timeout=120)
+        assert office_group(os.getpid()) == group  # the same LibreOffice converted both
+        with pytest.raises(
+            ConversionError,
+            match=r"^appeal_letter\.docx: LibreOffice did not finish within 0\.5 s and was stopped",
+        ):
+            office_to_pdf([slow], timeout=0.5)
+        assert group_alive(group) == []
+        assert not slow.target.exists()
+        office_to_pdf([last], timeout=120)  # a new LibreOffice
+        restarted = office_group(os.getpid())
+        assert restarted not in (None, group)
+    assert group_alive(restarted) == []
+    assert not list(Path("/tmp").glob(f"OSL_PIPE_*_build-appeal-{os.getpid()}-*"))  # the pipes' sockets
+    for converted, text in ((first, "First"), (second, "第二封信"), (last, "Last")):
+        assert text in PdfReader(converted.target).pages[0].extract_text()
+
+
+def test_a_session_replaces_a_libreoffice_that_died(tmp_path: Path) -> None:
+    first = Job(word_file(tmp_path / "1.docx", "First"), tmp_path / "1.pdf", "1.docx")
+    second = Job(word_file(tmp_path / "2.docx", "Second"), tmp_path / "2.pdf", "2.docx")
+    with office_session():
+        office_to_pdf([first], timeout=120)
+        group = office_group(os.getpid())
+        office = [
+            pid for pid, _, pgid, args in processes() if pgid == group and "soffice.bin -env" in args
+        ]  # (not "[soffice.bin] <defunct>", the one that made the profile, if not yet reaped)
+        assert len(office) == 1
+        os.kill(office[0], signal.SIGKILL)  # as a crash between two builds would
+        office_to_pdf([second], timeout=120)
+        assert office_group(os.getpid()) not in (None, group)
+    assert group_alive(group) == []
+    assert "Second" in PdfReader(second.target).pages[0].extract_text()
+
+
+def test_a_session_without_the_uno_bridge_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_uno = [Path(sys.executable)]  # build-appeal's own Python
+    monkeypatch.setattr("pipeline.office_session._pythons", lambda soffice: no_uno)
+    job = Job(word_file(tmp_path / "letter.docx", "Hello"), tmp_path / "letter.pdf", "letter.docx")
+    with office_session(), pytest.raises(EnvironmentProblem, match=r"`apt-get install python3-uno`"):
+        office_to_pdf([job], timeout=120)
+
+
+OWNER = """
+import sys
+from pathlib import Path
+from pipeline.convert import Job, office_to_pdf
+from pipeline.office_session import office_session
+with office_session():
+    office_to_pdf([Job(Path(sys.argv[1]), Path(sys.argv[2]), "letter.docx")], timeout=120)
+    print("converted", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_libreoffice_dies_with_the_process_that_opened_the_session(tmp_path: Path) -> None:
+    source = word_file(tmp_path / "letter.docx", "Hello")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(source), str(tmp_path / "letter.pdf")],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # where the profile folder a killed owner leaves goes
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None and owner.stdout.readline() == "converted\n"
+    group = office_group(owner.pid)
+    assert group is not None
+    owner.kill()  # SIGKILL: no clean-up code runs in the owner
+    owner.communicate()
+    deadline = time.monotonic() + 10
+    while group_alive(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_alive(group) == []
+    for socket_file in Path("/tmp").glob(f"OSL_PIPE_*_build-appeal-{owner.pid}-*"):  # left, like the folder
+        socket_file.unlink()
 
 
 def test_weasyprint_reaches_only_allowed_files(tmp_path: Path) -> None:
