@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -19,6 +20,7 @@ from pipeline.cache import FOLDER as CACHE_FOLDER
 from pipeline.cache import Cache, convert_office
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
 from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
+from pipeline.errors import BundleError
 from pipeline.evidence import resolve_evidence
 from pipeline.exhibits import (
     Kind,
@@ -32,8 +34,11 @@ from pipeline.exhibits import (
 from pipeline.layout import AnyPages, Layout, page_sizes
 from pipeline.limits import DEFAULT_TIMEOUT
 from pipeline.load import CASE_FILE, Case, load_case
-from pipeline.model import Language
+from pipeline.model import Destination, ExhibitLabels, Language
+from pipeline.ocr import check_ocr_installed
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
+from pipeline.profiles import Checked, Profile, Rule, check, profile_for
+from pipeline.redaction import masked_data, scan_data, scan_pages
 from pipeline.render import (
     DOCUMENTS,
     TEXT_DOCUMENTS,
@@ -48,6 +53,8 @@ from pipeline.stamps import Stamp
 log = logging.getLogger(__name__)
 
 BUNDLE = "bundle.pdf"
+EXHIBITS = "exhibits"
+"""The folder of the court profile's exhibit files, beside the bundle."""
 
 TITLES = {
     "appeal_letter": ("Appeal letter", "申诉函"),
@@ -73,6 +80,14 @@ class BuildOptions:
     timeout: float = DEFAULT_TIMEOUT
     cache: bool = True
     """Reuse parts of earlier builds kept in `output_root/.cache/` (`--no-cache` turns it off)."""
+    destination: Destination | None = None
+    """Check this destination's rules (docs/destinations.md); overrides `bundle.destination`."""
+    ocr: bool = False
+    """Add a text layer to exhibit pages without text (always done for a court)."""
+    compress: bool = False
+    """Downsample images when the bundle is over the platform's or e-mail's cap."""
+    redact: bool = False
+    """Mask full account, card, ID numbers and birth dates in the generated documents."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,8 @@ class BuildResult:
     """Parts taken from the cache (documents laid out, files converted, exhibits prepared)."""
     made: int = 0
     """Parts made afresh (and kept in the cache for next time)."""
+    rules: list[Rule] = field(default_factory=list)
+    """The destination's rules, each held (a build with a rule broken raises instead)."""
 
 
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
@@ -97,12 +114,20 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
     # 1. Load and check everything (case.yaml, evidence paths and kinds, the sales export, fonts) before any
     # work is done.
     case = load_case(case_folder)
+    destination = options.destination or case.data.bundle.destination
+    profile = profile_for(destination, case.data) if destination else None
+    if profile is not None and profile.court:  # some judges refuse letters: exhibits are numbered
+        case = _numbered(case)
+    ocr = options.ocr or (profile is not None and profile.court)
+    if ocr:
+        check_ocr_installed()
     evidence = resolve_evidence(case)
     output = options.output_root / case.name
     check_output_folder(output, case.folder)
     check_cjk_font()
     created = _build_time(case)
-    exhibits = make_exhibits(case.data, case.folder)
+    data = masked_data(case.data) if options.redact else case.data  # what the documents show
+    exhibits = make_exhibits(data, case.folder)
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)
     document_names = documents_of(case.data)
@@ -110,7 +135,7 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
     templates = Templates(case.templates_folder, timeout=options.timeout, cache=cache)
     layout = Layout(templates, LocalFilesOnly([case.folder, *templates.folders]), options.timeout, cache)
     language = options.language or case.data.language
-    context = Context(case.data, exhibits, created.date(), language, sales=sales)
+    context = Context(data, exhibits, created.date(), language, sales=sales)
 
     with locked(output), staging(output) as staged:
         work = staged / ".work"
@@ -157,6 +182,11 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
                 exhibit_pages.append(layout.html("text_exhibit", context, work, variables))
             else:
                 exhibit_pages.append(Pages(open_pdf(pdf, describe(exhibit))))
+        if ocr:  # a searchable text layer on pages that have none (cached: OCR is slow)
+            exhibit_pages = [
+                _ocr(exhibit, kind, pages, cache, work, options.timeout, warnings)
+                for exhibit, kind, pages in zip(exhibits, kinds, exhibit_pages, strict=True)
+            ]
         documents: dict[str, AnyPages] = {
             name: (
                 Pages(open_pdf(work / f"{name}.pdf", name))
@@ -188,6 +218,10 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         metadata = _metadata(case, created, input_hashes(case, evidence), context.lang)
         assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
         warnings += _scan_warnings(parts)
+        checked = None
+        if profile is not None:  # the destination's rules, before anything is moved into place
+            checked = _check_destination(profile, case, parts, plan.exhibits, kinds, staged, options)
+            warnings += checked.warnings
         for name in document_names:
             write_pages(written(parts[plan.documents[name]]), staged / f"{name}.pdf")
             if found[name].engine == Engine.DOCX:
@@ -195,15 +229,97 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
 
         # 7. Record what went in and what came out, then move everything into place.
         names = [path.name for path in staged.iterdir() if path.is_file()]
+        names += [f"{EXHIBITS}/{file.name}" for file in checked.files] if checked else []
         _write_manifest(staged, case, evidence, names, created, plan.exhibits)
         files = publish(staged, output, [*names, MANIFEST])
     cache.prune()
     for warning in warnings:
         log.warning("%s", warning)
     log.info("built %s (%d pages)", output, sum(len(part.pages) for part in parts))
+    rules = checked.rules if checked else []
     return BuildResult(
-        case, output, output / BUNDLE, files, plan.exhibits, warnings, cache.hits, cache.misses
+        case, output, output / BUNDLE, files, plan.exhibits, warnings, cache.hits, cache.misses, rules
     )
+
+
+def _numbered(case: Case) -> Case:
+    bundle = case.data.bundle.model_copy(update={"exhibit_labels": ExhibitLabels.NUMBERS})
+    return dataclasses.replace(case, data=case.data.model_copy(update={"bundle": bundle}))
+
+
+def _ocr(
+    exhibit: Exhibit,
+    kind: Kind,
+    pages: AnyPages,
+    cache: Cache,
+    work: Path,
+    timeout: float,
+    warnings: list[str],
+) -> AnyPages:
+    """The exhibit's pages with a text layer on those that had none, from the cache when it was done
+    before (the key is the evidence file's hash: the same file gives the same pages)."""
+    from pipeline.ocr import add_text_layer
+
+    if kind == Kind.TEXT or not isinstance(pages, Pages) or all(page_has_text(page) for page in pages):
+        return pages
+    name = describe(exhibit)
+    key = cache.key("ocr", kind.value, exhibit.sha256)
+    entry = cache.get(key)
+    if entry is None:
+        source, target = (
+            work / f"exhibit-{exhibit.number}-scan.pdf",
+            work / f"exhibit-{exhibit.number}-ocr.pdf",
+        )
+        write_pages(pages, source)
+        done = add_text_layer(source, target, name=name, timeout=timeout)
+        entry = cache.put(key, target, {"pages": done})
+    done = entry.meta.get("pages", [])
+    if done:
+        shown = ", ".join(map(str, done))
+        warnings.append(f"{name}: OCR added searchable text to page{'s' if len(done) > 1 else ''} {shown}")
+    return Pages(open_pdf(entry.file, name))
+
+
+def _check_destination(
+    profile: Profile,
+    case: Case,
+    parts: list[Part],
+    exhibits: list[Exhibit],
+    kinds: list[Kind],
+    staged: Path,
+    options: BuildOptions,
+) -> Checked:
+    """Check the destination's rules on the staged bundle; raise BundleError naming each rule broken."""
+    kind_of = {exhibit.number: kind for exhibit, kind in zip(exhibits, kinds, strict=True)}
+    blank, findings = [], [] if options.redact else [found.message for found in scan_data(case.data)]
+    for part in parts:
+        if not (part.evidence and part.exhibit):
+            continue
+        pages = list(written(part))
+        empty = [str(number) for number, page in enumerate(pages, 1) if not page_has_text(page)]
+        if empty and kind_of[part.exhibit.number] != Kind.IMAGE:  # a photo may have no words at all
+            blank.append(f"{describe(part.exhibit)}: page{'s' if len(empty) > 1 else ''} {', '.join(empty)}")
+        texts = [page.extract_text() or "" for page in pages]
+        findings += [found.message for found in scan_pages(texts, describe(part.exhibit))]
+    spans = [
+        (exhibit.key, exhibit.title, exhibit.first_page or 0, exhibit.last_page or 0) for exhibit in exhibits
+    ]
+    checked = check(
+        profile,
+        staged / BUNDLE,
+        spans,
+        blank,
+        findings,
+        compress=options.compress,
+        exhibits_folder=staged / EXHIBITS,
+    )
+    if checked.failed:
+        rules = "\n".join(f"  {rule}" for rule in checked.failed)
+        raise BundleError(
+            f"the bundle breaks the rules of the {profile.destination.value} profile, so nothing was "
+            f"written:\n{rules}"
+        )
+    return checked
 
 
 def _prepare_image(exhibit: Exhibit, source: Path, target: Path, cache: Cache) -> tuple[Path, list[str]]:

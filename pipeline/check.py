@@ -2,10 +2,10 @@
 
 Runs every check a build runs before it writes anything, in well under a second a case: case.yaml against
 the model, `init` placeholders left, evidence files (there, inside the case folder, of a kind the build
-takes), every template (found and parsed: a syntax error names the template and line, or the paragraph of
-a Word template), the fonts, the destination's rules that can be told before building (OCR installed for
-a court, the evidence's size against the cap) and the redaction check of case.yaml and the evidence's
-text. Nothing is laid out, converted or written.
+takes), the sales export, every template (found and parsed: a syntax error names the template and line,
+or the paragraph of a Word template), the fonts, the destination's rules that can be told before building
+(OCR installed for a court, the evidence's size against the cap) and the redaction check of case.yaml and
+the evidence's text. Nothing is laid out, converted or written.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pipeline.context import make_exhibits
 from pipeline.errors import BuildAppealError
 from pipeline.load import Case, display_path, load_case
 from pipeline.model import Destination
-from pipeline.render import DOCUMENTS, TEXT_DOCUMENTS, Engine, Templates
+from pipeline.render import TEXT_DOCUMENTS, Engine, Templates, documents_of
 
 MB = 1_000_000
 
@@ -51,7 +51,7 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
         report.seconds = time.monotonic() - started
         return report
     destination = destination or case.data.bundle.destination
-    for check in (_placeholders, _evidence, _templates, _environment):
+    for check in (_placeholders, _evidence, _sales, _templates, _environment):
         try:
             check(case, destination, report)
         except BuildAppealError as error:
@@ -139,10 +139,17 @@ def _texts(path: Path, kind: Any) -> list[str]:
     return []
 
 
+def _sales(case: Case, destination: Destination | None, report: Report) -> None:
+    """Read the sales export named in case.yaml, as the build will."""
+    from pipeline.sales import accused_sales
+
+    report.warnings += accused_sales(case)[1]
+
+
 def _templates(case: Case, destination: Destination | None, report: Report) -> None:
     """Find every document's template and parse it, and every HTML and text template it may include."""
     templates = Templates(case.templates_folder)
-    for name in DOCUMENTS:
+    for name in documents_of(case.data):
         template = templates.find(name)
         if template.engine == Engine.DOCX:
             templates.check_docx(template)

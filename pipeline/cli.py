@@ -155,6 +155,24 @@ def reports_errors(command: F) -> F:
     help="Make every part afresh, without reusing parts of earlier builds kept in OUTPUT/.cache/.",
 )
 @click.option(
+    "--for",
+    "destination",
+    type=click.Choice(["platform", "court", "email"]),
+    help="Where the bundle goes; its rules are checked before anything is written (docs/destinations.md). "
+    "Default: bundle.destination of case.yaml.",
+)
+@click.option(
+    "--ocr", is_flag=True, help="Add searchable text to exhibit pages that have none (court: always)."
+)
+@click.option(
+    "--compress",
+    is_flag=True,
+    help="Downsample images when the bundle is over the platform's or e-mail's cap.",
+)
+@click.option(
+    "--redact", is_flag=True, help="Mask full account, card, ID numbers and birth dates in the documents."
+)
+@click.option(
     "--watch",
     is_flag=True,
     help="Stay running and build the case again whenever case.yaml, an evidence file or a template "
@@ -168,6 +186,10 @@ def build(
     timeout: float,
     jobs: int,
     no_cache: bool,
+    destination: str | None,
+    ocr: bool,
+    compress: bool,
+    redact: bool,
     watch: bool,
 ) -> None:
     """Build each CASE_DIR into OUTPUT/<case name>/; the last line printed is the bundle's path.
@@ -182,13 +204,17 @@ def build(
     import_weasyprint()  # before pipeline.build imports it the slow way
     from pipeline.build import BuildOptions
     from pipeline.build import build as build_case
-    from pipeline.model import Language
+    from pipeline.model import Destination, Language
 
     options = BuildOptions(
         output_root=output_root,
         language=Language(lang) if lang else None,
         timeout=timeout,
         cache=not no_cache,
+        destination=Destination(destination) if destination else None,
+        ocr=ocr,
+        compress=compress,
+        redact=redact,
     )
     if watch:
         from pipeline.watch import watch as watch_case
@@ -198,7 +224,15 @@ def build(
         return
     if len(case_dirs) == 1:
         logging.getLogger("pipeline").info("building %s", case_dirs[0])
-        click.echo(str(build_case(case_dirs[0], options).bundle))
+        result = build_case(case_dirs[0], options)
+        if result.rules:
+            destination_name = (options.destination or result.case.data.bundle.destination or "").upper()
+            lines = [
+                f"{destination_name} rules (published court and platform rules; not legal advice):",
+                *(f"  {rule}" for rule in result.rules),
+            ]
+            click.echo("\n".join(lines), err=True)
+        click.echo(str(result.bundle))
         return
     _build_batch(list(case_dirs), options, jobs)
 

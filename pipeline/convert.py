@@ -27,7 +27,8 @@ from typing import Any
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.errors import ConversionError
+from pipeline.fonts import check_cjk_font as check_cjk_font  # re-exported: the build checks fonts first
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.logs import captured_warnings
 from pipeline.office_session import current_session, did_not_finish, find_soffice, wrote_no_pdf
@@ -43,21 +44,6 @@ class Job:
     target: Path
     name: str
     """How messages name the file (`appeal_letter.docx`, `Exhibit 6 (evidence/sales.xlsx)`)."""
-
-
-def check_cjk_font() -> None:
-    """Fail early, saying what to install, when no font can show Chinese (else it prints as boxes)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        raise EnvironmentProblem("fontconfig is not installed (`apt-get install fontconfig fonts-noto-cjk`)")
-    families = subprocess.run(
-        [fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True, check=False
-    ).stdout
-    if not families.strip():
-        raise EnvironmentProblem(
-            "no font for Chinese text is installed, so Chinese would print as empty boxes; install one with "
-            "`apt-get install fonts-noto-cjk` (or run scripts/setup.sh)"
-        )
 
 
 def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> None:

@@ -79,4 +79,10 @@ def _previous_outputs(output: Path) -> set[str]:
         recorded = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {})
     except (OSError, ValueError, AttributeError):
         return set()
-    return {name for name in recorded if isinstance(name, str) and "/" not in name and ".." not in name}
+    return {name for name in recorded if isinstance(name, str) and _ours(name)}
+
+
+def _ours(name: str) -> bool:
+    """A name a build records: a file of the output folder, or of its exhibits/ folder (court profile)."""
+    folder, _, file = name.rpartition("/")
+    return ".." not in name and "\\" not in name and folder in ("", "exhibits") and bool(file)

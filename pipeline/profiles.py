@@ -194,10 +194,13 @@ def _page_weight(page: PageObject) -> int:
 
 
 def _objects(value: Any) -> list[Any]:
+    """The streams of a /Contents entry: one stream, or an array of them (arrays within arrays too)."""
     if value is None:
         return []
     value = value.get_object()
-    return [item.get_object() for item in value] if isinstance(value, list) else [value]
+    if isinstance(value, list):
+        return [stream for item in value for stream in _objects(item)]
+    return [value] if hasattr(value, "get") else []
 
 
 # --- Platform and email: the bundle under the cap ---------------------------------------------------------
@@ -310,16 +313,17 @@ def check(
     warnings: list[str] = []
     files: list[ExhibitFile] = []
     redaction = "no full account, card, social-security or ID number and no full birth date (FRCP 5.2(a))"
+    searchable = "every exhibit page has searchable text (N.D. Ill. standing orders: text-searchable PDFs)"
     if profile.court:
-        rules.append(Rule("exhibits numbered 1, 2, 3", True))
-        rules.append(Rule("every exhibit page has searchable text", not blank, "; ".join(blank)))
+        rules.append(Rule("exhibits numbered 1, 2, 3 (judges who refuse letters and 1A)", True))
+        rules.append(Rule(searchable, not blank, "; ".join(blank)))
         rules.append(Rule(redaction, not findings, _first(findings)))
         files = write_exhibit_files(PdfReader(bundle), exhibits, exhibits_folder, profile)
         split = len(files) - len(exhibits)
         largest = max((file.size for file in files), default=0)
         rules.append(
             Rule(
-                f"each exhibit a file of its own, none over {profile.cap_text}",
+                f"each exhibit a file of its own, none over {profile.cap_text} (the court's upload limit)",
                 all(file.size <= profile.cap for file in files),
                 f"{len(files)} files in exhibits/, the largest {largest / MB:.1f} MB"
                 + (f", {split} more for exhibits split into parts" if split > 0 else ""),

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from stdnum import iban, luhn
@@ -90,6 +90,25 @@ def mask(text: str) -> str:
     for start, end, finding in reversed(_spans(text)):
         text = text[:start] + finding.masked + text[end:]
     return text
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def masked_data(data: M) -> M:
+    """A copy of a pydantic model (the case) with every finding in its strings masked, except in fields
+    named `file` (paths to files must stay as they are): what `--redact` renders the documents from."""
+
+    def walk(value: Any, key: str | None) -> Any:
+        if isinstance(value, str):
+            return value if key == "file" else mask(value)
+        if isinstance(value, dict):
+            return {name: walk(item, str(name)) for name, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item, None) for item in value]
+        return value
+
+    return type(data).model_validate(walk(data.model_dump(exclude_unset=True), None))
 
 
 def scan_data(data: Any, prefix: str = "") -> list[Finding]:

@@ -1,8 +1,9 @@
 """Watch a case and build it again whenever case.yaml, an evidence file or a template changes.
 
-Every build goes through the cache, so only the parts whose inputs changed are made again; the time each
-build took is printed. A failed build prints its error and the watch goes on: the previous outputs stay as
-they were until the next build succeeds. Ctrl-C stops watching.
+Every build goes through the cache, so only the parts whose inputs changed are made again, and one
+LibreOffice stays running for all of them; the time each build took is printed. A failed build prints its
+error and the watch goes on: the previous outputs stay as they were until the next build succeeds. Ctrl-C
+stops watching.
 """
 
 from __future__ import annotations
@@ -36,26 +37,29 @@ def watch(
     user presses Ctrl-C; `report` receives one line per build. Returns the number of builds."""
     from watchfiles import watch as changes
 
+    from pipeline.office_session import office_session
     from pipeline.render import default_templates_folder
 
     options = replace(options, cache=True)
     folders = [case_folder, default_templates_folder()]
     inputs = _InputsOnly()
     builds = 1
-    _build(case_folder, options, report)
-    report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
-    for changed in changes(
-        *folders,
-        watch_filter=inputs,
-        stop_event=stop,
-        debounce=debounce_ms,
-        raise_interrupt=False,
-        ignore_permission_denied=True,
-    ):
-        names = sorted({_shown(Path(path), folders) for _, path in changed})
-        report(f"changed: {', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}")
+    with office_session():  # one LibreOffice for every build while watching
         _build(case_folder, options, report)
-        builds += 1
+        report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
+        for changed in changes(
+            *folders,
+            watch_filter=inputs,
+            stop_event=stop,
+            debounce=debounce_ms,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+        ):
+            names = sorted({_shown(Path(path), folders) for _, path in changed})
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            report(f"changed: {', '.join(names[:5])}{more}")
+            _build(case_folder, options, report)
+            builds += 1
     return builds
 
 

@@ -1,0 +1,218 @@
+"""Builds for a destination: the court's numbered exhibits as files of their own under the cap, OCR and
+text on every page, the redaction check failing a court build and warning otherwise, `--redact`, and the
+platform's cap with and without `--compress`. Real LibreOffice, WeasyPrint, OCRmyPDF and Tesseract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from pipeline.build import BuildOptions, build
+from pipeline.errors import BundleError
+from pipeline.model import Destination
+from tests.conftest import MakeCase, example_data, snapshot
+from tests.samples import text_pdf
+from tests.test_ocr import CHINESE, ENGLISH, scan
+from tests.test_profiles import scan_pdf
+
+
+def text_of(pdf: Path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
+
+
+def court_case(make_case: MakeCase, tmp_path: Path) -> Path:
+    """Letters as labels (the court profile numbers them), a scan to OCR, and 6 photo-like pages that
+    must be split under a 1 MB cap."""
+    data = example_data()
+    data["bundle"] = {"exhibit_labels": "letters", "court_cap_mb": 1}
+    data["evidence"] = [
+        {"file": "evidence/scan.pdf", "title": "Business licence (scan)"},
+        {"file": "evidence/photos.pdf", "title": "Photos of the stock / 库存照片"},
+    ]
+    data.pop("sales", None)
+    folder = make_case(data, name="court")
+    scan(folder / "evidence" / "scan.pdf")
+    captioned(scan_pdf(tmp_path / "photos.pdf", 6, size=(850, 1100)), folder / "evidence" / "photos.pdf")
+    return folder
+
+
+def captioned(photos: Path, target: Path) -> Path:
+    """The photo pages, each with a caption printed as text (so they need no OCR)."""
+    captions = PdfReader(text_pdf(photos.with_suffix(".captions.pdf"), [f"Photo {n}" for n in range(99)]))
+    writer = PdfWriter(clone_from=photos)
+    for index, page in enumerate(writer.pages):
+        page.merge_page(captions.pages[index])
+    writer.write(target)
+    return target
+
+
+def test_a_court_build_numbers_splits_and_ocrs(make_case: MakeCase, tmp_path: Path) -> None:
+    folder = court_case(make_case, tmp_path)
+    result = build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
+    assert [exhibit.label for exhibit in result.exhibits] == ["Exhibit 1", "Exhibit 2"]
+    assert all(rule.held for rule in result.rules) and len(result.rules) == 4
+
+    bundle = text_of(result.bundle)
+    assert ENGLISH in bundle and CHINESE in bundle.replace(" ", "").replace("\x00", "")  # OCR'd text
+    folder_out = result.output / "exhibits"
+    files = sorted(path.name for path in folder_out.iterdir())
+    assert files[0] == "1_Business licence (scan).pdf"
+    parts = [name for name in files if name.startswith("2_")]
+    assert len(parts) >= 2 and all(f"of {len(parts)}).pdf" in name for name in parts)
+    assert all(name.startswith("2_Photos of the stock (Part ") for name in parts)
+    second = result.exhibits[1]
+    assert second.first_page is not None and second.last_page is not None
+    pages = 0
+    for name in parts:
+        assert (folder_out / name).stat().st_size <= 1_000_000
+        pages += len(PdfReader(folder_out / name).pages)
+    assert pages == second.last_page - second.first_page + 1  # the cover sheet and every photo, once
+
+    manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
+    assert {f"exhibits/{name}" for name in files} <= set(manifest["outputs"])
+
+
+def test_a_court_build_refuses_a_page_without_text_and_unredacted_numbers(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    data = example_data()
+    data["evidence"] = [
+        {"file": "evidence/statement.pdf", "title": "Bank statement"},
+        {"file": "evidence/blank.pdf", "title": "A blank scan"},
+    ]
+    data.pop("sales", None)
+    folder = make_case(data, name="refused")
+    text_pdf(folder / "evidence" / "statement.pdf", ["Paid with card 4111 1111 1111 1111 on 2024-03-01"])
+    blank = tmp_path / "blank.png"
+    Image.new("L", (850, 1100), 255).save(blank)
+    import img2pdf
+
+    (folder / "evidence" / "blank.pdf").write_bytes(img2pdf.convert(str(blank)))
+    output = tmp_path / "out"
+    build(folder, BuildOptions(output_root=output))  # a build without a destination is fine
+    before = snapshot(output / "refused")
+    with pytest.raises(BundleError) as raised:
+        build(folder, BuildOptions(output_root=output, destination=Destination.COURT))
+    message = str(raised.value)
+    assert message.startswith("the bundle breaks the rules of the court profile, so nothing was written:")
+    assert (
+        "FAIL every exhibit page has searchable text (N.D. Ill. standing orders: text-searchable PDFs): "
+        in message
+    )
+    assert "Exhibit 2 (evidence/blank.pdf): page 1" in message
+    assert "Exhibit 1 (evidence/statement.pdf), page 1: card or account number" in message
+    assert "4111 1111 1111 1111" not in message
+    assert snapshot(output / "refused") == before  # the previous outputs, as they were
+
+
+def photos(path: Path, pages: int) -> Path:
+    """Photo-like pages at 300 dpi (smooth shapes and grain, as a camera gives), JPEG quality 95."""
+    import random
+
+    import img2pdf
+    from PIL import ImageDraw, ImageFilter
+
+    rng = random.Random(7)
+    images = []
+    for index in range(pages):
+        picture = Image.new("RGB", (2550, 3300), (rng.randrange(256), 120, 90))
+        draw = ImageDraw.Draw(picture)
+        for _ in range(40):
+            x, y = rng.randrange(2550), rng.randrange(3300)
+            colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+            draw.ellipse([x, y, x + rng.randrange(100, 900), y + rng.randrange(100, 900)], fill=colour)
+        picture = picture.filter(ImageFilter.GaussianBlur(6))
+        grain = Image.effect_noise((2550, 3300), 24).convert("RGB")
+        picture = Image.blend(picture, grain, 0.12)
+        jpeg = path.with_suffix(f".{index}.jpg")
+        picture.save(jpeg, quality=95, dpi=(300, 300))
+        images.append(str(jpeg))
+    path.write_bytes(img2pdf.convert(images))
+    for image in images:
+        Path(image).unlink()
+    return path
+
+
+def platform_case(make_case: MakeCase, extra: dict[str, Any] | None = None) -> Path:
+    data = example_data()
+    data["bundle"] = {"platform_cap_mb": 1.5}
+    data["evidence"] = [{"file": "evidence/photos.pdf", "title": "Photos of the stock"}]
+    data.pop("sales", None)
+    data.update(extra or {})
+    return make_case(data, name="platform")
+
+
+def test_the_platform_cap_refuses_and_compress_brings_the_bundle_under_it(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    folder = platform_case(make_case)
+    photos(folder / "evidence" / "photos.pdf", 3)
+    options = BuildOptions(output_root=tmp_path / "out", destination=Destination.PLATFORM)
+    with pytest.raises(
+        BundleError, match=r"FAIL the bundle no larger than 1.5 MB: the bundle is \d+\.\d MB, "
+    ):
+        build(folder, options)
+    assert not (tmp_path / "out" / "platform").exists()
+    result = build(
+        folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.PLATFORM, compress=True)
+    )
+    assert result.bundle.stat().st_size <= 1_500_000
+    assert any(
+        warning.startswith("--compress: 3 images brought down to 150 dpi") for warning in result.warnings
+    )
+    reader = PdfReader(result.bundle)
+    assert reader.outline and "Photos of the stock" in text_of(result.bundle)
+
+
+def test_redact_masks_the_documents_and_the_platform_only_warns(make_case: MakeCase, tmp_path: Path) -> None:
+    data = example_data()
+    data["merchant"]["address"] = "Bank account 6222021234567890123, ICBC Shenzhen"
+    data.pop("sales", None)
+    folder = make_case(data, name="masked")
+    plain = build(folder, BuildOptions(output_root=tmp_path / "plain", destination=Destination.PLATFORM))
+    assert any("case.yaml: merchant.address: card or account number" in w for w in plain.warnings)
+    assert "6222021234567890123" in text_of(plain.output / "cs_inquiry.pdf")
+    masked = build(folder, BuildOptions(output_root=tmp_path / "masked", redact=True))
+    for document in ("cs_inquiry.pdf", "appeal_letter.pdf", "bundle.pdf"):
+        shown = text_of(masked.output / document)
+        assert "6222021234567890123" not in shown and "0123" in shown, document
+    assert "6222021234567890123" in (folder / "case.yaml").read_text(encoding="utf-8")  # case untouched
+
+
+def test_the_command_says_which_rules_held(make_case: MakeCase, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    result = CliRunner().invoke(main, [str(make_case()), "--for", "email", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.stderr
+    assert "EMAIL rules (published court and platform rules; not legal advice):" in result.stderr
+    assert "ok   the bundle no larger than 20 MB: " in result.stderr
+    assert result.stdout.strip().endswith("bundle.pdf")
+
+
+def test_exhibit_files_of_a_previous_court_build_are_removed(make_case: MakeCase, tmp_path: Path) -> None:
+    data = example_data()
+    data["evidence"] = [
+        {"file": "evidence/one.pdf", "title": "First letter"},
+        {"file": "evidence/two.pdf", "title": "Second letter"},
+    ]
+    data.pop("sales", None)
+    folder = make_case(data, name="files")
+    text_pdf(folder / "evidence" / "one.pdf", ["One"])
+    text_pdf(folder / "evidence" / "two.pdf", ["Two"])
+    options = BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT)
+    first = build(folder, options)
+    assert sorted(path.name for path in (first.output / "exhibits").iterdir()) == [
+        "1_First letter.pdf",
+        "2_Second letter.pdf",
+    ]
+    data["evidence"] = data["evidence"][1:]
+    (folder / "case.yaml").write_text(json.dumps(data, default=str), encoding="utf-8")  # JSON is YAML
+    again = build(folder, options)
+    assert sorted(path.name for path in (again.output / "exhibits").iterdir()) == ["1_Second letter.pdf"]
