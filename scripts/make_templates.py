@@ -2,10 +2,12 @@
 the request to narrow the asset freeze and the declaration under 28 U.S.C. § 1746 (`narrowing_request.docx`,
 `declaration.docx`) in `narrowing_templates.py`, with the same styles and page.
 
-The letter goes to the platform's intellectual-property / legal team. It is a docxtpl template: Jinja tags
-in the text, `{%p ... %}` paragraph tags for the language branches and loops, and `{%tr ... %}` row tags
-for the tables. Every tag is written as one whole run, so Word never sees it split; a paragraph tag is
-the only text of its paragraph. The variables and filters are listed in docs/templates.md.
+The letter goes to the platform's intellectual-property / legal team, or on Amazon to the plaintiff's counsel
+(`RECIPIENTS` below; docs/templates.md, "Platform-aware wording"). It is a docxtpl template: Jinja tags in
+the text, `{%p ... %}` paragraph tags for the platform and language branches and loops, `{#p ... #}`
+paragraph notes, and `{%tr ... %}` row tags for the tables. Every tag is written as one whole run, so Word
+never sees it split; a paragraph tag is the only text of its paragraph. The variables and filters are listed
+in docs/templates.md.
 
 Fonts: every style uses "Liberation Serif" for Latin text and "Noto Serif CJK SC" for Chinese (w:eastAsia),
 so the converted PDF embeds fonts that exist on the build machine. Page: US Letter, 1 inch margins at the
@@ -254,6 +256,11 @@ class Letter:
         assert tag.startswith("{%p ") and tag.endswith(" %}"), tag
         self.para(tag, style="Template Tag")
 
+    def note(self, text: str) -> None:
+        """A paragraph holding only a docxtpl paragraph comment, `{#p ... #}`: read in Word, never printed."""
+        assert "}" not in text and "#" not in text, text  # docxtpl's comment pattern stops at them
+        self.para("{#p " + text + " #}", style="Template Tag")
+
     def en(self, *parts: Part, style: str = "Body Text", keep_with_next: bool = False) -> None:
         """A paragraph shown only when English is shown."""
         self.tag("{%p if en %}")
@@ -392,18 +399,143 @@ def letterhead(letter: Letter) -> None:
     bottom_border(contact)
 
 
+# Who the letter goes to, per platform (docs/templates.md, "Platform-aware wording"). Each branch sets the
+# same names, as Jinja expressions, and the address block, the salutation and the opening use them:
+#   team_en, team_zh   the addressee's team or role (a line of the address block)
+#   copy_en, copy_zh   who gets a copy ("" for none)
+#   dear_en, dear_zh   the salutation
+#   why_en, why_zh     a sentence of the opening saying why the letter goes there ("" for none)
+#   grant_en, grant_zh what the addressee is asked to do with the requests at the end
+# Amazon's notice says it does not answer appeals about a temporary restraining order, so with the
+# counsel's email known the letter goes to the plaintiff's counsel, Amazon in copy; AliExpress has a team
+# for US TROs that forwards freeze requests to counsel; Alibaba.com and the others: the IP / legal team.
+# No `}` or `%` inside (docxtpl's paragraph-tag pattern stops at them), and no curly quotes (docxtpl
+# straightens them inside tags).
+TO_COUNSEL = 'merchant.platform == "Amazon" and case.counsel.email is not none'
+
+
+def text(words: str) -> str:
+    """`words` as a Jinja string literal, for the expressions of `RECIPIENTS`."""
+    assert not set(words) & set('"}%“”‘’'), words
+    return f'"{words}"'
+
+
+PLATFORM_TEAM = {
+    "team_en": text("Intellectual Property and Legal Team"),
+    "team_zh": "platform_zh ~ " + text("知识产权及法务团队"),
+    "copy_en": text(""),
+    "copy_zh": text(""),
+    "dear_en": text("Dear Sir or Madam,"),
+    "dear_zh": text("尊敬的") + " ~ platform_zh ~ " + text("知识产权及法务团队："),
+    "why_en": text(""),
+    "why_zh": text(""),
+    "grant_en": text("grant"),
+    "grant_zh": text("准予"),
+}
+RECIPIENTS: list[tuple[str, str, dict[str, str]]] = [
+    (
+        "if to_counsel",
+        "Amazon, the counsel's email known: to the plaintiff's counsel, Amazon Seller Support in copy",
+        {
+            "team_en": text("Counsel for Plaintiff ") + " ~ case.plaintiff",
+            "team_zh": text("原告") + " ~ case.plaintiff ~ " + text("的代理律师"),
+            "copy_en": text("Amazon Seller Support – Legal and Intellectual Property"),
+            "copy_zh": text("亚马逊卖家支持（法务及知识产权）"),
+            "dear_en": text("Dear Counsel,"),
+            "dear_zh": text("尊敬的原告代理律师："),
+            "why_en": text(
+                "Amazon's notice says it does not respond to appeals about a temporary restraining order, "
+                "so we write to you as counsel for the plaintiff, with a copy to Amazon Seller Support."
+            ),
+            "why_zh": text(
+                "亚马逊的通知称其不受理与临时限制令有关的申诉，因此我司致函作为原告代理律师的贵方，"
+                "并抄送亚马逊卖家支持。"
+            ),
+            "grant_en": text("agree to"),
+            "grant_zh": text("同意"),
+        },
+    ),
+    (
+        'elif merchant.platform == "Amazon"',
+        "Amazon, the counsel's email not known: to Amazon, asking it to forward the letter to the counsel",
+        PLATFORM_TEAM
+        | {
+            "why_en": text(
+                "Amazon's notice says it does not respond to appeals about a temporary restraining order; if "
+                "this letter should go to the plaintiff's counsel, "
+            )
+            + " ~ case.counsel.firm ~ "
+            + text(", we would be grateful if you could forward it to them or tell us how to reach them."),
+            "why_zh": text("亚马逊的通知称其不受理与临时限制令有关的申诉；如本函应由原告代理律师")
+            + " ~ case.counsel.firm ~ "
+            + text("处理，烦请代为转交或告知其联系方式。"),
+        },
+    ),
+    (
+        'elif merchant.platform == "AliExpress"',
+        "AliExpress: its team for US temporary restraining orders",
+        PLATFORM_TEAM
+        | {
+            "team_en": text("Intellectual Property Team (US temporary restraining orders)"),
+            "team_zh": text("速卖通知识产权团队（美国临时限制令案件）"),
+            "dear_zh": text("尊敬的速卖通知识产权团队："),
+            "why_en": text(
+                "We understand that AliExpress has a team that handles US temporary restraining orders and "
+                "forwards requests about frozen funds to the plaintiff's counsel, so we address this letter "
+                "to that team."
+            ),
+            "why_zh": text(
+                "据我司了解，速卖通设有专门处理美国临时限制令案件的团队，并会将有关冻结资金的请求转交原告代理律师，"
+                "故特致函该团队。"
+            ),
+        },
+    ),
+    ("else", "Alibaba.com and every other platform: its intellectual-property and legal team", PLATFORM_TEAM),
+]
+
+
+def recipient(letter: Letter) -> None:
+    """The per-platform names of `RECIPIENTS`, set once at the top of the letter, one branch per platform."""
+    letter.note("Who the letter goes to, per platform: see docs/templates.md, Platform-aware wording")
+    letter.tag(f"{{%p set to_counsel = {TO_COUNSEL} %}}")
+    for condition, comment, names in RECIPIENTS:
+        letter.tag(f"{{%p {condition} %}}")
+        letter.note(comment)
+        for name, expression in names.items():
+            letter.tag(f"{{%p set {name} = {expression} %}}")
+    letter.tag("{%p endif %}")
+
+
 def addressee(letter: Letter) -> None:
-    """Date, addressee, reference block and salutation."""
+    """Date, addressee (the platform's team, or the plaintiff's counsel), copy, reference block, salutation
+    and opening."""
+    recipient(letter)
     letter.para(
         "{% if en %}{{ letter_date|date_en }}{% endif %}{% if bilingual %} / {% endif %}"
         "{% if zh %}{{ letter_date|date_zh }}{% endif %}",
         style="Date Line",
     )
-    letter.en("Intellectual Property and Legal Team", style="Address Block")
-    letter.tag('{%p if en and merchant.platform != "Other" %}')
+    letter.tag("{%p if to_counsel and case.counsel.attorney %}")
+    letter.para("{{ case.counsel.attorney }}", style="Address Block")
+    letter.tag("{%p endif %}")
+    letter.tag("{%p if to_counsel %}")
+    letter.para("{{ case.counsel.firm }}", style="Address Block")
+    letter.tag("{%p endif %}")
+    letter.en("{{ team_en }}", style="Address Block")
+    letter.tag('{%p if en and not to_counsel and merchant.platform != "Other" %}')
     letter.para("{{ merchant.platform }}", style="Address Block")
     letter.tag("{%p endif %}")
-    letter.zh("{{ platform_zh }}知识产权及法务团队", style="Address Block")
+    letter.zh("{{ team_zh }}", style="Address Block")
+    letter.tag("{%p if to_counsel %}")
+    letter.para(
+        "{% if en %}By email: {% else %}电子邮件：{% endif %}{{ case.counsel.email }}", style="Address Block"
+    )
+    letter.tag("{%p endif %}")
+    letter.tag("{%p if copy_en %}")
+    letter.para("", style="Address Block")
+    letter.en("Copy to: {{ copy_en }}", style="Address Block")
+    letter.zh("抄送：{{ copy_zh }}", style="Address Block")
+    letter.tag("{%p endif %}")
     letter.para("", style="Address Block")
 
     letter.tag("{%p if en %}")
@@ -433,17 +565,18 @@ def addressee(letter: Letter) -> None:
     letter.tag("{%p endif %}")
     letter.para("", style="Address Block")
 
-    letter.en("Dear Sir or Madam,")
-    letter.zh("尊敬的{{ platform_zh }}知识产权及法务团队：")
+    letter.en("{{ dear_en }}")
+    letter.zh("{{ dear_zh }}")
     letter.en(
         "We write on behalf of {{ merchant.name_en }} about the restriction placed on our store "
-        "“{{ merchant.store_name }}” in connection with the case referred to above. We respectfully ask you "
-        "to review the restriction in the light of the facts and documents set out below, and to grant "
-        "the requests at the end of this letter."
+        "“{{ merchant.store_name }}” in connection with the case referred to above. "
+        "{% if why_en %}{{ why_en }} {% endif %}"
+        "We respectfully ask you to review the restriction in the light of the facts and documents set out "
+        "below, and to {{ grant_en }} the requests at the end of this letter."
     )
     letter.zh(
-        "我司谨就上述案件项下我司店铺“{{ merchant.store_name }}”受到的限制致函贵方。恳请贵方根据下文所述事实"
-        "及所附证据对该限制予以复核，并准予本函末尾所列请求。"
+        "我司谨就上述案件项下我司店铺“{{ merchant.store_name }}”受到的限制致函贵方。{{ why_zh }}"
+        "恳请贵方根据下文所述事实及所附证据对该限制予以复核，并{{ grant_zh }}本函末尾所列请求。"
     )
 
 
