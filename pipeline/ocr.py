@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -217,11 +218,30 @@ def _run_killable(command: list[str], env: dict[str, str], timeout: float, name:
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Kill the process group OCRmyPDF started (its workers and the Tesseracts they run)."""
+    """Kill the process group OCRmyPDF started (its workers and the Tesseracts they run), and wait until
+    every member is gone: a worker orphaned by the kill lingers a moment before it dies."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _group_members(process.pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(0.02)
+
+
+def _group_members(group: int) -> list[int]:
+    """The processes of a process group that still run (zombies, already dead, do not count); Linux."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(group) and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
 
 # OCRmyPDF's exit codes (ocrmypdf.exceptions.ExitCode) that call for a message of their own.
