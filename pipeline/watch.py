@@ -8,6 +8,7 @@ stops watching.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ def watch(
     from pipeline.render import default_templates_folder
 
     options = replace(options, cache=True)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # its own "3 changes detected" lines
     folders = [case_folder, default_templates_folder()]
     inputs = _InputsOnly()
     builds = 1
@@ -55,7 +57,9 @@ def watch(
             raise_interrupt=False,
             ignore_permission_denied=True,
         ):
-            names = sorted({_shown(Path(path), folders) for _, path in changed})
+            # Files that are gone again (an editor's or sed's temporary copies) are not worth naming.
+            paths = {Path(path) for _, path in changed}
+            names = sorted({_shown(path, folders) for path in ({p for p in paths if p.exists()} or paths)})
             more = f" and {len(names) - 5} more" if len(names) > 5 else ""
             report(f"changed: {', '.join(names[:5])}{more}")
             _build(case_folder, options, report)
