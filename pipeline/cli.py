@@ -427,5 +427,7 @@ def check(case_dirs: tuple[Path, ...], destination: str | None) -> None:
 
     reports = [check_case(folder, Destination(destination) if destination else None) for folder in case_dirs]
     click.echo(summary(reports), err=True)
+    if destination:
+        click.echo(f"({destination}: published court and platform rules; not legal advice)", err=True)
     if not all(report.ok for report in reports):
         sys.exit(1)

@@ -18,7 +18,6 @@ import datetime as dt
 import functools
 import re
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import holidays
 
 from pipeline.context import date_en, date_zh, money
 from pipeline.errors import CaseDataError
-from pipeline.model import CaseDetails, CaseFile, Money
+from pipeline.model import CaseDetails, Money
 
 TRO_DAYS = 14  # FRCP 65(b)(2): "not to exceed 14 days", extendable "for a like period"
 ANSWER_DAYS_AFTER_SERVICE = 21  # FRCP 12(a)(1)(A)(i)
@@ -322,12 +321,19 @@ def case_folders(root: Path) -> list[Path]:
 
 def case_status(folder: Path, today: dt.date) -> CaseStatus:
     """Load one case and compute its deadlines as of `today`; an invalid case.yaml gives its first error."""
+    from pipeline.errors import BuildAppealError
     from pipeline.load import load_case
+    from pipeline.sales import accused_sales
 
     try:
-        data = load_case(folder).data
+        case = load_case(folder)
+        sales = accused_sales(case)[0]  # from the sales export when case.yaml names one, as the documents
     except CaseDataError as error:
         return CaseStatus(folder, error=error.problems[0] if error.problems else str(error))
+    except BuildAppealError as error:
+        return CaseStatus(folder, error=str(error).splitlines()[0])
+    data = case.data
+    total = sales.total if sales.rows else None  # no accused listing named: not known, rather than 0
     return CaseStatus(
         folder,
         number=data.case.number,
@@ -335,18 +341,8 @@ def case_status(folder: Path, today: dt.date) -> CaseStatus:
         platform=data.merchant.platform.value,
         dates=key_dates(data.case, today),
         amount_frozen=data.case.amount_frozen,
-        accused_revenue=accused_revenue(data),
+        accused_revenue=Money(amount=total.amount, currency=total.currency) if total else None,
     )
-
-
-def accused_revenue(data: CaseFile) -> Money | None:
-    """Revenue of the accused listings, when they share one currency (as the documents show it)."""
-    accused = [product for product in data.products if product.accused]
-    currencies = {product.currency for product in accused}
-    if len(currencies) != 1:
-        return None
-    total = sum((product.revenue for product in accused), Decimal(0))
-    return Money(amount=total, currency=currencies.pop())
 
 
 def case_statuses(folders: list[Path], today: dt.date) -> list[CaseStatus]:

@@ -443,3 +443,13 @@ def test_the_cover_and_the_letter_show_the_key_dates(example: BuildResult) -> No
     )
     assert "2024年4月5日：答辩期限（还有18天；FRCP 12(a)(1)(A)(i)：2024年3月15日送达后21日）。" in text
     assert "{%" not in text and "{{" not in text
+
+
+def test_status_takes_the_accused_revenue_from_the_sales_export(make_case: MakeCase) -> None:
+    """The export named in case.yaml wins over the figures typed under products, as in the documents."""
+    data = example_data()
+    data["products"][0]["revenue"] = "999.00"  # typed wrongly; the export (evidence/orders_export.csv) says
+    result = status("--json", str(make_case(data)))
+    assert result.exit_code == 0, result.output
+    [case] = json.loads(result.stdout)["cases"]
+    assert case["accused_revenue"] == {"amount": "209.30", "currency": "USD"}
