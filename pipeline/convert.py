@@ -9,12 +9,9 @@ but files inside the template folders and the case folder: no network, no other 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import urllib.parse
 import urllib.request
@@ -32,6 +29,7 @@ from pipeline.fonts import check_cjk_font as check_cjk_font  # re-exported: the 
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.logs import captured_warnings
 from pipeline.office_session import current_session, did_not_finish, find_soffice, wrote_no_pdf
+from pipeline.processes import run_in_group
 
 log = logging.getLogger(__name__)
 
@@ -100,40 +98,15 @@ def _first_missing(jobs: Sequence[Job], staged: list[Path], outbox: Path) -> str
 
 
 def _run_killable(command: list[str], timeout: float, culprit: Any) -> str:
-    """Run `command` in its own process group; on time-out or interruption kill the whole group."""
+    """Run LibreOffice in a process group of its own, killed whole however the run ends."""
     env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=env,
+    returncode, stderr = run_in_group(
+        command, env=env, timeout=timeout, too_slow=lambda: did_not_finish(culprit(), timeout)
     )
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        name = culprit()
-        _kill_group(process)
-        raise did_not_finish(name, timeout) from error
-    except BaseException:
-        _kill_group(process)
-        raise
-    finally:
-        _kill_group(process)
-    if process.returncode != 0:
-        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {process.returncode}"
+    if returncode != 0:
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
         raise ConversionError(f"{culprit()}: LibreOffice failed: {last}")
     return stderr
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Kill the process group LibreOffice started (soffice.bin and its helpers)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
 
 
 # --- WeasyPrint -----------------------------------------------------------------------------------------

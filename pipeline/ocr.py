@@ -17,16 +17,13 @@ pages are rasterised by pypdfium2 (a Python package), so Ghostscript is not need
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ from pypdf import PdfReader
 
 from pipeline.bundle import page_has_text
 from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.processes import run_in_group
 
 log = logging.getLogger(__name__)
 
@@ -192,56 +190,17 @@ def _cores() -> int:
 
 
 def _run_killable(command: list[str], env: dict[str, str], timeout: float, name: str) -> tuple[int, str]:
-    """Run OCRmyPDF in its own process group; on time-out or interruption kill the whole group (its workers
-    and every Tesseract). Returns its exit code and what it wrote to stderr."""
-    process = subprocess.Popen(
+    """Run OCRmyPDF in a process group of its own, killed whole (its workers and every Tesseract) however
+    the run ends. Returns its exit code and what it wrote to stderr."""
+    return run_in_group(
         command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
         env=env,
-    )
-    try:
-        _, stderr = process.communicate(timeout=timeout if timeout > 0 else None)
-    except subprocess.TimeoutExpired as error:
-        _kill_group(process)
-        raise ConversionError(
+        timeout=timeout,
+        too_slow=lambda: ConversionError(
             f"{name}: OCR did not finish within {timeout:g} s and was stopped; raise the limit with "
             "--timeout, or build without --ocr"
-        ) from error
-    finally:  # also on Ctrl-C, SIGTERM (limits.Terminated) and an enclosing time limit
-        _kill_group(process)
-    return process.returncode, stderr
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Kill the process group OCRmyPDF started (its workers and the Tesseracts they run), and wait until
-    every member is gone: a worker orphaned by the kill lingers a moment before it dies."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while _group_members(process.pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        time.sleep(0.02)
-
-
-def _group_members(group: int) -> list[int]:
-    """The processes of a process group that still run (zombies, already dead, do not count); Linux."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(group) and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
+        ),
+    )
 
 
 # OCRmyPDF's exit codes (ocrmypdf.exceptions.ExitCode) that call for a message of their own.
