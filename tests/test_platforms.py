@@ -289,6 +289,8 @@ def test_the_letter_is_addressed_for_the_platform(built: Built, name: str) -> No
     assert_in_order(letter, SHAPES[name].letter)
     if name != "amazon":
         assert "Copy to" not in letter and "Dear Counsel" not in letter and "By email" not in letter
+    # A letter to the plaintiff's counsel does not tell them who represents the plaintiff.
+    assert ("The plaintiff is represented by" in letter) == (name != "amazon"), name
     # The rest of the letter is the same for every addressee.
     assert_in_order(letter, ["1. Who we are", "2. The case", "Our requests", "Sincerely,"])
 
@@ -360,7 +362,7 @@ def test_the_amazon_letter_to_counsel_in_chinese(tmp_path: Path) -> None:
             + "恳请贵方根据下文所述事实及所附证据对该限制予以复核，并同意本函末尾所列请求。",
         ],
     )
-    assert "Dear" not in letter and "知识产权及法务团队" not in letter
+    assert "Dear" not in letter and "知识产权及法务团队" not in letter and "原告的代理律所为" not in letter
 
 
 @pytest.mark.parametrize("platform", [platform.value for platform in Platform])
