@@ -215,12 +215,14 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
         parts = layout.write_generated(plan.parts, work)
-        metadata = _metadata(case, created, input_hashes(case, evidence), context.lang)
+        inputs = input_hashes(case, evidence)
+        metadata = _metadata(case, created, inputs, context.lang)
         assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
-        warnings += _scan_warnings(parts)
+        blank = _pages_without_text(parts)
+        warnings += _scan_warnings(parts, blank)
         checked = None
         if profile is not None:  # the destination's rules, before anything is moved into place
-            checked = _check_destination(profile, case, parts, plan.exhibits, kinds, staged, options)
+            checked = _check_destination(profile, case, parts, blank, plan.exhibits, kinds, staged, options)
             warnings += checked.warnings
         for name in document_names:
             write_pages(written(parts[plan.documents[name]]), staged / f"{name}.pdf")
@@ -230,7 +232,7 @@ def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult
         # 7. Record what went in and what came out, then move everything into place.
         names = [path.name for path in staged.iterdir() if path.is_file()]
         names += [f"{EXHIBITS}/{file.name}" for file in checked.files] if checked else []
-        _write_manifest(staged, case, evidence, names, created, plan.exhibits)
+        _write_manifest(staged, case, inputs, names, created, plan.exhibits)
         files = publish(staged, output, [*names, MANIFEST])
     cache.prune()
     for warning in warnings:
@@ -284,6 +286,7 @@ def _check_destination(
     profile: Profile,
     case: Case,
     parts: list[Part],
+    blank: dict[int, list[int]],
     exhibits: list[Exhibit],
     kinds: list[Kind],
     staged: Path,
@@ -291,15 +294,15 @@ def _check_destination(
 ) -> Checked:
     """Check the destination's rules on the staged bundle; raise BundleError naming each rule broken."""
     kind_of = {exhibit.number: kind for exhibit, kind in zip(exhibits, kinds, strict=True)}
-    blank, findings = [], [] if options.redact else [found.message for found in scan_data(case.data)]
+    unsearchable, findings = [], [] if options.redact else [found.message for found in scan_data(case.data)]
     for part in parts:
         if not (part.evidence and part.exhibit):
             continue
-        pages = list(written(part))
-        empty = [str(number) for number, page in enumerate(pages, 1) if not page_has_text(page)]
+        empty = blank.get(part.exhibit.number, [])
         if empty and kind_of[part.exhibit.number] != Kind.IMAGE:  # a photo may have no words at all
-            blank.append(f"{describe(part.exhibit)}: page{'s' if len(empty) > 1 else ''} {', '.join(empty)}")
-        texts = [page.extract_text() or "" for page in pages]
+            shown = ", ".join(map(str, empty))
+            unsearchable.append(f"{describe(part.exhibit)}: page{'s' if len(empty) > 1 else ''} {shown}")
+        texts = [page.extract_text() or "" for page in written(part)]
         findings += [found.message for found in scan_pages(texts, describe(part.exhibit))]
     spans = [
         (exhibit.key, exhibit.title, exhibit.first_page or 0, exhibit.last_page or 0) for exhibit in exhibits
@@ -308,7 +311,7 @@ def _check_destination(
         profile,
         staged / BUNDLE,
         spans,
-        blank,
+        unsearchable,
         findings,
         compress=options.compress,
         exhibits_folder=staged / EXHIBITS,
@@ -358,13 +361,24 @@ def _stamps(parts: list[Part], sizes: list[tuple[float, float]], bates_prefix: s
     return stamps
 
 
-def _scan_warnings(parts: list[Part]) -> list[str]:
+def _pages_without_text(parts: list[Part]) -> dict[int, list[int]]:
+    """The pages (1-based) of each exhibit, by its number, that show no text: scans and pictures."""
+    blank = {}
+    for part in parts:
+        if part.evidence and part.exhibit:
+            pages = [index + 1 for index, page in enumerate(written(part)) if not page_has_text(page)]
+            if pages:
+                blank[part.exhibit.number] = pages
+    return blank
+
+
+def _scan_warnings(parts: list[Part], pages_without_text: dict[int, list[int]]) -> list[str]:
     """One warning per exhibit whose pages have no text (scans, photos): courts may want OCR."""
     warnings = []
     for part in parts:
-        if not (part.evidence and part.exhibit):
+        if not (part.evidence and part.exhibit) or part.exhibit.number not in pages_without_text:
             continue
-        blank = [str(index + 1) for index, page in enumerate(written(part)) if not page_has_text(page)]
+        blank = [str(number) for number in pages_without_text[part.exhibit.number]]
         if blank:
             pages = (
                 ", ".join(blank) if len(blank) < 20 else f"{', '.join(blank[:19])} and {len(blank) - 19} more"
@@ -428,7 +442,7 @@ def input_hashes(case: Case, evidence: list[Path]) -> dict[str, str]:
 def _write_manifest(
     staged: Path,
     case: Case,
-    evidence: list[Path],
+    inputs: dict[str, str],
     names: list[str],
     created: dt.datetime,
     exhibits: list[Exhibit],
@@ -438,7 +452,7 @@ def _write_manifest(
         "version": __version__,
         "built": created.isoformat(),
         "case": case.data.case.number,
-        "inputs": input_hashes(case, evidence),
+        "inputs": inputs,
         "outputs": {name: sha256_of(staged / name) for name in sorted(names)},
         "exhibits": [
             {

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.context import sha256_of
+
 if TYPE_CHECKING:
     from pipeline.convert import Job
 
@@ -201,7 +203,7 @@ def _atomic_write(target: Path, write: Any) -> None:
 
 def file_hashes(paths: list[Path]) -> dict[str, str]:
     """The SHA-256 of each file, by its absolute path: what an entry records of the files it read."""
-    return {str(path.resolve()): _sha256(path) for path in sorted(set(paths))}
+    return {str(path.resolve()): sha256_of(path) for path in sorted(set(paths))}
 
 
 def _intact(stored: Path, meta: dict[str, Any]) -> bool:
@@ -215,16 +217,11 @@ def _intact(stored: Path, meta: dict[str, Any]) -> bool:
 def _unchanged(files: dict[str, str]) -> bool:
     for name, digest in files.items():
         try:
-            if _sha256(Path(name)) != digest:
+            if sha256_of(Path(name)) != digest:
                 return False
         except OSError:
             return False
     return True
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def office_file_digest(path: Path) -> bytes:

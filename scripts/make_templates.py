@@ -367,6 +367,26 @@ def bottom_border(paragraph: Paragraph) -> None:
     p_pr.append(borders)
 
 
+def reference_zh(letter: Letter, subject: str, store: str) -> None:
+    """The Chinese "Re:" block of a letter: the subject after the English one in a bilingual letter; in a
+    Chinese one the subject, the case, the plaintiff and the store (named `store`: 店铺, 被告店铺)."""
+    letter.tag("{%p if bilingual %}")
+    letter.para(bold(f"事由：\t{subject}"), style="Reference")
+    letter.tag("{%p endif %}")
+    letter.tag("{%p if zh and not en %}")
+    letter.para(bold(f"事由：\t{subject}"), style="Reference")
+    letter.para("\t案号：{{ case.number }}（{{ case.court }}）", style="Reference")
+    letter.para("\t原告：{{ case.plaintiff }}", style="Reference")
+    letter.para(
+        f"\t{store}：{{{{ platform_zh }}}}店铺“{{{{ merchant.store_name }}}}”"
+        "{% if merchant.store_id %}（店铺ID：{{ merchant.store_id }}）{% endif %}"
+        "{% if case.defendant_number %}，附表A第{{ case.defendant_number }}项{% endif %}",
+        style="Reference",
+    )
+    letter.tag("{%p endif %}")
+    letter.para("", style="Address Block")
+
+
 def cell_paragraph(cell: _Cell, *parts: Part, style: str = "Table Text") -> None:
     """Add a further paragraph to a table cell."""
     paragraph = cell.add_paragraph(style=style)
@@ -549,21 +569,7 @@ def addressee(letter: Letter) -> None:
         style="Reference",
     )
     letter.tag("{%p endif %}")
-    letter.tag("{%p if bilingual %}")
-    letter.para(bold("事由：\t申请解除或缩小对我司店铺的限制"), style="Reference")
-    letter.tag("{%p endif %}")
-    letter.tag("{%p if zh and not en %}")
-    letter.para(bold("事由：\t申请解除或缩小对我司店铺的限制"), style="Reference")
-    letter.para("\t案号：{{ case.number }}（{{ case.court }}）", style="Reference")
-    letter.para("\t原告：{{ case.plaintiff }}", style="Reference")
-    letter.para(
-        "\t店铺：{{ platform_zh }}店铺“{{ merchant.store_name }}”"
-        "{% if merchant.store_id %}（店铺ID：{{ merchant.store_id }}）{% endif %}"
-        "{% if case.defendant_number %}，附表A第{{ case.defendant_number }}项{% endif %}",
-        style="Reference",
-    )
-    letter.tag("{%p endif %}")
-    letter.para("", style="Address Block")
+    reference_zh(letter, "申请解除或缩小对我司店铺的限制", "店铺")
 
     letter.en("{{ dear_en }}")
     letter.zh("{{ dear_zh }}")

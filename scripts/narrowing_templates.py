@@ -30,6 +30,7 @@ from make_templates import (
     letterhead,
     new_document,
     paragraph_style,
+    reference_zh,
 )
 
 PERJURY = (
@@ -178,21 +179,7 @@ def request_addressee(letter: Letter) -> None:
     letter.para("\tCase No. {{ case.number }}, {{ case.court }}", style="Reference")
     letter.para(store_en, style="Reference")
     letter.tag("{%p endif %}")
-    letter.tag("{%p if bilingual %}")
-    letter.para(bold("事由：\t申请将资产冻结范围缩小至涉案销售额"), style="Reference")
-    letter.tag("{%p endif %}")
-    letter.tag("{%p if zh and not en %}")
-    letter.para(bold("事由：\t申请将资产冻结范围缩小至涉案销售额"), style="Reference")
-    letter.para("\t案号：{{ case.number }}（{{ case.court }}）", style="Reference")
-    letter.para("\t原告：{{ case.plaintiff }}", style="Reference")
-    letter.para(
-        "\t被告店铺：{{ platform_zh }}店铺“{{ merchant.store_name }}”"
-        "{% if merchant.store_id %}（店铺ID：{{ merchant.store_id }}）{% endif %}"
-        "{% if case.defendant_number %}，附表A第{{ case.defendant_number }}项{% endif %}",
-        style="Reference",
-    )
-    letter.tag("{%p endif %}")
-    letter.para("", style="Address Block")
+    reference_zh(letter, "申请将资产冻结范围缩小至涉案销售额", "被告店铺")
     letter.en("Dear Counsel:")
     letter.zh("尊敬的原告代理律师：")
 

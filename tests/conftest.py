@@ -47,6 +47,28 @@ def make_case(tmp_path: Path) -> MakeCase:
     return make
 
 
+def pdftotext(path: Path, *options: str) -> str:
+    """The text of a PDF by poppler's pdftotext (`-layout`, `-raw`, `-f N`, ...)."""
+    return subprocess.run(
+        ["pdftotext", *options, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def flat(text: str) -> str:
+    """Text with all white space removed: pdftotext breaks lines wherever the layout wrapped them."""
+    return "".join(text.split())
+
+
+def docx_text(path: Path) -> str:
+    """The text of a Word file: its paragraphs and its tables' cells."""
+    import docx
+
+    document = docx.Document(str(path))
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below `folder` with its bytes, to prove a folder was not touched."""
     return {

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from pipeline.batch import Outcome, summary
 from pipeline.cli import main
 from tests.conftest import MakeCase, example_data, processes
+from tests.conftest import pdftotext as pdf_text
 
 
 def test_a_batch_builds_in_parallel_and_reports_each_case(make_case: MakeCase, tmp_path: Path) -> None:
@@ -112,10 +113,6 @@ def _descends(pid: int, parents: dict[int, int]) -> bool:
         if pid == os.getpid():
             return True
     return False
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -16,21 +16,14 @@ from pipeline.cli import main
 from pipeline.convert import check_cjk_font
 from pipeline.errors import EnvironmentProblem, TemplateError
 from pipeline.model import Language
-from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, example_data, snapshot
+from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, example_data, flat, pdftotext, snapshot
 
 DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
 HOSTILE = "Lumiere & Sons <b>Store</b> {{ 7*7 }} {% raw %}"
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def flat(text: str) -> str:
-    """Text with all white space removed: pdftotext breaks lines where the layout does."""
-    return "".join(text.split())
+    return pdftotext(path, "-layout")
 
 
 def fonts(path: Path) -> list[list[str]]:

@@ -15,16 +15,12 @@ from pypdf import PdfReader
 from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.errors import EvidenceError
 from tests import samples
-from tests.conftest import EXAMPLE, MakeCase, example_data
+from tests.conftest import EXAMPLE, MakeCase, example_data, flat
 
 
 def page_texts(pdf: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
     return text.stdout.split("\f")[:-1]
-
-
-def flat(text: str) -> str:
-    return "".join(text.split())
 
 
 def outline(reader: PdfReader, items: list[Any] | None = None) -> list[Any]:

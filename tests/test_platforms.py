@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from pipeline.load import load_case
 from pipeline.mail import Attachment, render_email, resolve_recipients
 from pipeline.model import Language, Platform
 from pipeline.render import Engine, Templates
-from tests.conftest import example_data
+from tests.conftest import example_data, pdftotext
 
 COUNSEL = "Jordan P. Whitfield, Harbor & Vance LLP, schedulea@harborvance.example.com"
 AMAZON_TEAM = "Amazon Seller Support - Legal and Intellectual Property"
@@ -218,8 +217,7 @@ def words(text: str) -> str:
 
 def pdf_words(path: Path) -> str:
     """The text of a PDF, as words."""
-    extracted = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
-    return words(extracted.stdout)
+    return words(pdftotext(path))
 
 
 def html_words(page: str) -> str:

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import docx
 import openpyxl
 import pytest
 import yaml
@@ -28,7 +27,8 @@ from pipeline.model import Language
 from pipeline.render import Templates
 from pipeline.sales import AccusedSales, accused_sales
 from pipeline.sales_export import listing_id, parse_amount, parse_date, parse_quantity
-from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, example_data
+from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, docx_text, example_data, flat
+from tests.conftest import pdftotext as pdf_text
 
 ACCUSED, OTHER = "1600987654321", "1600987650077"
 PERJURY = (
@@ -44,22 +44,6 @@ COLUMNS = {
     "status": "订单状态",
     "date": "下单时间",
 }
-
-
-def flat(text: str) -> str:
-    return "".join(text.split())
-
-
-def docx_text(path: Path) -> str:
-    """The text of a Word file: its paragraphs and its tables' cells."""
-    document = docx.Document(str(path))
-    parts = [paragraph.text for paragraph in document.paragraphs]
-    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def sales_case(make_case: MakeCase, file: str, *, frozen: dict[str, str] | None = None, **sales: Any) -> Path:

@@ -44,7 +44,7 @@ from pipeline.cli import main
 from pipeline.convert import LocalFilesOnly
 from pipeline.render import default_templates_folder
 from tests import samples
-from tests.conftest import OUTPUTS, example_data, snapshot
+from tests.conftest import OUTPUTS, example_data, flat, pdftotext, snapshot
 
 CASE = "acme"
 PROGRESS = ("building ", "LibreOffice: converting ", "built ")
@@ -112,27 +112,9 @@ def evidence(*files: str, title: str = "Hostile exhibit") -> list[dict[str, Any]
 def pdf_text(path: Path, *, first: int | None = None, last: int | None = None) -> str:
     """The text of a PDF (or of its pages `first` to `last`) by pdftotext, in the order it was written, so
     the wrapped lines of one table cell stay together."""
-    command = ["pdftotext", "-raw"]
-    if first is not None:
-        command += ["-f", str(first)]
-    if last is not None:
-        command += ["-l", str(last)]
-    return subprocess.run([*command, str(path), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def flat(text: str) -> str:
-    """Text without white space: pdftotext breaks lines wherever the layout wrapped them."""
-    return "".join(text.split())
-
-
-def docx_text(path: Path) -> str:
-    """The text of a Word file: its paragraphs and its tables' cells."""
-    import docx
-
-    document = docx.Document(str(path))
-    parts = [paragraph.text for paragraph in document.paragraphs]
-    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
+    pages = ["-f", str(first)] if first is not None else []
+    pages += ["-l", str(last)] if last is not None else []
+    return pdftotext(path, "-raw", *pages)
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,9 @@ import docx
 from pypdf import PdfReader
 
 from tests import samples
+from tests.conftest import docx_text, flat
 from tests.hostile import evidence as ev
-from tests.hostile.conftest import (
-    TEXT_FIELDS,
-    FileMaker,
-    Hostile,
-    Listener,
-    case_data,
-    docx_text,
-    evidence,
-    flat,
-    put,
-)
+from tests.hostile.conftest import TEXT_FIELDS, FileMaker, Hostile, Listener, case_data, evidence, put
 
 
 def payload(tag: str, port: int) -> str:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests import samples
+from tests.conftest import flat
 from tests.hostile import evidence as ev
-from tests.hostile.conftest import FileMaker, Hostile, case_data, evidence, flat
+from tests.hostile.conftest import FileMaker, Hostile, case_data, evidence
 
 ACCEPTED = (
     "not a kind of file build-appeal can put in a bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, "

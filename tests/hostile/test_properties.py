@@ -32,13 +32,13 @@ from pipeline.errors import CaseDataError
 from pipeline.load import display_path, load_case
 from pipeline.model import CaseFile, Language
 from pipeline.render import Engine, Templates
+from tests.conftest import docx_text
 from tests.hostile.conftest import (
     TEXT_FIELDS,
     FieldPath,
     Hostile,
     PreviousBuild,
     case_data,
-    docx_text,
     dotted,
     pdf_text,
     put,

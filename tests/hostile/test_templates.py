@@ -9,8 +9,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from tests.conftest import ROOT
-from tests.hostile.conftest import Hostile, docx_text
+from tests.conftest import ROOT, docx_text
+from tests.hostile.conftest import Hostile
 
 BASE = '{% extends "base.html" %}\n{% block body %}\n'
 END = "\n{% endblock %}\n"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests import samples
-from tests.hostile.conftest import Hostile, Outcome, case_data, docx_text, evidence, pdf_text
+from tests.conftest import docx_text
+from tests.hostile.conftest import Hostile, Outcome, case_data, evidence, pdf_text
 
 DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
 LONG_URL = (
