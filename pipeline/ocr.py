@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pikepdf
 from pypdf import PdfReader
 
 from pipeline.bundle import page_has_text
@@ -97,6 +96,8 @@ def add_text_layer(
 def _steady_names(output: Path, target: Path, pages: list[int]) -> None:
     """Save OCRmyPDF's output to `target` with its text layers named `/OCRText` instead of a random name
     (`/OCR-8iNjjwJSdLAPDUUF2hVDow`), which would make every build's pages differ in their bytes."""
+    import pikepdf  # here: only OCR needs it, and it takes a while to import
+
     with pikepdf.open(output) as pdf:
         for number in pages:
             page: Any = pdf.pages[number - 1].obj

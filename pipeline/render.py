@@ -132,7 +132,6 @@ class Templates:
 
     def render(self, template: TemplateFile, context: Context, out_folder: Path) -> Rendered:
         """Render `template` into `out_folder`, as `<document><ext>`."""
-        variables = context.variables()
         target = out_folder / f"{template.document}{template.engine.value}"
         too_slow = lambda: TemplateError(  # noqa: E731
             f"{display_path(template.path)}: rendering took longer than {self.timeout:g} s and was stopped; "
@@ -140,15 +139,13 @@ class Templates:
         )
         with time_limit(self.timeout, too_slow):
             if template.engine == Engine.DOCX:
-                self._render_docx(template, context, variables, target)
+                self._render_docx(template, context, target)
             else:
                 env = self.html_env if template.engine == Engine.HTML else self.text_env
-                target.write_text(_render_jinja(env, template, variables), encoding="utf-8")
+                target.write_text(_render_jinja(env, template, context.variables()), encoding="utf-8")
         return Rendered(template, target)
 
-    def _render_docx(
-        self, template: TemplateFile, context: Context, variables: dict[str, Any], target: Path
-    ) -> None:
+    def _render_docx(self, template: TemplateFile, context: Context, target: Path) -> None:
         """docxtpl's rendering, or its result of an earlier build: the same template and the same data
         give the same document."""
         key = self.cache.key("docx", template.path.read_bytes(), context.fingerprint())
@@ -157,7 +154,7 @@ class Templates:
             shutil.copyfile(entry.file, target)
             notes = entry.meta.get("warnings", [])
         else:
-            notes = _render_docx(template, variables, self.docx_env, target)
+            notes = _render_docx(template, context.variables(), self.docx_env, target)
             self.cache.put(key, target, {"warnings": notes})
         for note in notes:
             log.warning("%s", note)

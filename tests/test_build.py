@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import subprocess
@@ -11,10 +12,11 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from pipeline.build import BuildOptions, BuildResult, build
+import pipeline.build
+from pipeline.build import GENERATIONS, YOUNG_OBJECTS, BuildOptions, BuildResult, build
 from pipeline.cli import main
 from pipeline.convert import check_cjk_font
-from pipeline.errors import EnvironmentProblem, TemplateError
+from pipeline.errors import BuildAppealError, EnvironmentProblem, TemplateError
 from pipeline.model import Language
 from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, example_data, flat, pdftotext, snapshot
 
@@ -86,6 +88,27 @@ def test_the_case_folder_is_never_written(make_case: MakeCase, tmp_path: Path) -
     before = snapshot(folder)
     build(folder, BuildOptions(output_root=tmp_path / "out"))
     assert snapshot(folder) == before
+
+
+def test_a_build_runs_the_garbage_collector_less_often_then_puts_it_back(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    real = pipeline.build.load_case
+
+    def load_case(folder: Path) -> pipeline.build.Case:
+        during.append(gc.get_threshold())  # the thresholds while the build runs
+        return real(folder)
+
+    monkeypatch.setattr(pipeline.build, "load_case", load_case)
+    build(make_case(), BuildOptions(output_root=tmp_path / "out"))
+    assert during == [(YOUNG_OBJECTS, *GENERATIONS)] != [before]
+    assert gc.get_threshold() == before
+    with pytest.raises(BuildAppealError):
+        build(tmp_path / "no such case", BuildOptions(output_root=tmp_path / "out"))
+    assert len(during) == 2
+    assert gc.get_threshold() == before
 
 
 def test_typed_markup_comes_out_literally_everywhere(make_case: MakeCase, tmp_path: Path) -> None:
