@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.bundle import Metadata, Pages, Part, assemble, open_pdf, page_has_text, write_pages, written
 from pipeline.cache import FOLDER as CACHE_FOLDER
-from pipeline.cache import Cache, convert_office
+from pipeline.cache import Cache, converting_office
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
 from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
 from pipeline.errors import BundleError
@@ -176,7 +176,8 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         for name in TEXT_DOCUMENTS:
             templates.render(templates.find(name, (Engine.TEXT,)), context, staged)
 
-        # 3. One LibreOffice run turns every Word document and every office exhibit into PDF.
+        # 3. One LibreOffice run turns every Word document and every office exhibit into PDF; it runs while
+        # the other exhibits, the HTML documents and the exhibits' cover sheets are made.
         exhibit_pdfs = [work / f"exhibit-{exhibit.number}.pdf" for exhibit in exhibits]
         jobs = [
             Job(item.path, work / f"{name}.pdf", item.template.path.name)
@@ -190,36 +191,42 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 )
                 jobs.append(Job(copy, pdf, describe(exhibit)))
                 warnings += notes
-        convert_office(jobs, cache, timeout=options.timeout)
-
-        # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
-        exhibit_pages: list[AnyPages] = []
-        for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
-            if kind == Kind.PDF:  # read once: most PDFs need no change, and are used as they are
-                reader, notes = prepare_pdf(exhibit, path, pdf)
-                exhibit_pages.append(Pages(reader))
-                warnings += notes
-            elif kind == Kind.IMAGE:
-                pdf, notes = _prepare_image(exhibit, path, pdf, cache)
-                exhibit_pages.append(Pages(open_pdf(pdf, describe(exhibit))))
-                warnings += notes
-            elif kind == Kind.TEXT:
-                variables = {"exhibit": exhibit, "text_exhibit": read_text_exhibit(exhibit, path)}
-                exhibit_pages.append(layout.html("text_exhibit", context, work, variables))
-            else:
-                exhibit_pages.append(Pages(open_pdf(pdf, describe(exhibit))))
+        with converting_office(jobs, cache, timeout=options.timeout) as converted:
+            # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
+            made: list[AnyPages | None] = []
+            for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
+                if kind == Kind.PDF:  # read once: most PDFs need no change, and are used as they are
+                    reader, notes = prepare_pdf(exhibit, path, pdf)
+                    made.append(Pages(reader))
+                    warnings += notes
+                elif kind == Kind.IMAGE:
+                    pdf, notes = _prepare_image(exhibit, path, pdf, cache)
+                    made.append(Pages(open_pdf(pdf, describe(exhibit))))
+                    warnings += notes
+                elif kind == Kind.TEXT:
+                    variables = {"exhibit": exhibit, "text_exhibit": read_text_exhibit(exhibit, path)}
+                    made.append(layout.html("text_exhibit", context, work, variables))
+                else:
+                    made.append(None)  # converted by LibreOffice
+            laid = {
+                name: layout.html(name, context, work, template=item.template)
+                for name, item in rendered.items()
+                if item.template.engine == Engine.HTML
+            }
+            covers = layout.exhibit_covers(context, work)
+            converted()
+        exhibit_pages: list[AnyPages] = [
+            pages if pages is not None else Pages(open_pdf(pdf, describe(exhibit)))
+            for exhibit, pages, pdf in zip(exhibits, made, exhibit_pdfs, strict=True)
+        ]
         if ocr:  # a searchable text layer on pages that have none (cached: OCR is slow)
             exhibit_pages = [
                 _ocr(exhibit, kind, pages, cache, work, options.timeout, warnings)
                 for exhibit, kind, pages in zip(exhibits, kinds, exhibit_pages, strict=True)
             ]
         documents: dict[str, AnyPages] = {
-            name: (
-                Pages(open_pdf(work / f"{name}.pdf", name))
-                if item.template.engine == Engine.DOCX
-                else layout.html(name, context, work, template=item.template)
-            )
-            for name, item in rendered.items()
+            name: laid[name] if name in laid else Pages(open_pdf(work / f"{name}.pdf", name))
+            for name in rendered
         }
 
         # 5. Lay out the cover, the table of contents and the index until their page numbers settle; the
@@ -231,6 +238,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             {name: pages for name, pages in documents.items() if name in DOCUMENTS},
             found["evidence_index"],
             exhibit_pages,
+            covers,
             kinds,
             TITLES,
             cache.hint(settled),

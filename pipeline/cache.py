@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,7 +286,15 @@ def _fonts_identity() -> str:
 def convert_office(jobs: list[Job], cache: Cache, *, timeout: float) -> None:
     """`office_to_pdf` for the jobs whose file LibreOffice has not converted before; the others' PDFs
     come from the cache."""
-    from pipeline.convert import office_to_pdf
+    with converting_office(jobs, cache, timeout=timeout) as finish:
+        finish()
+
+
+@contextlib.contextmanager
+def converting_office(jobs: list[Job], cache: Cache, *, timeout: float) -> Iterator[Callable[[], None]]:
+    """`convert_office` started: LibreOffice converts while the caller works on, until it calls the
+    function handed back (`convert.converting`)."""
+    from pipeline.convert import converting
 
     pending, keys = [], []
     for job in jobs:
@@ -297,6 +306,11 @@ def convert_office(jobs: list[Job], cache: Cache, *, timeout: float) -> None:
         else:
             job.target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(entry.file, job.target)
-    office_to_pdf(pending, timeout=timeout)
-    for job, key in zip(pending, keys, strict=True):
-        cache.put(key, job.target)
+    with converting(pending, timeout=timeout) as convert:
+
+        def finish() -> None:
+            convert()
+            for job, key in zip(pending, keys, strict=True):
+                cache.put(key, job.target)
+
+        yield finish

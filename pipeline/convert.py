@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ from pipeline.fonts import check_cjk_font as check_cjk_font  # re-exported: the 
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.logs import captured_warnings
 from pipeline.office_session import current_session, did_not_finish, find_soffice, wrote_no_pdf
-from pipeline.processes import run_in_group
+from pipeline.processes import Started
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,23 @@ class Job:
 def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Convert every job's source to PDF in one LibreOffice process (the office session's, if one is open);
     check each PDF exists, not empty."""
+    with converting(jobs, timeout=timeout) as finish:
+        finish()
+
+
+@contextmanager
+def converting(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Callable[[], None]]:
+    """Start `office_to_pdf` and hand back a function that waits for it to finish: the caller works on
+    while LibreOffice converts (within `timeout` seconds of the start). However the block ends, LibreOffice
+    is gone after it. An office session (a batch) converts at once, before handing back."""
     if not jobs:
+        yield lambda: None
         return
     log.info("LibreOffice: converting %s", ", ".join(job.name for job in jobs))
     session = current_session()
     if session is not None:
         session.convert(jobs, timeout=timeout)
+        yield lambda: None
         return
     soffice = find_soffice()
     with tempfile.TemporaryDirectory(prefix="build-appeal-lo-") as scratch:
@@ -81,13 +92,30 @@ def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> N
             str(outbox),
             *map(str, staged),
         ]
-        stderr = _run_killable(command, timeout, lambda: _first_missing(jobs, staged, outbox))
-        for job, source in zip(jobs, staged, strict=True):
-            produced = outbox / f"{source.stem}.pdf"
-            if not produced.is_file() or produced.stat().st_size == 0:
-                raise wrote_no_pdf(job.name, stderr.strip().splitlines()[-1] if stderr.strip() else "")
-            job.target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(produced, job.target)
+        env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
+
+        def culprit() -> str:  # the file LibreOffice was on: the first without its PDF yet
+            return _first_missing(jobs, staged, outbox)
+
+        def too_slow() -> ConversionError:
+            return did_not_finish(culprit(), timeout)
+
+        with Started(command, env=env, timeout=timeout, too_slow=too_slow) as running:
+
+            def finish() -> None:
+                returncode, stderr = running.wait()
+                if returncode != 0:
+                    last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
+                    raise ConversionError(f"{culprit()}: LibreOffice failed: {last}")
+                for job, source in zip(jobs, staged, strict=True):
+                    produced = outbox / f"{source.stem}.pdf"
+                    if not produced.is_file() or produced.stat().st_size == 0:
+                        last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+                        raise wrote_no_pdf(job.name, last)
+                    job.target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.move(produced, job.target)
+
+            yield finish
 
 
 def _first_missing(jobs: Sequence[Job], staged: list[Path], outbox: Path) -> str:
@@ -95,18 +123,6 @@ def _first_missing(jobs: Sequence[Job], staged: list[Path], outbox: Path) -> str
         if not (outbox / f"{source.stem}.pdf").exists():
             return job.name
     return jobs[-1].name
-
-
-def _run_killable(command: list[str], timeout: float, culprit: Any) -> str:
-    """Run LibreOffice in a process group of its own, killed whole however the run ends."""
-    env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
-    returncode, stderr = run_in_group(
-        command, env=env, timeout=timeout, too_slow=lambda: did_not_finish(culprit(), timeout)
-    )
-    if returncode != 0:
-        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
-        raise ConversionError(f"{culprit()}: LibreOffice failed: {last}")
-    return stderr
 
 
 # --- WeasyPrint -----------------------------------------------------------------------------------------

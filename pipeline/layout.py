@@ -165,19 +165,20 @@ class Layout:
         documents: dict[str, AnyPages],
         index_template: TemplateFile,
         exhibit_pages: list[AnyPages],
+        covers: list[Laid],
         exhibit_kinds: list[Kind],
         titles: dict[str, tuple[str, str]],
         guess: dict[str, int] | None = None,
         after: dict[str, AnyPages] | None = None,
     ) -> Plan:
         """Lay out the cover, the table of contents and the evidence index again and again until the page
-        numbers they print no longer change what they are; then every number printed is right. `guess`
+        numbers they print no longer change what they are; then every number printed is right. `covers`
+        are the exhibits' cover sheets (`exhibit_covers`). `guess`
         (the lengths an earlier build settled on) usually makes the first round the last. `documents` come
         before the evidence index, `after` (the request to narrow the freeze and the declaration) after it."""
         after = after or {}
         named = [*documents, "evidence_index", *after]
         exhibits = context.exhibits
-        covers = self._exhibit_covers(context, work)
         counts = {"cover": 1, "toc": 1, "evidence_index": 1}
         if guess and set(guess) == set(counts) and all(isinstance(n, int) and n > 0 for n in guess.values()):
             counts = dict(guess)
@@ -237,7 +238,7 @@ class Layout:
             bookmarks.append(Bookmark("Exhibits", placed[0].first_page - 1, tuple(children)))
         return Plan(parts, bookmarks, placed, positions, counts)
 
-    def _exhibit_covers(self, context: Context, work: Path) -> list[Laid]:
+    def exhibit_covers(self, context: Context, work: Path) -> list[Laid]:
         """Every exhibit's cover sheet, laid out in one document and cut where each exhibit's id stands."""
         if not context.exhibits:
             return []

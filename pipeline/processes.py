@@ -11,9 +11,11 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 GONE_WITHIN = 10.0
 """Seconds to wait for the killed group's members to die."""
@@ -24,27 +26,56 @@ def run_in_group(
 ) -> tuple[int, str]:
     """Run `command` and return its exit code and what it wrote to stderr; past `timeout` seconds (none
     when 0) raise `too_slow()`."""
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-        env=env,
-    )
-    try:
-        _, stderr = process.communicate(timeout=timeout if timeout > 0 else None)
-    except subprocess.TimeoutExpired as error:
-        kill_group(process)
-        raise too_slow() from error
-    finally:  # also on Ctrl-C, SIGTERM (limits.Terminated) and an enclosing time limit
-        kill_group(process)
-    return process.returncode, stderr
+    with Started(command, env=env, timeout=timeout, too_slow=too_slow) as running:
+        return running.wait()
 
 
-def kill_group(process: subprocess.Popen[str]) -> None:
+class Started:
+    """A program started in a process group of its own, left to run while the caller works on; `wait`
+    for it within `timeout` seconds of its start (none when 0). However the `with` block ends (done, an
+    error in the caller's own work, Ctrl-C, SIGTERM), the whole group is killed and gone after it."""
+
+    def __init__(
+        self, command: list[str], *, env: dict[str, str], timeout: float, too_slow: Callable[[], Exception]
+    ) -> None:
+        self.timeout = timeout
+        self.too_slow = too_slow
+        self.deadline = time.monotonic() + timeout
+        # stderr goes to a file: a pipe nobody reads while the caller works could fill and stall it.
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self.stderr,
+                start_new_session=True,
+                env=env,
+            )
+        except BaseException:
+            self.stderr.close()
+            raise
+
+    def __enter__(self) -> Started:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        kill_group(self.process)
+        self.stderr.close()
+
+    def wait(self) -> tuple[int, str]:
+        """The program's exit code and what it wrote to stderr, once it has ended."""
+        try:
+            left = max(self.deadline - time.monotonic(), 0.01)
+            self.process.wait(timeout=left if self.timeout > 0 else None)
+        except subprocess.TimeoutExpired as error:
+            kill_group(self.process)
+            raise self.too_slow() from error
+        self.stderr.seek(0)
+        return self.process.returncode, self.stderr.read().decode(errors="replace")
+
+
+def kill_group(process: subprocess.Popen[Any]) -> None:
     """Kill the process group `process` leads, and wait until every member is gone."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +17,19 @@ import pipeline.build
 from pipeline.build import GENERATIONS, YOUNG_OBJECTS, BuildOptions, BuildResult, build
 from pipeline.cli import main
 from pipeline.convert import check_cjk_font
-from pipeline.errors import BuildAppealError, EnvironmentProblem, TemplateError
+from pipeline.errors import BuildAppealError, EnvironmentProblem, EvidenceError, TemplateError
 from pipeline.model import Language
-from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, example_data, flat, pdftotext, snapshot
+from tests.conftest import (
+    EXAMPLE,
+    OUTPUTS,
+    MakeCase,
+    example_data,
+    flat,
+    group_alive,
+    office_group,
+    pdftotext,
+    snapshot,
+)
 
 DOCUMENTS = ("appeal_letter", "cs_inquiry", "evidence_index")
 HOSTILE = "Lumiere & Sons <b>Store</b> {{ 7*7 }} {% raw %}"
@@ -109,6 +120,31 @@ def test_a_build_runs_the_garbage_collector_less_often_then_puts_it_back(
         build(tmp_path / "no such case", BuildOptions(output_root=tmp_path / "out"))
     assert len(during) == 2
     assert gc.get_threshold() == before
+
+
+def test_exhibits_are_made_while_libreoffice_converts_and_a_failure_meanwhile_stops_it(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()  # the letter and the sales spreadsheet go through LibreOffice
+    groups: list[int | None] = []
+    real = pipeline.build.prepare_pdf
+    fail = False
+
+    def prepare_pdf(exhibit: pipeline.build.Exhibit, path: Path, target: Path) -> tuple[object, list[str]]:
+        groups.append(office_group(os.getpid()))  # the LibreOffice running at this moment
+        if fail:
+            raise EvidenceError(f"{exhibit.label}: damaged")
+        return real(exhibit, path, target)
+
+    monkeypatch.setattr(pipeline.build, "prepare_pdf", prepare_pdf)
+    options = BuildOptions(output_root=tmp_path / "out", cache=False)
+    build(folder, options)
+    assert len(groups) == 3 and None not in groups  # each PDF exhibit read while LibreOffice converted
+    fail = True
+    with pytest.raises(EvidenceError, match="damaged"):
+        build(folder, options)
+    assert len(groups) == 4 and groups[-1] is not None
+    assert group_alive(groups[-1]) == []  # the failure stopped LibreOffice: none is left
 
 
 def test_typed_markup_comes_out_literally_everywhere(make_case: MakeCase, tmp_path: Path) -> None:
