@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.build import fewer_collections
 from pipeline.context import Context
 from pipeline.convert import LocalFilesOnly, html_document
 from pipeline.errors import ConversionError, TemplateError
@@ -36,6 +37,23 @@ def test_a_template_that_never_ends_is_stopped(make_case: MakeCase, tmp_path: Pa
     ):
         templates.render(templates.find("cs_inquiry"), context, tmp_path)
     assert time.monotonic() - started < 5
+
+
+def test_a_template_stopped_after_making_much_output_still_gives_the_templates_error(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    # Freeing millions of half-made strings takes longer than the alarm's repeat: the repeated alarm must
+    # not escape the limit as a bare TimeUp (a traceback for the user). It did, with the garbage collector
+    # set as a build sets it.
+    folder = make_case(evidence=False)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "cs_inquiry.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}", "utf-8"
+    )
+    templates = Templates(folder / "templates", timeout=4)
+    context = Context(load_case(folder).data, [], dt.date(2024, 3, 18), Language.EN)
+    with fewer_collections(), pytest.raises(TemplateError, match=r"cs_inquiry\.html: rendering took longer"):
+        templates.render(templates.find("cs_inquiry"), context, tmp_path)
 
 
 def test_a_range_beyond_the_sandbox_limit_is_refused(make_case: MakeCase, tmp_path: Path) -> None:
