@@ -13,7 +13,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,6 +191,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 )
                 jobs.append(Job(copy, pdf, describe(exhibit)))
                 warnings += notes
+        settled = f"settled page counts of {case.folder.resolve()}"
         with converting_office(jobs, cache, timeout=options.timeout) as converted:
             # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
             made: list[AnyPages | None] = []
@@ -213,8 +214,20 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 for name, item in rendered.items()
                 if item.template.engine == Engine.HTML
             }
-            covers = layout.exhibit_covers(context, work)
-            converted()
+            # The cover, the contents and the index are laid out once on the other core meanwhile, for
+            # their lengths (unless an earlier build left them): the first round of settling, off this core.
+            sizes = {name: len(laid[name]) if name in laid else 1 for name in rendered}
+            estimated = [1 + (len(pages) if pages is not None else 1) for pages in made]
+            after = [name for name in rendered if name not in DOCUMENTS]
+            hint = cache.hint(settled)
+            with (
+                nullcontext(lambda: hint)
+                if hint
+                else layout.drafting(context, work, found["evidence_index"], TITLES, sizes, after, estimated)
+            ) as drafted:
+                covers = layout.exhibit_covers(context, work)
+                converted()
+                guess = drafted()
         exhibit_pages: list[AnyPages] = [
             pages if pages is not None else Pages(open_pdf(pdf, describe(exhibit)))
             for exhibit, pages, pdf in zip(exhibits, made, exhibit_pdfs, strict=True)
@@ -231,7 +244,6 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
 
         # 5. Lay out the cover, the table of contents and the index until their page numbers settle; the
         # request to narrow the freeze and the declaration come after the index.
-        settled = f"settled page counts of {case.folder.resolve()}"
         plan = layout.settle(
             context,
             work,
@@ -241,7 +253,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             covers,
             kinds,
             TITLES,
-            cache.hint(settled),
+            guess,
             after={name: pages for name, pages in documents.items() if name not in DOCUMENTS},
         )
         cache.note(settled, plan.counts)

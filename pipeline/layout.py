@@ -5,11 +5,24 @@ The generated parts (cover, table of contents, HTML documents, exhibit cover she
 WeasyPrint documents laid out in memory with one font configuration; they are written together as one PDF
 at the end, so each font is subset and embedded once per build, not once per part. Each document's pages
 are then kept in the cache under the hash of its HTML: a rebuild lays out only what changed.
+
+The cover, the contents and the index print page numbers that depend on their own lengths, so they are laid
+out until those settle (`Layout.settle`): a rebuild knows the lengths from the last build; a clean build
+drafts them in a child process on the other core while this one lays out the exhibits' cover sheets
+(`Layout.drafting`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import logging
+import os
+import select
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +35,15 @@ from pipeline.bundle import Bookmark, Pages, Part, open_pdf, written
 from pipeline.cache import Cache, convert_office, file_hashes
 from pipeline.context import Context, Exhibit
 from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
-from pipeline.errors import BundleError
+from pipeline.errors import BundleError, ConversionError, TemplateError
 from pipeline.exhibits import Kind
+from pipeline.limits import TimeUp
+from pipeline.office_session import current_session
 from pipeline.render import Engine, TemplateFile, Templates
 
 MAX_ROUNDS = 6
+FIRST_GUESS = {"cover": 1, "toc": 1, "evidence_index": 1}
+"""The lengths the first round assumes when nothing better is known."""
 CSS_PX_TO_PT = 0.75
 
 
@@ -90,6 +107,21 @@ class Plan:
     """Index in `parts` of each document (appeal_letter, ...), for writing its own PDF."""
     counts: dict[str, int]
     """How many pages the cover, the table of contents and the index settled on (a hint for next time)."""
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of `Layout.settle`: the cover, contents and index laid out, where everything was placed."""
+
+    cover: Laid
+    toc: Laid
+    index: AnyPages
+    placed: list[Exhibit]
+    """The exhibits with their first and last bundle pages."""
+    starts: dict[str, int]
+    """The first page of each document (cover, toc, documents, evidence_index)."""
+    counts: dict[str, int]
+    """How long the cover, the contents and the index came out."""
 
 
 class Layout:
@@ -173,55 +205,35 @@ class Layout:
     ) -> Plan:
         """Lay out the cover, the table of contents and the evidence index again and again until the page
         numbers they print no longer change what they are; then every number printed is right. `covers`
-        are the exhibits' cover sheets (`exhibit_covers`). `guess`
-        (the lengths an earlier build settled on) usually makes the first round the last. `documents` come
-        before the evidence index, `after` (the request to narrow the freeze and the declaration) after it."""
+        are the exhibits' cover sheets (`exhibit_covers`). `guess` (the lengths an earlier build settled
+        on, or a draft found) usually makes the first round the last. `documents` come before the evidence
+        index, `after` (the request to narrow the freeze and the declaration) after it."""
         after = after or {}
+        sizes = {name: len(pages) for name, pages in [*documents.items(), *after.items()]}
         named = [*documents, "evidence_index", *after]
-        exhibits = context.exhibits
-        counts = {"cover": 1, "toc": 1, "evidence_index": 1}
+        exhibit_sizes = [len(cover) + len(pages) for cover, pages in zip(covers, exhibit_pages, strict=True)]
+        counts = dict(FIRST_GUESS)
         if guess and set(guess) == set(counts) and all(isinstance(n, int) and n > 0 for n in guess.values()):
             counts = dict(guess)
         for _ in range(MAX_ROUNDS):
-            order = ["cover", "toc", *named]
-            sizes = {**counts, **{name: len(pages) for name, pages in [*documents.items(), *after.items()]}}
-            starts, page = {}, 1
-            for name in order:
-                starts[name] = page
-                page += sizes[name]
-            placed = []
-            for exhibit, cover, pages in zip(exhibits, covers, exhibit_pages, strict=True):
-                placed.append(
-                    dataclasses.replace(
-                        exhibit, first_page=page, last_page=page + len(cover) + len(pages) - 1
-                    )
-                )
-                page += len(cover) + len(pages)
-            total = page - 1
-            entries = [Entry(*titles[name], starts[name], starts[name] + sizes[name] - 1) for name in named]
-            scoped = dataclasses.replace(
-                context, exhibits=placed, extra={**context.extra, "parts": entries, "total_pages": total}
-            )
-            cover = self.html("bundle_cover", scoped, work)
-            toc = self.html("bundle_toc", scoped, work)
-            index = self._index(index_template, scoped, work)
-            laid_counts = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
-            if laid_counts == counts:
+            laid = self._round(context, work, index_template, titles, named, counts, sizes, exhibit_sizes)
+            if laid.counts == counts:
                 break
-            counts = laid_counts
+            counts = laid.counts
         else:  # pragma: no cover - page counts that never settle would need a pathological template
             raise BundleError(
                 "the table of contents and the index kept changing length; check their templates"
             )
 
-        parts = [Part("Cover", cover), Part("Table of contents", toc)]
+        starts = laid.starts
+        parts = [Part("Cover", laid.cover), Part("Table of contents", laid.toc)]
         parts += [Part(titles[name][0], pages) for name, pages in documents.items()]
-        parts.append(Part(titles["evidence_index"][0], index))
+        parts.append(Part(titles["evidence_index"][0], laid.index))
         parts += [Part(titles[name][0], pages) for name, pages in after.items()]
         positions = {name: 2 + offset for offset, name in enumerate(named)}
         children = []
         for exhibit, cover_pages, pages, kind in zip(
-            placed, covers, exhibit_pages, exhibit_kinds, strict=True
+            laid.placed, covers, exhibit_pages, exhibit_kinds, strict=True
         ):
             assert exhibit.first_page is not None
             children.append(Bookmark(f"{exhibit.label}: {exhibit.title}", exhibit.first_page - 1))
@@ -233,10 +245,125 @@ class Layout:
             Bookmark(part.title, starts[name] - 1) for name, part in (("cover", parts[0]), ("toc", parts[1]))
         ]
         bookmarks += [Bookmark(titles[name][0], starts[name] - 1) for name in named]
-        if placed:
-            assert placed[0].first_page is not None
-            bookmarks.append(Bookmark("Exhibits", placed[0].first_page - 1, tuple(children)))
-        return Plan(parts, bookmarks, placed, positions, counts)
+        if laid.placed:
+            assert laid.placed[0].first_page is not None
+            bookmarks.append(Bookmark("Exhibits", laid.placed[0].first_page - 1, tuple(children)))
+        return Plan(parts, bookmarks, laid.placed, positions, counts)
+
+    def _round(
+        self,
+        context: Context,
+        work: Path,
+        index_template: TemplateFile,
+        titles: dict[str, tuple[str, str]],
+        named: list[str],
+        counts: dict[str, int],
+        sizes: dict[str, int],
+        exhibit_sizes: list[int],
+    ) -> Round:
+        """Place every part as if the cover, the contents and the index were `counts` pages long (the other
+        documents `sizes`, each exhibit with its cover sheet `exhibit_sizes`), and lay those three out."""
+        every = {**counts, **sizes}
+        starts, page = {}, 1
+        for name in ["cover", "toc", *named]:
+            starts[name] = page
+            page += every[name]
+        placed = []
+        for exhibit, size in zip(context.exhibits, exhibit_sizes, strict=True):
+            placed.append(dataclasses.replace(exhibit, first_page=page, last_page=page + size - 1))
+            page += size
+        entries = [Entry(*titles[name], starts[name], starts[name] + every[name] - 1) for name in named]
+        scoped = dataclasses.replace(
+            context, exhibits=placed, extra={**context.extra, "parts": entries, "total_pages": page - 1}
+        )
+        cover = self.html("bundle_cover", scoped, work)
+        toc = self.html("bundle_toc", scoped, work)
+        index = self._index(index_template, scoped, work)
+        laid = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
+        return Round(cover, toc, index, placed, starts, laid)
+
+    @contextmanager
+    def drafting(
+        self,
+        context: Context,
+        work: Path,
+        index_template: TemplateFile,
+        titles: dict[str, tuple[str, str]],
+        sizes: dict[str, int],
+        after: list[str],
+        exhibit_sizes: list[int],
+    ) -> Iterator[Callable[[], dict[str, int] | None]]:
+        """Lay out the cover, the table of contents and the evidence index once, in a child process on
+        the other core, while this process goes on (with the cover sheets, say); hand back a function that
+        waits for the child and returns the lengths it found: `settle`'s guess.
+
+        A clean build has no lengths from an earlier build, so its first round would lay these pages out
+        only to learn their lengths, and a second round would print the right numbers. The draft takes the
+        first round off this process. Its sizes may be estimates (a Word document not yet converted counts
+        one page): page numbers a few pages off rarely change a length, and a wrong one costs `settle` one
+        more round, never a wrong number. A draft stopped by the time limit ends the build with its error
+        (laying the pages out here would be stopped too). No draft where it would not help: an index made
+        by Word (one more LibreOffice), one core, or an office session (a batch keeps every core busy).
+        `sizes` are the documents' lengths in bundle order, `after` the names of those after the index."""
+        if index_template.engine != Engine.HTML or (os.cpu_count() or 1) < 2 or current_session() is not None:
+            yield lambda: None
+            return
+        named = [name for name in sizes if name not in after] + ["evidence_index", *after]
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child's coverage is not collected
+            os.close(read)
+            code = 1
+            try:
+                logging.disable(logging.CRITICAL)  # the parent says what needs saying
+                for env in (self.templates.html_env, self.templates.text_env):
+                    env.bytecode_cache = None  # the parent's alone: no file written behind its back
+                draft = work / "draft"
+                draft.mkdir()
+                laid = self._round(
+                    context, draft, index_template, titles, named, dict(FIRST_GUESS), sizes, exhibit_sizes
+                )
+                os.write(write, json.dumps(laid.counts).encode())
+                code = 0
+            except (TemplateError, ConversionError) as error:
+                if isinstance(error.__cause__, TimeUp):  # the parent need not wait that long again
+                    os.write(
+                        write, json.dumps({"too slow": type(error).__name__, "error": str(error)}).encode()
+                    )
+            finally:
+                os._exit(code)  # nothing of the parent's (clean-up, outputs) runs in the child
+        os.close(write)
+        waited = False
+
+        def counts() -> dict[str, int] | None:
+            nonlocal waited
+            data = b""
+            # It writes once, then exits; its own limits stop a document that takes too long, so this
+            # wait only guards against a child stuck where no limit reaches (in C code, say).
+            if select.select([read], [], [], 3 * self.timeout + 10)[0]:
+                data = b"".join(iter(lambda: os.read(read, 4096), b""))
+            else:  # no draft
+                os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            waited = True
+            try:
+                found = json.loads(data) if data else None
+            except ValueError:
+                return None
+            if isinstance(found, dict) and "too slow" in found:  # this process would be stopped too
+                raise (TemplateError if found["too slow"] == "TemplateError" else ConversionError)(
+                    found["error"]
+                )
+            return found if isinstance(found, dict) else None
+
+        try:
+            yield counts
+        finally:
+            if not waited:  # the build failed meanwhile: the child goes too
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+            os.close(read)
 
     def exhibit_covers(self, context: Context, work: Path) -> list[Laid]:
         """Every exhibit's cover sheet, laid out in one document and cut where each exhibit's id stands."""

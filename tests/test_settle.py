@@ -1,0 +1,138 @@
+"""Settling the page numbers of the cover, the contents and the index: a clean build drafts their lengths
+in a child process on the other core, so this one lays them out once. The draft only guesses: the bundle
+is the same with it or without it, and a draft that fails, hangs or is left behind by a failed build costs
+time at most."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pipeline.layout
+from pipeline.build import BuildOptions, build
+from pipeline.errors import TemplateError
+from pipeline.layout import FIRST_GUESS, Layout
+from pipeline.render import default_templates_folder
+from tests.conftest import MakeCase, example_data
+
+
+class Spy:
+    """Records the rounds this process lays out, and the draft's process; can make the draft misbehave."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, draft: str = "works") -> None:
+        self.parent = os.getpid()
+        self.rounds: list[dict[str, int]] = []
+        self.children: list[int] = []
+        real_round, real_fork = Layout._round, os.fork
+
+        def round_(layout: Layout, *args: Any) -> Any:
+            if os.getpid() == self.parent:
+                self.rounds.append(args[5])  # the lengths the round starts from
+            elif draft == "fails":
+                raise RuntimeError("the draft broke")
+            elif draft == "hangs":
+                time.sleep(120)
+            return real_round(layout, *args)
+
+        def fork() -> int:
+            child = real_fork()
+            if child:
+                self.children.append(child)
+            return child
+
+        monkeypatch.setattr(Layout, "_round", round_)
+        monkeypatch.setattr(pipeline.layout.os, "fork", fork)
+
+    def drafts_gone(self) -> bool:
+        """Every draft ended and was reaped by the build."""
+        for child in self.children:
+            with pytest.raises(ChildProcessError):
+                os.waitpid(child, os.WNOHANG)
+        return True
+
+
+def test_a_clean_build_lays_out_the_contents_once_and_the_bundle_is_the_same_without_the_draft(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    spy = Spy(monkeypatch)
+    drafted = build(folder, BuildOptions(output_root=tmp_path / "drafted"))
+    assert len(spy.children) == 1 and spy.drafts_gone()
+    assert len(spy.rounds) == 1  # the draft's lengths were right: one round here
+    assert spy.rounds[0] != FIRST_GUESS  # ... where the first guess (one page each) was not
+
+    spy.rounds.clear()
+    monkeypatch.setattr(pipeline.layout.os, "cpu_count", lambda: 1)  # no other core: no draft
+    alone = build(folder, BuildOptions(output_root=tmp_path / "alone"))
+    assert len(spy.children) == 1 and spy.rounds[0] == FIRST_GUESS and len(spy.rounds) == 2
+    assert drafted.bundle.read_bytes() == alone.bundle.read_bytes()
+
+
+def test_a_rebuild_takes_the_lengths_from_the_cache_and_drafts_nothing(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    build(folder, BuildOptions(output_root=tmp_path / "out"))
+    spy = Spy(monkeypatch)
+    build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert spy.children == [] and len(spy.rounds) == 1
+
+
+@pytest.mark.parametrize("draft", ["fails", "hangs"])
+def test_a_draft_that_fails_or_hangs_costs_a_round_not_the_build(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draft: str
+) -> None:
+    folder = without_libreoffice(make_case)  # a short time limit: a hung draft is given up on soon
+    spy = Spy(monkeypatch, draft=draft)
+    result = build(folder, BuildOptions(output_root=tmp_path / "out", timeout=3))
+    assert len(spy.rounds) == 2 and spy.drafts_gone()
+    assert result.bundle.is_file()
+
+
+def test_a_build_that_fails_meanwhile_takes_its_draft_down(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    spy = Spy(monkeypatch, draft="hangs")
+
+    def broken_covers(*args: Any) -> Any:
+        raise TemplateError("exhibit_cover.html: broken")
+
+    monkeypatch.setattr(Layout, "exhibit_covers", broken_covers)  # fails while the draft runs
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match="broken"):
+        build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert time.monotonic() - started < 100  # not waiting for the draft's two minutes
+    assert len(spy.children) == 1 and spy.drafts_gone()
+    with pytest.raises(ProcessLookupError):
+        os.kill(spy.children[0], 0)
+
+
+def test_a_draft_stopped_by_the_time_limit_ends_the_build_with_its_error(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = without_libreoffice(make_case)
+    (folder / "templates" / "bundle_toc.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}", "utf-8"
+    )
+    spy = Spy(monkeypatch)
+    with pytest.raises(TemplateError, match=r"bundle_toc\.html: rendering took longer than 3 s"):
+        build(folder, BuildOptions(output_root=tmp_path / "out", timeout=3))
+    assert spy.rounds == []  # the draft's time-out was the build's: not waited for a second time here
+    assert len(spy.children) == 1 and spy.drafts_gone()
+
+
+def without_libreoffice(make_case: MakeCase) -> Path:
+    """The example with an HTML letter and no spreadsheet: nothing for LibreOffice, which a time limit of
+    a few seconds could stop on a busy machine."""
+    data = example_data()
+    data["evidence"] = [entry for entry in data["evidence"] if not entry["file"].endswith(".xlsx")]
+    folder = make_case(data)
+    (folder / "templates").mkdir()
+    shutil.copy(default_templates_folder() / "cs_inquiry.html", folder / "templates" / "appeal_letter.html")
+    return folder
