@@ -69,6 +69,8 @@ TITLES = {
 CACHED_NAME = "\x00exhibit\x00"
 """Stands for the exhibit's name in warnings kept in the cache: the same file may be another exhibit next
 time."""
+MANY_SCANS = 10
+"""Past this many exhibits with pages without text, one warning names them together."""
 YOUNG_OBJECTS, GENERATIONS = 50_000, (20, 20)
 """The garbage collector's thresholds during a build (Python's defaults: 700, 10, 10)."""
 PAGE_DEPENDENT = ("evidence_index",)
@@ -419,21 +421,31 @@ def _pages_without_text(parts: list[Part]) -> dict[int, list[int]]:
 
 
 def _scan_warnings(parts: list[Part], pages_without_text: dict[int, list[int]]) -> list[str]:
-    """One warning per exhibit whose pages have no text (scans, photos): courts may want OCR."""
-    warnings = []
+    """One warning per exhibit whose pages have no text (scans, photos): courts may want OCR. Past
+    `MANY_SCANS` such exhibits (a case of scanned invoices), one warning for them all."""
+    scans = []
     for part in parts:
-        if not (part.evidence and part.exhibit) or part.exhibit.number not in pages_without_text:
+        if not (part.evidence and part.exhibit) or not pages_without_text.get(part.exhibit.number):
             continue
-        blank = [str(number) for number in pages_without_text[part.exhibit.number]]
-        if blank:
-            pages = (
-                ", ".join(blank) if len(blank) < 20 else f"{', '.join(blank[:19])} and {len(blank) - 19} more"
-            )
-            which = f"pages {pages} have" if len(blank) > 1 else f"page {pages} has"
-            warnings.append(
-                f"{describe(part.exhibit)}: {which} no searchable text (a scan or a picture); "
-                f"the exhibit has {len(part.pages)} page{'s' if len(part.pages) > 1 else ''}"
-            )
+        scans.append((part.exhibit, pages_without_text[part.exhibit.number], len(part.pages)))
+    if len(scans) > MANY_SCANS:
+        named = ", ".join(exhibit.label for exhibit, _, _ in scans[:MANY_SCANS])
+        blank, total = sum(len(pages) for _, pages, _ in scans), sum(count for _, _, count in scans)
+        return [
+            f"{len(scans)} exhibits have pages without searchable text (scans or pictures), {blank} of their "
+            f"{total} pages: {named} and {len(scans) - MANY_SCANS} more; --ocr adds a text layer"
+        ]
+    warnings = []
+    for exhibit, numbers, count in scans:
+        blank_pages = [str(number) for number in numbers]
+        shown = ", ".join(blank_pages[:19]) + (
+            f" and {len(blank_pages) - 19} more" if len(blank_pages) > 19 else ""
+        )
+        which = f"pages {shown} have" if len(blank_pages) > 1 else f"page {shown} has"
+        warnings.append(
+            f"{describe(exhibit)}: {which} no searchable text (a scan or a picture); "
+            f"the exhibit has {count} page{'s' if count > 1 else ''}"
+        )
     return warnings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -12,7 +13,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.build import MANY_SCANS, BuildOptions, BuildResult, _scan_warnings, build
+from pipeline.bundle import Part
 from pipeline.errors import EvidenceError
 from tests import samples
 from tests.conftest import EXAMPLE, MakeCase, example_data, flat
@@ -201,6 +203,18 @@ def test_scans_and_photos_are_named_in_a_warning(example: BuildResult) -> None:
         "Exhibit 5 (evidence/product_photo.jpg): page 1 has no searchable text (a scan or a picture); "
         "the exhibit has 1 page",
     ]
+
+
+def test_many_scanned_exhibits_are_named_in_one_warning(example: BuildResult) -> None:
+    exhibits = [dataclasses.replace(example.exhibits[0], number=n, key=str(n)) for n in range(1, 13)]
+    parts = [Part(exhibit.label, [None] * 10, exhibit=exhibit, evidence=True) for exhibit in exhibits]
+    blank = {n: list(range(1, 11)) if n != 7 else [2] for n in range(1, 13)}
+    assert _scan_warnings(parts, blank) == [
+        "12 exhibits have pages without searchable text (scans or pictures), 111 of their 120 pages: "
+        "Exhibit 1, Exhibit 2, Exhibit 3, Exhibit 4, Exhibit 5, Exhibit 6, Exhibit 7, Exhibit 8, Exhibit 9, "
+        "Exhibit 10 and 2 more; --ocr adds a text layer"
+    ]
+    assert len(_scan_warnings(parts[:MANY_SCANS], blank)) == MANY_SCANS  # up to ten: one each
 
 
 def test_the_same_inputs_give_the_same_bytes(example: BuildResult, tmp_path: Path) -> None:
