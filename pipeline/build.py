@@ -432,8 +432,8 @@ def _scan_warnings(parts: list[Part], pages_without_text: dict[int, list[int]]) 
         named = ", ".join(exhibit.label for exhibit, _, _ in scans[:MANY_SCANS])
         blank, total = sum(len(pages) for _, pages, _ in scans), sum(count for _, _, count in scans)
         return [
-            f"{len(scans)} exhibits have pages without searchable text (scans or pictures), {blank} of their "
-            f"{total} pages: {named} and {len(scans) - MANY_SCANS} more; --ocr adds a text layer"
+            f"{len(scans)} exhibits have pages without searchable text (scans or pictures), {blank:,} of "
+            f"their {total:,} pages: {named} and {len(scans) - MANY_SCANS} more; --ocr adds a text layer"
         ]
     warnings = []
     for exhibit, numbers, count in scans:

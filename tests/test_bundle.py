@@ -207,10 +207,10 @@ def test_scans_and_photos_are_named_in_a_warning(example: BuildResult) -> None:
 
 def test_many_scanned_exhibits_are_named_in_one_warning(example: BuildResult) -> None:
     exhibits = [dataclasses.replace(example.exhibits[0], number=n, key=str(n)) for n in range(1, 13)]
-    parts = [Part(exhibit.label, [None] * 10, exhibit=exhibit, evidence=True) for exhibit in exhibits]
-    blank = {n: list(range(1, 11)) if n != 7 else [2] for n in range(1, 13)}
+    parts = [Part(exhibit.label, [None] * 100, exhibit=exhibit, evidence=True) for exhibit in exhibits]
+    blank = {n: list(range(1, 101)) if n != 7 else [2] for n in range(1, 13)}
     assert _scan_warnings(parts, blank) == [
-        "12 exhibits have pages without searchable text (scans or pictures), 111 of their 120 pages: "
+        "12 exhibits have pages without searchable text (scans or pictures), 1,101 of their 1,200 pages: "
         "Exhibit 1, Exhibit 2, Exhibit 3, Exhibit 4, Exhibit 5, Exhibit 6, Exhibit 7, Exhibit 8, Exhibit 9, "
         "Exhibit 10 and 2 more; --ocr adds a text layer"
     ]
