@@ -110,7 +110,6 @@ def rebuild_in_watch(case: Path, out: Path, template: str) -> tuple[float, float
         for line in watch.stderr:
             if line.startswith("watching"):
                 break
-        time.sleep(2)  # the message comes just before the watcher starts: let it start
         saved = time.monotonic()
         edited.write_text(template.replace("</h1>", "  </h1>", 1), "utf-8")
         for line in watch.stderr:

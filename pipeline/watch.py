@@ -21,6 +21,9 @@ from pipeline.errors import BuildAppealError
 if TYPE_CHECKING:
     from pipeline.build import BuildOptions
 
+WAKE_MS = 200
+"""How long the watcher waits for a change before it hands back an empty set: the first such wake-up says
+it is running, so "watching" is printed only once a change saved after it will be seen."""
 EDITOR_DEBRIS = ("~$", ".~lock.", ".#")
 """Files editors keep beside the ones they edit (Word's `~$letter.docx`, LibreOffice's lock files,
 Emacs's `.#case.yaml`): they come and go while a user types, and are not inputs."""
@@ -48,7 +51,7 @@ def watch(
     builds = 1
     with office_session():  # one LibreOffice for every build while watching
         _build(case_folder, options, report)
-        report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
+        watching = False
         for changed in changes(
             *folders,
             watch_filter=inputs,
@@ -56,7 +59,14 @@ def watch(
             debounce=debounce_ms,
             raise_interrupt=False,
             ignore_permission_denied=True,
+            rust_timeout=WAKE_MS,
+            yield_on_timeout=True,
         ):
+            if not watching:  # the watcher has answered once (a change, or none for a while): it runs
+                report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
+                watching = True
+            if not changed:
+                continue
             # Files that are gone again (an editor's or sed's temporary copies) are not worth naming.
             paths = {Path(path) for _, path in changed}
             names = sorted({_shown(path, folders) for path in ({p for p in paths if p.exists()} or paths)})
