@@ -104,13 +104,14 @@ def converting(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> Iter
 
             def finish() -> None:
                 returncode, stderr = running.wait()
+                last = stderr.strip().splitlines()[-1] if stderr.strip() else ""  # what LibreOffice said
                 if returncode != 0:
-                    last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
-                    raise ConversionError(f"{culprit()}: LibreOffice failed: {last}")
+                    raise ConversionError(
+                        f"{culprit()}: LibreOffice failed: {last or f'exit code {returncode}'}"
+                    )
                 for job, source in zip(jobs, staged, strict=True):
                     produced = outbox / f"{source.stem}.pdf"
                     if not produced.is_file() or produced.stat().st_size == 0:
-                        last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
                         raise wrote_no_pdf(job.name, last)
                     job.target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.move(produced, job.target)

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
+import functools
 import logging
+import multiprocessing
 import os
-import select
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from pipeline.bundle import Bookmark, Pages, Part, open_pdf, written
 from pipeline.cache import Cache, convert_office, file_hashes
 from pipeline.context import Context, Exhibit
 from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
-from pipeline.errors import BundleError, ConversionError, TemplateError
+from pipeline.errors import BuildAppealError, BundleError, ConversionError, TemplateError
 from pipeline.exhibits import Kind
 from pipeline.limits import TimeUp
 from pipeline.office_session import current_session
@@ -309,61 +309,55 @@ class Layout:
             yield lambda: None
             return
         named = [name for name in sizes if name not in after] + ["evidence_index", *after]
-        read, write = os.pipe()
-        child = os.fork()
-        if child == 0:  # pragma: no cover - the child's coverage is not collected
-            os.close(read)
-            code = 1
-            try:
-                logging.disable(logging.CRITICAL)  # the parent says what needs saying
-                for env in (self.templates.html_env, self.templates.text_env):
-                    env.bytecode_cache = None  # the parent's alone: no file written behind its back
-                draft = work / "draft"
-                draft.mkdir()
-                laid = self._round(
-                    context, draft, index_template, titles, named, dict(FIRST_GUESS), sizes, exhibit_sizes
-                )
-                os.write(write, json.dumps(laid.counts).encode())
-                code = 0
-            except (TemplateError, ConversionError) as error:
-                if isinstance(error.__cause__, TimeUp):  # the parent need not wait that long again
-                    os.write(
-                        write, json.dumps({"too slow": type(error).__name__, "error": str(error)}).encode()
-                    )
-            finally:
-                os._exit(code)  # nothing of the parent's (clean-up, outputs) runs in the child
-        os.close(write)
-        waited = False
+        forked = multiprocessing.get_context("fork")  # the child starts from this process as it is now
+        receive, send = forked.Pipe(duplex=False)
+        folder = work / "draft"
+        lay_out = functools.partial(
+            self._round,
+            context,
+            folder,
+            index_template,
+            titles,
+            named,
+            dict(FIRST_GUESS),
+            sizes,
+            exhibit_sizes,
+        )
+        draft = forked.Process(target=self._draft, args=(send, folder, lay_out), daemon=True)
+        draft.start()
+        send.close()
 
         def counts() -> dict[str, int] | None:
-            nonlocal waited
-            data = b""
-            # It writes once, then exits; its own limits stop a document that takes too long, so this
-            # wait only guards against a child stuck where no limit reaches (in C code, say).
-            if select.select([read], [], [], 3 * self.timeout + 10)[0]:
-                data = b"".join(iter(lambda: os.read(read, 4096), b""))
-            else:  # no draft
-                os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
-            waited = True
-            try:
-                found = json.loads(data) if data else None
-            except ValueError:
-                return None
-            if isinstance(found, dict) and "too slow" in found:  # this process would be stopped too
-                raise (TemplateError if found["too slow"] == "TemplateError" else ConversionError)(
-                    found["error"]
-                )
+            found = None
+            # Its own limits stop a document that takes too long, so this wait only guards against a
+            # child stuck where no limit reaches (in C code, say).
+            if receive.poll(3 * self.timeout + 10):
+                with contextlib.suppress(EOFError):  # it ended without a word: no draft
+                    found = receive.recv()
+            if isinstance(found, BuildAppealError):  # stopped by the time limit: so would this process be
+                raise found
             return found if isinstance(found, dict) else None
 
         try:
             yield counts
-        finally:
-            if not waited:  # the build failed meanwhile: the child goes too
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
-                os.waitpid(child, 0)
-            os.close(read)
+        finally:  # done, or the build failed meanwhile: the child goes
+            draft.kill()
+            draft.join()
+            receive.close()
+
+    def _draft(self, send: Connection, folder: Path, lay_out: Callable[[], Round]) -> None:
+        """The child of `drafting`: one round of `settle` from the first guess, whose lengths it sends."""
+        try:
+            logging.disable(logging.CRITICAL)  # the parent says what needs saying
+            for env in (self.templates.html_env, self.templates.text_env):
+                env.bytecode_cache = None  # the parent's alone: no file written behind its back
+            folder.mkdir()
+            send.send(lay_out().counts)
+        except (TemplateError, ConversionError) as error:
+            if isinstance(error.__cause__, TimeUp):
+                send.send(error)
+        except BaseException:  # whatever else went wrong, the parent lays the pages out itself
+            pass
 
     def exhibit_covers(self, context: Context, work: Path) -> list[Laid]:
         """Every exhibit's cover sheet, laid out in one document and cut where each exhibit's id stands."""

@@ -14,6 +14,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cases" / "example"
+NEVER_ENDS = "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}"
+"""A template that renders for hours: each loop stays under the sandbox's limit on range()."""
 OUTPUTS = frozenset(
     {"appeal_letter.docx", "appeal_letter.pdf", "bundle.pdf", "cs_inquiry.pdf", "cs_inquiry.txt",
      "evidence_index.pdf", "manifest.json"}

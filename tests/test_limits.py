@@ -18,19 +18,21 @@ from pipeline.errors import ConversionError, TemplateError
 from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.render import Templates
-from tests.conftest import ROOT, MakeCase, group_alive, office_group, snapshot
+from tests.conftest import NEVER_ENDS, ROOT, MakeCase, group_alive, office_group, snapshot
 
 BUILD_APPEAL = str(Path(sys.executable).with_name("build-appeal"))
 
 
-def test_a_template_that_never_ends_is_stopped(make_case: MakeCase, tmp_path: Path) -> None:
+def never_ending_inquiry(make_case: MakeCase, timeout: float) -> tuple[Templates, Context]:
     folder = make_case(evidence=False)
     (folder / "templates").mkdir()
-    (folder / "templates" / "cs_inquiry.html").write_text(
-        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}", "utf-8"
-    )
-    templates = Templates(folder / "templates", timeout=1)
-    context = Context(load_case(folder).data, [], dt.date(2024, 3, 18), Language.EN)
+    (folder / "templates" / "cs_inquiry.html").write_text(NEVER_ENDS, "utf-8")
+    templates = Templates(folder / "templates", timeout=timeout)
+    return templates, Context(load_case(folder).data, [], dt.date(2024, 3, 18), Language.EN)
+
+
+def test_a_template_that_never_ends_is_stopped(make_case: MakeCase, tmp_path: Path) -> None:
+    templates, context = never_ending_inquiry(make_case, timeout=1)
     started = time.monotonic()
     with pytest.raises(
         TemplateError, match=r"cs_inquiry\.html: rendering took longer than 1 s and was stopped"
@@ -45,13 +47,7 @@ def test_a_template_stopped_after_making_much_output_still_gives_the_templates_e
     # Freeing millions of half-made strings takes longer than the alarm's repeat: the repeated alarm must
     # not escape the limit as a bare TimeUp (a traceback for the user). It did, with the garbage collector
     # set as a build sets it.
-    folder = make_case(evidence=False)
-    (folder / "templates").mkdir()
-    (folder / "templates" / "cs_inquiry.html").write_text(
-        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}", "utf-8"
-    )
-    templates = Templates(folder / "templates", timeout=4)
-    context = Context(load_case(folder).data, [], dt.date(2024, 3, 18), Language.EN)
+    templates, context = never_ending_inquiry(make_case, timeout=4)
     with fewer_collections(), pytest.raises(TemplateError, match=r"cs_inquiry\.html: rendering took longer"):
         templates.render(templates.find("cs_inquiry"), context, tmp_path)
 

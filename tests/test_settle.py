@@ -18,7 +18,7 @@ from pipeline.build import BuildOptions, build
 from pipeline.errors import TemplateError
 from pipeline.layout import FIRST_GUESS, Layout
 from pipeline.render import default_templates_folder
-from tests.conftest import MakeCase, example_data
+from tests.conftest import NEVER_ENDS, MakeCase, example_data
 
 
 class Spy:
@@ -117,9 +117,7 @@ def test_a_draft_stopped_by_the_time_limit_ends_the_build_with_its_error(
     make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = without_libreoffice(make_case)
-    (folder / "templates" / "bundle_toc.html").write_text(
-        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}", "utf-8"
-    )
+    (folder / "templates" / "bundle_toc.html").write_text(NEVER_ENDS, "utf-8")
     spy = Spy(monkeypatch)
     with pytest.raises(TemplateError, match=r"bundle_toc\.html: rendering took longer than 3 s"):
         build(folder, BuildOptions(output_root=tmp_path / "out", timeout=3))
