@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import os
@@ -431,3 +432,17 @@ def check(case_dirs: tuple[Path, ...], destination: str | None) -> None:
         click.echo(f"({destination}: published court and platform rules; not legal advice)", err=True)
     if not all(report.ok for report in reports):
         sys.exit(1)
+
+
+def run() -> None:
+    """The console script (`build-appeal`, `python -m pipeline`): the command line, then an exit that
+    leaves the build's memory to the operating system.
+
+    A build ends with hundreds of thousands of objects in reference cycles (WeasyPrint's boxes, pypdf's
+    objects) that the garbage collector would walk once more while Python shuts down: 0.75 s after a
+    2,000-page build. Frozen, they are freed with the whole process; `atexit` handlers still run. Only
+    here: a program that calls `main` in-process (the tests) keeps its collector as it was."""
+    try:
+        main()
+    finally:
+        gc.freeze()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,19 @@ def test_version_and_help() -> None:
     assert run("--version") == (0, f"build-appeal, version {__version__}\n", "")
     code, out, _ = run("--help")
     assert code == 0 and "build-appeal cases/acme" in out and "schema" in out
+
+
+@pytest.mark.parametrize(("args", "code"), [(["--version"], 0), (["no-such-case"], 1)])
+def test_the_console_script_leaves_its_garbage_to_the_exit(args: list[str], code: int) -> None:
+    """`run` freezes what is left once the command ends, whatever its exit code, so the collector does not
+    walk it again while Python shuts down (the process is freed whole)."""
+    probe = (
+        "import atexit, gc, sys; atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0)); "
+        f"sys.argv = ['build-appeal', *{args!r}]; from pipeline.cli import run; run()"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code
+    assert done.stdout.splitlines()[-1] == "frozen True"
 
 
 def test_a_bad_case_file_gives_its_problems_and_exit_1(
