@@ -211,22 +211,30 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                     made.append(layout.html("text_exhibit", context, work, variables))
                 else:
                     made.append(None)  # converted by LibreOffice
-            laid = {
-                name: layout.html(name, context, work, template=item.template)
-                for name, item in rendered.items()
-                if item.template.engine == Engine.HTML
-            }
             # The cover, the contents and the index are laid out once on the other core meanwhile, for
             # their lengths (unless an earlier build left them): the first round of settling, off this core.
-            sizes = {name: len(laid[name]) if name in laid else 1 for name in rendered}
+            # It starts before the HTML documents are laid out, so their lengths are estimates there.
             estimated = [1 + (len(pages) if pages is not None else 1) for pages in made]
             after = [name for name in rendered if name not in DOCUMENTS]
             hint = cache.hint(settled)
             with (
                 nullcontext(lambda: hint)
                 if hint
-                else layout.drafting(context, work, found["evidence_index"], TITLES, sizes, after, estimated)
+                else layout.drafting(
+                    context,
+                    work,
+                    found["evidence_index"],
+                    TITLES,
+                    dict.fromkeys(rendered, 1),
+                    after,
+                    estimated,
+                )
             ) as drafted:
+                laid = {
+                    name: layout.html(name, context, work, template=item.template)
+                    for name, item in rendered.items()
+                    if item.template.engine == Engine.HTML
+                }
                 covers = layout.exhibit_covers(context, work)
                 converted()
                 guess = drafted()

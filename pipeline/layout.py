@@ -294,16 +294,17 @@ class Layout:
         exhibit_sizes: list[int],
     ) -> Iterator[Callable[[], dict[str, int] | None]]:
         """Lay out the cover, the table of contents and the evidence index once, in a child process on
-        the other core, while this process goes on (with the cover sheets, say); hand back a function that
-        waits for the child and returns the lengths it found: `settle`'s guess.
+        the other core, while this process goes on (with the documents and the cover sheets); hand back a
+        function that waits for the child and returns the lengths it found: `settle`'s guess.
 
         A clean build has no lengths from an earlier build, so its first round would lay these pages out
         only to learn their lengths, and a second round would print the right numbers. The draft takes the
-        first round off this process. Its sizes may be estimates (a Word document not yet converted counts
-        one page): page numbers a few pages off rarely change a length, and a wrong one costs `settle` one
-        more round, never a wrong number. A draft stopped by the time limit ends the build with its error
-        (laying the pages out here would be stopped too). No draft where it would not help: an index made
-        by Word (one more LibreOffice), one core, or an office session (a batch keeps every core busy).
+        first round off this process. Its sizes are estimates (each document, not yet laid out or
+        converted, counts one page; each exhibit's cover sheet one page): page numbers a few pages off
+        rarely change a length, and a wrong one costs `settle` one more round, never a wrong number. A
+        draft stopped by the time limit ends the build with its error (laying the pages out here would be
+        stopped too). No draft where it would not help: an index made by Word (one more LibreOffice), one
+        core, or an office session (a batch keeps every core busy).
         `sizes` are the documents' lengths in bundle order, `after` the names of those after the index."""
         if index_template.engine != Engine.HTML or (os.cpu_count() or 1) < 2 or current_session() is not None:
             yield lambda: None
