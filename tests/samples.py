@@ -1,15 +1,20 @@
 """Evidence files made in the tests: PDFs with text, forms, scripts, attachments and passwords; images of
-every kind; damaged files. Everything small and generated, so nothing large is committed."""
+every kind; scans with no text layer; damaged files. Everything small and generated, so nothing large is
+committed."""
 
 from __future__ import annotations
 
 import io
+import os
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
+import img2pdf
+import pytest
 import weasyprint
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -183,3 +188,50 @@ def jpeg_bytes(size: tuple[int, int] = (300, 200)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, "orange").save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
+
+
+ENGLISH = "Supplier invoice for the frozen store"
+CHINESE = "这是营业执照和发票"
+DPI = 300
+
+
+def font_file(family: str, needed: str) -> tuple[str, int]:
+    """The file (and the index in a collection) fontconfig picks for `family`; it must be `needed`."""
+    found = subprocess.run(
+        ["fc-match", "-f", "%{file}\n%{index}", family], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    if needed not in found[0]:
+        pytest.fail(f"no {family} font is installed (fontconfig offers {found[0]}); run scripts/setup.sh")
+    return found[0], int(found[1] or 0)
+
+
+def scan(path: Path, *, lines: int = 1) -> Path:
+    """A "scanned" page, 6 x 2 inches at 300 dpi per pair of lines: an English sentence and a Chinese one
+    drawn into a greyscale JPEG, put into a PDF by img2pdf, so the page shows no text, only the image."""
+    latin, latin_index = font_file("DejaVu Sans", "DejaVu")
+    cjk, cjk_index = font_file("Noto Sans CJK SC", "CJK")
+    english = ImageFont.truetype(latin, 56, index=latin_index)
+    chinese = ImageFont.truetype(cjk, 64, index=cjk_index)
+    image = Image.new("L", (6 * DPI, 2 * DPI * lines), 255)
+    draw = ImageDraw.Draw(image)
+    for line in range(lines):
+        draw.text((120, 2 * DPI * line + 150), ENGLISH, font=english, fill=0)
+        draw.text((120, 2 * DPI * line + 350), CHINESE, font=chinese, fill=0)
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", quality=90, dpi=(DPI, DPI))
+    path.write_bytes(img2pdf.convert(jpeg.getvalue()))
+    return path
+
+
+def scan_pdf(path: Path, pages: int, size: tuple[int, int] = (1700, 2200)) -> Path:
+    """A PDF of `pages` pages, each a different photo-like JPEG at 200 dpi (noise does not compress)."""
+    images = []
+    for index in range(pages):
+        noise = Image.frombytes("L", (size[0] // 4, size[1] // 4), os.urandom(size[0] * size[1] // 16))
+        picture = noise.resize(size).convert("RGB")
+        path_jpeg = path.with_suffix(f".{index}.jpg")
+        picture.save(path_jpeg, quality=90)
+        images.append(str(path_jpeg))
+    layout = img2pdf.get_layout_fun((img2pdf.in_to_pt(8.5), img2pdf.in_to_pt(11)))
+    path.write_bytes(img2pdf.convert(images, layout_fun=layout))
+    return path

@@ -16,9 +16,7 @@ from pipeline.build import BuildOptions, build
 from pipeline.errors import BundleError
 from pipeline.model import Destination
 from tests.conftest import MakeCase, example_data, snapshot
-from tests.samples import text_pdf
-from tests.test_ocr import CHINESE, ENGLISH, scan
-from tests.test_profiles import scan_pdf
+from tests.samples import CHINESE, ENGLISH, scan, scan_pdf, text_pdf
 
 
 def text_of(pdf: Path) -> str:

@@ -4,7 +4,6 @@ Tesseract."""
 
 from __future__ import annotations
 
-import io
 import signal
 import subprocess
 import threading
@@ -14,49 +13,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import img2pdf
 import pikepdf
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader
 
 from pipeline.bundle import page_has_text
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.ocr import add_text_layer, check_ocr_installed, missing_languages
 from tests.conftest import group_alive, processes
+from tests.samples import ENGLISH, scan
 
 NAME = "Exhibit 9 (evidence/scan.pdf)"
-ENGLISH = "Supplier invoice for the frozen store"
-CHINESE = "这是营业执照和发票"
-DPI = 300
-
-
-def font_file(family: str, needed: str) -> tuple[str, int]:
-    """The file (and the index in a collection) fontconfig picks for `family`; it must be `needed`."""
-    found = subprocess.run(
-        ["fc-match", "-f", "%{file}\n%{index}", family], capture_output=True, text=True, check=True
-    ).stdout.split("\n")
-    if needed not in found[0]:
-        pytest.fail(f"no {family} font is installed (fontconfig offers {found[0]}); run scripts/setup.sh")
-    return found[0], int(found[1] or 0)
-
-
-def scan(path: Path, *, lines: int = 1) -> Path:
-    """A "scanned" page, 6 x 2 inches at 300 dpi per pair of lines: an English sentence and a Chinese one
-    drawn into a greyscale JPEG, put into a PDF by img2pdf, so the page shows no text, only the image."""
-    latin, latin_index = font_file("DejaVu Sans", "DejaVu")
-    cjk, cjk_index = font_file("Noto Sans CJK SC", "CJK")
-    english = ImageFont.truetype(latin, 56, index=latin_index)
-    chinese = ImageFont.truetype(cjk, 64, index=cjk_index)
-    image = Image.new("L", (6 * DPI, 2 * DPI * lines), 255)
-    draw = ImageDraw.Draw(image)
-    for line in range(lines):
-        draw.text((120, 2 * DPI * line + 150), ENGLISH, font=english, fill=0)
-        draw.text((120, 2 * DPI * line + 350), CHINESE, font=chinese, fill=0)
-    jpeg = io.BytesIO()
-    image.save(jpeg, "JPEG", quality=90, dpi=(DPI, DPI))
-    path.write_bytes(img2pdf.convert(jpeg.getvalue()))
-    return path
 
 
 def with_text_page(path: Path, scanned: Path) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import img2pdf
 import pytest
 from pypdf import PdfReader, PdfWriter
 
@@ -27,26 +26,8 @@ def test_exhibit_file_names_are_neutral_and_short() -> None:
     assert len(long) <= 200 and long.startswith("12_Very long title") and long.endswith("(Part 2 of 9).pdf")
 
 
-def scan_pdf(path: Path, pages: int, size: tuple[int, int] = (1700, 2200)) -> Path:
-    """A PDF of `pages` pages, each a different photo-like JPEG at 200 dpi (noise does not compress)."""
-    import os
-
-    from PIL import Image
-
-    images = []
-    for index in range(pages):
-        noise = Image.frombytes("L", (size[0] // 4, size[1] // 4), os.urandom(size[0] * size[1] // 16))
-        picture = noise.resize(size).convert("RGB")
-        path_jpeg = path.with_suffix(f".{index}.jpg")
-        picture.save(path_jpeg, quality=90)
-        images.append(str(path_jpeg))
-    layout = img2pdf.get_layout_fun((img2pdf.in_to_pt(8.5), img2pdf.in_to_pt(11)))
-    path.write_bytes(img2pdf.convert(images, layout_fun=layout))
-    return path
-
-
 def test_an_exhibit_over_the_cap_is_split_into_parts_that_fit_and_keep_every_page(tmp_path: Path) -> None:
-    source = scan_pdf(tmp_path / "scans.pdf", 9)
+    source = samples.scan_pdf(tmp_path / "scans.pdf", 9)
     pages_text = samples.text_pdf(tmp_path / "text.pdf", ["COVER SHEET", "AFTER"])
     writer = PdfWriter()
     writer.append(pages_text, pages=[0])  # the bundle: a cover sheet, 9 scans, and a last page
@@ -82,7 +63,7 @@ def test_an_exhibit_under_the_cap_is_one_file(tmp_path: Path) -> None:
 
 
 def test_a_page_larger_than_the_cap_is_named(tmp_path: Path) -> None:
-    bundle = PdfReader(scan_pdf(tmp_path / "scans.pdf", 2))
+    bundle = PdfReader(samples.scan_pdf(tmp_path / "scans.pdf", 2))
     with pytest.raises(
         BundleError, match=r"^Exhibit 2: page 1 alone is larger than the 0.1 MB a file may be"
     ):
@@ -92,7 +73,7 @@ def test_a_page_larger_than_the_cap_is_named(tmp_path: Path) -> None:
 
 
 def test_downsampling_shrinks_photos_and_keeps_text(tmp_path: Path) -> None:
-    scans = scan_pdf(tmp_path / "scans.pdf", 2, size=(2550, 3300))  # 300 dpi on Letter
+    scans = samples.scan_pdf(tmp_path / "scans.pdf", 2, size=(2550, 3300))  # 300 dpi on Letter
     text = samples.text_pdf(tmp_path / "text.pdf", ["Searchable words stay"])
     writer = PdfWriter()
     writer.append(text)
