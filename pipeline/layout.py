@@ -37,6 +37,7 @@ from pipeline.context import Context, Exhibit
 from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
 from pipeline.errors import BuildAppealError, BundleError, ConversionError, TemplateError
 from pipeline.exhibits import Kind
+from pipeline.font_programs import share_font_programs
 from pipeline.limits import TimeUp
 from pipeline.office_session import current_session
 from pipeline.render import Engine, TemplateFile, Templates
@@ -389,13 +390,15 @@ class Layout:
 
     def write_generated(self, parts: list[Part], work: Path) -> list[Part]:
         """Write every document laid out by this build into one PDF (each font subset once), keep each
-        document's pages in the cache, and return the parts with real pages."""
+        document's pages in the cache, and return the parts with real pages. Documents taken from earlier
+        builds' PDFs use the same font programs as the new ones where they can (`share_font_programs`)."""
         fresh: dict[str, Laid] = {}
         for part in parts:
             if isinstance(part.pages, Laid) and part.pages.document is not None:
                 fresh.setdefault(part.pages.key, part.pages)
         reader, offsets = self._write(list(fresh.values()), work) if fresh else (None, {})
-        resolved = []
+        resolved: list[Part] = []
+        passes: list[PdfReader] = []
         for part in parts:
             pages = part.pages
             if isinstance(pages, Laid):
@@ -403,7 +406,11 @@ class Layout:
                     assert reader is not None
                     pages = dataclasses.replace(pages, cached=reader, offset=offsets[pages.key])
                 pages = pages.written()
+                if not any(pages.reader is seen for seen in passes):
+                    passes.append(pages.reader)
             resolved.append(dataclasses.replace(part, pages=pages))
+        if len(passes) > 1:  # documents of an earlier build beside new ones: one program per font still
+            share_font_programs(passes)
         return resolved
 
     def _write(self, documents: list[Laid], work: Path) -> tuple[PdfReader, dict[str, int]]:

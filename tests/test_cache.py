@@ -4,6 +4,8 @@ builds is what a build without the cache builds."""
 from __future__ import annotations
 
 import os
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,27 @@ from tests.samples import image, text_pdf
 
 def pages_text(pdf: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def font_programs(pdf: Path) -> Counter[str]:
+    """How many distinct programs each font name has in a PDF (evidence fonts count as much as ours)."""
+    programs = set()
+    for page in PdfReader(pdf).pages:
+        for reference in page["/Resources"].get_object().get("/Font", {}).values():
+            font = reference.get_object()
+            cid = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = cid.get("/FontDescriptor")
+            for key in ("/FontFile", "/FontFile2", "/FontFile3") if descriptor is not None else ():
+                if key in descriptor.get_object():
+                    programs.add((str(font["/BaseFont"]), descriptor.get_object().raw_get(key).idnum))
+    return Counter(name for name, _ in programs)
+
+
+def rasterized(pdf: Path, folder: Path) -> list[bytes]:
+    """Every page drawn by poppler at 40 dpi, in grey."""
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(folder / "page")], check=True)
+    return [path.read_bytes() for path in sorted(folder.iterdir())]
 
 
 def build_case(case: Path, output: Path, *, cache: bool = True) -> BuildResult:
@@ -51,6 +74,23 @@ def test_editing_one_template_remakes_that_document_only(built) -> None:
     assert again.made == 1  # the inquiry laid out again; its length, so every page number, unchanged
     assert "EDITED-HEADING" in "".join(pages_text(again.output / "cs_inquiry.pdf"))
     assert "EDITED-HEADING" in "".join(pages_text(again.bundle))
+
+
+def test_a_rebuild_after_an_edit_embeds_each_font_once_and_draws_what_a_clean_build_draws(
+    built, tmp_path: Path
+) -> None:
+    """The edited inquiry is written in a pass of its own; its fonts use the programs of the earlier pass,
+    which hold all their glyphs, so the bundle carries no second subset of any font (of Noto CJK, say)."""
+    case, output, _ = built
+    (case / "templates").mkdir()
+    template = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    (case / "templates" / "cs_inquiry.html").write_text(template.replace("</h1>", " </h1>", 1), "utf-8")
+    again = build_case(case, output)
+    plain = build_case(case, tmp_path / "plain", cache=False)
+    assert again.made == 1 and again.reused > 0
+    assert font_programs(again.bundle) == font_programs(plain.bundle)
+    assert rasterized(again.bundle, tmp_path / "again") == rasterized(plain.bundle, tmp_path / "plain-pages")
+    assert again.bundle.stat().st_size < 1.02 * plain.bundle.stat().st_size
 
 
 def test_a_rebuild_builds_what_a_build_without_the_cache_builds(built, tmp_path: Path) -> None:

@@ -1,0 +1,84 @@
+"""One program per font across passes of generated pages: a pass uses another pass's program of the same
+font when that program holds every glyph it draws, and keeps its own otherwise."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import weasyprint
+from fontTools.ttLib import TTFont
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import IndirectObject
+
+from pipeline.font_programs import share_font_programs
+from tests.conftest import flat, pdftotext
+
+
+def written_pass(path: Path, text: str) -> PdfReader:
+    """A PDF of one line in DejaVu Sans, as WeasyPrint writes a pass of generated pages."""
+    html = f'<p style="font-family: DejaVu Sans; font-size: 14pt">{text}</p>'
+    weasyprint.HTML(string=html).write_pdf(path)
+    return PdfReader(path)
+
+
+def program_of(page: PageObject) -> IndirectObject:
+    """The reference to the program of the one font on a page."""
+    font = next(iter(page["/Resources"]["/Font"].values())).get_object()
+    descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    reference = descriptor.raw_get("/FontFile2")
+    assert isinstance(reference, IndirectObject)
+    return reference
+
+
+def program(reader: PdfReader) -> IndirectObject:
+    return program_of(reader.pages[0])
+
+
+def programs_in(path: Path) -> int:
+    """How many distinct font programs the pages of a PDF use."""
+    return len({program_of(page).idnum for page in PdfReader(path).pages})
+
+
+def assembled(passes: list[PdfReader], target: Path) -> Path:
+    writer = PdfWriter()
+    for reader in passes:
+        writer.add_page(reader.pages[0])
+    writer.write(target)
+    return target
+
+
+def test_a_pass_draws_with_the_program_of_another_that_holds_its_glyphs(tmp_path: Path) -> None:
+    wide = written_pass(tmp_path / "wide.pdf", "Appeal of the frozen store")
+    narrow = written_pass(tmp_path / "narrow.pdf", "frozen store")
+    assert program(narrow).pdf is narrow and program(wide).pdf is wide
+
+    assert share_font_programs([wide, narrow]) == 1
+    assert program(narrow).pdf is wide and program(narrow).idnum == program(wide).idnum
+    bundle = assembled([wide, narrow], tmp_path / "bundle.pdf")
+    assert programs_in(bundle) == 1
+    assert flat(pdftotext(bundle, "-f", "2")) == "frozenstore"
+
+
+def test_a_pass_that_draws_a_glyph_the_other_program_lacks_keeps_its_own(tmp_path: Path) -> None:
+    wide = written_pass(tmp_path / "wide.pdf", "Appeal of the frozen store")
+    other = written_pass(tmp_path / "other.pdf", "Quixotic")  # Q, x, i, c are not in the first
+    assert share_font_programs([wide, other]) == 0
+    assert program(other).pdf is other
+    bundle = assembled([wide, other], tmp_path / "bundle.pdf")
+    assert programs_in(bundle) == 2
+    assert flat(pdftotext(bundle, "-f", "2")) == "Quixotic"
+
+
+def test_a_program_cut_from_another_font_file_is_not_used(tmp_path: Path) -> None:
+    wide = written_pass(tmp_path / "wide.pdf", "Appeal of the frozen store")
+    narrow = written_pass(tmp_path / "narrow.pdf", "frozen store")
+    stream = program(wide).get_object()
+    font = TTFont(io.BytesIO(stream.get_data()))
+    font["head"].fontRevision += 1  # as if DejaVu Sans had been updated between the two passes
+    changed = io.BytesIO()
+    font.save(changed)
+    stream.set_data(changed.getvalue())
+
+    assert share_font_programs([wide, narrow]) == 0
+    assert program(narrow).pdf is narrow
