@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import BuildAppealError
+from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ class Outcome:
     size: int = 0
     seconds: float = 0.0
     error: str = ""
+    warnings: tuple[str, ...] = ()
+    """What the build warned about (a scan without text, a card number on a page): said with the case's
+    name in the summary, since a line from one of fifty cases means nothing without it."""
 
     @property
     def first_error_line(self) -> str:
@@ -49,21 +53,27 @@ def build_one(case_dir: Path, options: object) -> Outcome:
 
     assert isinstance(options, BuildOptions)
     started = time.monotonic()
-    try:
-        result = build(case_dir, options)
-    except BuildAppealError as error:
-        return Outcome(str(case_dir), ok=False, seconds=time.monotonic() - started, error=str(error))
-    except Exception as error:  # a bug in one case must not stop the others
-        log.debug("unexpected failure building %s", case_dir, exc_info=True)
-        message = f"failed unexpectedly ({type(error).__name__}: {error}); run it alone with --debug"
-        return Outcome(str(case_dir), ok=False, seconds=time.monotonic() - started, error=message)
+    with captured_warnings("pipeline") as warned:  # kept for the summary, which names the case
+        try:
+            result = build(case_dir, options)
+        except BuildAppealError as error:
+            failed = str(error)
+        except Exception as error:  # a bug in one case must not stop the others
+            log.debug("unexpected failure building %s", case_dir, exc_info=True)
+            failed = f"failed unexpectedly ({type(error).__name__}: {error}); run it alone with --debug"
+        else:
+            failed = ""
+    seconds, warnings = time.monotonic() - started, tuple(warned)
+    if failed:
+        return Outcome(str(case_dir), ok=False, seconds=seconds, error=failed, warnings=warnings)
     return Outcome(
         str(case_dir),
         ok=True,
         bundle=result.bundle,
         pages=len(PdfReader(result.bundle).pages),
         size=result.bundle.stat().st_size,
-        seconds=time.monotonic() - started,
+        seconds=seconds,
+        warnings=warnings,
     )
 
 
@@ -109,8 +119,8 @@ def _open_worker_session() -> None:
 
 
 def summary(outcomes: list[Outcome]) -> str:
-    """A plain-text table (case, status, pages, size, time, first error line), then every failed case's
-    whole message, then the count."""
+    """A plain-text table (case, status, pages, size, time, first error line), then each case's whole
+    error message and its warnings, then the count."""
     rows = [("case", "status", "pages", "size", "time", "error")]
     for outcome in outcomes:
         rows.append(
@@ -127,7 +137,12 @@ def summary(outcomes: list[Outcome]) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)) + "  " + row[5]
              for row in rows]  # fmt: skip
     failures = [outcome for outcome in outcomes if not outcome.ok]
-    for outcome in failures:  # the whole message, which the table cuts short
-        lines += ["", f"{outcome.case}:", *(f"  {line}" for line in outcome.error.splitlines())]
+    for outcome in outcomes:
+        if not outcome.ok:  # the whole message, which the table cuts short
+            lines += ["", f"{outcome.case}:", *(f"  {line}" for line in outcome.error.splitlines())]
+        if outcome.warnings:
+            count = len(outcome.warnings)
+            lines += ["", f"{outcome.case}: {count} warning{'s' if count > 1 else ''}"]
+            lines += [f"  {line}" for warning in outcome.warnings for line in warning.splitlines()]
     lines.append(f"{len(outcomes) - len(failures)} built, {len(failures)} failed")
     return "\n".join(line.rstrip() for line in lines)

@@ -47,6 +47,12 @@ def test_a_batch_builds_in_parallel_and_reports_each_case(make_case: MakeCase, t
     assert f"{bad}/case.yaml:" in table[3]
     assert "case.number: 'not a number' is not a case number" in result.stderr
     assert table[-1] == "2 built, 1 failed"
+    # The example's two pictures have no text: each case's warnings come under its name, never bare.
+    for case in good:
+        heading = table.index(f"{case}: 2 warnings")
+        assert table[heading + 1].startswith("  Exhibit 4 (evidence/listing_screenshot.png): page 1 has no")
+        assert table[heading + 2].startswith("  Exhibit 5 (evidence/product_photo.jpg): page 1 has no")
+    assert not re.search(r"^Exhibit", result.stderr, re.MULTILINE)
     assert not (out / "gamma").exists()
 
 
@@ -195,15 +201,28 @@ def test_the_summary_table_lines_up() -> None:
             Outcome(
                 "cases/longer-name", ok=False, seconds=0.1, error="cases/longer-name/case.yaml:7: bad\nmore"
             ),
+            Outcome(
+                "cases/c",
+                ok=True,
+                bundle=Path("out/c/bundle.pdf"),
+                pages=3,
+                size=90_000,
+                seconds=2.0,
+                warnings=("Exhibit 1 (evidence/scan.pdf): no text",),
+            ),
         ]
     )
     assert table.splitlines() == [
         "case               status  pages  size    time   error",
         "cases/a            ok      27     1.2 MB  7.4 s",
         "cases/longer-name  FAILED                 0.1 s  cases/longer-name/case.yaml:7: bad",
+        "cases/c            ok      3      0.1 MB  2.0 s",
         "",
         "cases/longer-name:",
         "  cases/longer-name/case.yaml:7: bad",
         "  more",
-        "1 built, 1 failed",
+        "",
+        "cases/c: 1 warning",
+        "  Exhibit 1 (evidence/scan.pdf): no text",
+        "2 built, 1 failed",
     ]
