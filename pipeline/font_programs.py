@@ -74,7 +74,7 @@ def share_font_programs(passes: list[PdfReader]) -> int:
                 font.descriptor[NameObject(font.identity[2])] = widest.program
                 let_go += 1
     if let_go:
-        log.debug("%d font programs of earlier passes serve the new one", let_go)
+        log.debug("%d font programs left unused: their fonts draw with another pass's", let_go)
     return let_go
 
 
