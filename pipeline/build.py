@@ -168,24 +168,21 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     with locked(output), staging(output) as staged:
         work = staged / ".work"
         work.mkdir()
-        # 2. Merge the data into the documents' templates; the evidence index waits for page numbers.
+        # 2. Merge the data into the Word templates first, so LibreOffice can start on them; the others are
+        # merged while it runs. The evidence index waits for page numbers.
         found = {name: templates.find(name) for name in document_names}
-        rendered = {
-            name: templates.render(template, context, work)
-            for name, template in found.items()
-            if name not in PAGE_DEPENDENT
+        merged = [name for name in found if name not in PAGE_DEPENDENT]
+        word = {
+            name: templates.render(found[name], context, work)
+            for name in merged
+            if found[name].engine == Engine.DOCX
         }
-        for name in TEXT_DOCUMENTS:
-            templates.render(templates.find(name, (Engine.TEXT,)), context, staged)
 
         # 3. One LibreOffice run turns every Word document and every office exhibit into PDF; it runs while
-        # the other exhibits, the HTML documents and the exhibits' cover sheets are made.
+        # the other templates are merged and the other exhibits, the HTML documents and the exhibits' cover
+        # sheets are made.
         exhibit_pdfs = [work / f"exhibit-{exhibit.number}.pdf" for exhibit in exhibits]
-        jobs = [
-            Job(item.path, work / f"{name}.pdf", item.template.path.name)
-            for name, item in rendered.items()
-            if item.template.engine == Engine.DOCX
-        ]
+        jobs = [Job(item.path, work / f"{name}.pdf", item.template.path.name) for name, item in word.items()]
         for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
             if kind == Kind.OFFICE:
                 copy, notes = printable_copy(
@@ -195,6 +192,12 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 warnings += notes
         settled = f"settled page counts of {case.folder.resolve()}"
         with converting_office(jobs, cache, timeout=options.timeout) as converted:
+            rendered = {
+                name: word[name] if name in word else templates.render(found[name], context, work)
+                for name in merged
+            }
+            for name in TEXT_DOCUMENTS:
+                templates.render(templates.find(name, (Engine.TEXT,)), context, staged)
             # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
             made: list[AnyPages | None] = []
             for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):

@@ -16,9 +16,11 @@ from click.testing import CliRunner
 import pipeline.build
 from pipeline.build import GENERATIONS, YOUNG_OBJECTS, BuildOptions, BuildResult, build
 from pipeline.cli import main
+from pipeline.context import Context
 from pipeline.convert import check_cjk_font
 from pipeline.errors import BuildAppealError, EnvironmentProblem, EvidenceError, TemplateError
 from pipeline.model import Language
+from pipeline.render import Rendered, TemplateFile, Templates
 from tests.conftest import (
     EXAMPLE,
     OUTPUTS,
@@ -145,6 +147,25 @@ def test_exhibits_are_made_while_libreoffice_converts_and_a_failure_meanwhile_st
         build(folder, options)
     assert len(groups) == 4 and groups[-1] is not None
     assert group_alive(groups[-1]) == []  # the failure stopped LibreOffice: none is left
+
+
+def test_the_word_templates_are_merged_first_and_the_others_while_libreoffice_converts(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LibreOffice is the slowest step: it starts once the Word documents exist, not after every template
+    has been merged."""
+    running: dict[str, list[bool]] = {}
+    real = Templates.render
+
+    def render(self: Templates, template: TemplateFile, context: Context, out: Path) -> Rendered:
+        running.setdefault(template.path.name, []).append(office_group(os.getpid()) is not None)
+        return real(self, template, context, out)
+
+    monkeypatch.setattr(Templates, "render", render)
+    build(make_case(), BuildOptions(output_root=tmp_path / "out", cache=False))
+    assert running["appeal_letter.docx"] == [False]
+    for name in ("cs_inquiry.html", "cs_inquiry.txt"):
+        assert running[name][0] is True, name
 
 
 def test_typed_markup_comes_out_literally_everywhere(make_case: MakeCase, tmp_path: Path) -> None:
