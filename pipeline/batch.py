@@ -47,8 +47,6 @@ class Outcome:
 
 def build_one(case_dir: Path, options: object) -> Outcome:
     """Build one case and describe the result; a user error becomes a failed outcome, not an exception."""
-    from pypdf import PdfReader
-
     from pipeline.build import BuildOptions, build
 
     assert isinstance(options, BuildOptions)
@@ -70,7 +68,7 @@ def build_one(case_dir: Path, options: object) -> Outcome:
         str(case_dir),
         ok=True,
         bundle=result.bundle,
-        pages=len(PdfReader(result.bundle).pages),
+        pages=result.pages,
         size=result.bundle.stat().st_size,
         seconds=seconds,
         warnings=warnings,

@@ -113,6 +113,8 @@ class BuildResult:
     """Parts made afresh (and kept in the cache for next time)."""
     rules: list[Rule] = field(default_factory=list)
     """The destination's rules, each held (a build with a rule broken raises instead)."""
+    pages: int = 0
+    """How many pages the bundle has."""
 
 
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
@@ -296,10 +298,10 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     cache.prune()
     for warning in warnings:
         log.warning("%s", warning)
-    log.info("built %s (%d pages)", output, sum(len(part.pages) for part in parts))
     rules = checked.rules if checked else []
+    pages = sum(len(part.pages) for part in parts)
     return BuildResult(
-        case, output, output / BUNDLE, files, plan.exhibits, warnings, cache.hits, cache.misses, rules
+        case, output, output / BUNDLE, files, plan.exhibits, warnings, cache.hits, cache.misses, rules, pages
     )
 
 

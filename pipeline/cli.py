@@ -226,6 +226,7 @@ def build(
     if len(case_dirs) == 1:
         logging.getLogger("pipeline").info("building %s", case_dirs[0])
         result = build_case(case_dirs[0], options)
+        logging.getLogger("pipeline").info("built %s (%d pages)", result.output, result.pages)
         if result.rules:
             destination_name = (options.destination or result.case.data.bundle.destination or "").upper()
             lines = [

@@ -88,7 +88,7 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
         report(f"build failed after {time.monotonic() - started:.1f} s; the previous outputs are kept")
         return
     report(
-        f"built {result.bundle} in {time.monotonic() - started:.1f} s "
+        f"built {result.bundle} ({result.pages} pages) in {time.monotonic() - started:.1f} s "
         f"({result.reused} parts reused, {result.made} made)"
     )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 import pipeline.build
 from pipeline.build import GENERATIONS, YOUNG_OBJECTS, BuildOptions, BuildResult, build
@@ -55,6 +56,7 @@ def test_the_example_builds_every_output(example: BuildResult) -> None:
     names = sorted(path.name for path in example.output.iterdir())
     assert names == sorted(OUTPUTS)
     assert example.bundle == example.output / "bundle.pdf"
+    assert example.pages == len(PdfReader(example.bundle).pages) > 20
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)

@@ -74,6 +74,8 @@ def test_watch_builds_again_after_each_change(make_case: MakeCase, tmp_path: Pat
             session.wait_for("changed: case.yaml")
             built = session.wait_for("built ")
             assert "parts reused" in built, built
+            pages = len(PdfReader(output / "acme" / "bundle.pdf").pages)
+            assert f"/acme/bundle.pdf ({pages} pages) in " in built, built
             assert "Guangzhou" in text(letter)
 
             # An evidence file replaced under the same name.
