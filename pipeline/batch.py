@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import time
@@ -88,12 +89,14 @@ def build_many(
 
 
 def _run(case_dirs: list[Path], options: object, jobs: int) -> Iterator[tuple[Path, Outcome]]:
-    if jobs <= 1 or len(case_dirs) == 1:
+    if jobs <= 1 or len(case_dirs) == 1:  # one case at a time: each drafts on the other core
         with office_session():
             for case_dir in case_dirs:
                 yield case_dir, build_one(case_dir, options)
         return
-    # "spawn": workers start clean, without the parent's threads, signal handlers or open files.
+    # "spawn": workers start clean, without the parent's threads, signal handlers or open files. Every core
+    # has a worker, so none drafts on another.
+    options = dataclasses.replace(options, draft=False)  # type: ignore[type-var]
     context = multiprocessing.get_context("spawn")
     workers = min(jobs, len(case_dirs))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_open_worker_session) as pool:

@@ -95,6 +95,9 @@ class BuildOptions:
     """Downsample images when the bundle is over the platform's or e-mail's cap."""
     redact: bool = False
     """Mask full account, card, ID numbers and birth dates in the generated documents."""
+    draft: bool = True
+    """Draft the contents' and the index's lengths on another core (`Layout.drafting`); off in a batch
+    of several workers, which keeps every core busy already."""
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             hint = cache.hint(settled)
             with (
                 nullcontext(lambda: hint)
-                if hint
+                if hint or not options.draft
                 else layout.drafting(
                     context,
                     work,

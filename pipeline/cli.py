@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
@@ -200,43 +201,73 @@ def build(
     taken from OUTPUT/.cache/."""
     if watch and len(case_dirs) > 1:
         raise click.UsageError("--watch follows one case; name one CASE_DIR")
-    from pipeline.libraries import import_weasyprint
+    from pipeline.office_session import office_session
 
-    import_weasyprint()  # before pipeline.build imports it the slow way
-    from pipeline.build import BuildOptions
-    from pipeline.build import build as build_case
-    from pipeline.model import Destination, Language
+    single = len(case_dirs) == 1 and not watch  # a batch and a watch open office sessions of their own
+    with office_session(optional=True) if single else contextlib.nullcontext() as session:
+        if session is not None and _converts_probably(case_dirs[0], output_root, no_cache):
+            # LibreOffice, the slowest part of a build, starts now and is ready by the time the Word
+            # documents are merged.
+            session.warm_up()
+        from pipeline.libraries import import_weasyprint
 
-    options = BuildOptions(
-        output_root=output_root,
-        language=Language(lang) if lang else None,
-        timeout=timeout,
-        cache=not no_cache,
-        destination=Destination(destination) if destination else None,
-        ocr=ocr,
-        compress=compress,
-        redact=redact,
-    )
-    if watch:
-        from pipeline.watch import watch as watch_case
+        import_weasyprint()  # before pipeline.build imports it the slow way
+        from pipeline.build import BuildOptions
+        from pipeline.build import build as build_case
+        from pipeline.model import Destination, Language
 
-        watch_case(case_dirs[0], options, lambda line: click.echo(line, err=True))
-        click.echo("stopped watching", err=True)
-        return
-    if len(case_dirs) == 1:
-        logging.getLogger("pipeline").info("building %s", case_dirs[0])
-        result = build_case(case_dirs[0], options)
-        logging.getLogger("pipeline").info("built %s (%d pages)", result.output, result.pages)
-        if result.rules:
-            destination_name = (options.destination or result.case.data.bundle.destination or "").upper()
-            lines = [
-                f"{destination_name} rules (published court and platform rules; not legal advice):",
-                *(f"  {rule}" for rule in result.rules),
-            ]
-            click.echo("\n".join(lines), err=True)
-        click.echo(str(result.bundle))
-        return
-    _build_batch(list(case_dirs), options, jobs)
+        options = BuildOptions(
+            output_root=output_root,
+            language=Language(lang) if lang else None,
+            timeout=timeout,
+            cache=not no_cache,
+            destination=Destination(destination) if destination else None,
+            ocr=ocr,
+            compress=compress,
+            redact=redact,
+        )
+        if watch:
+            from pipeline.watch import watch as watch_case
+
+            watch_case(case_dirs[0], options, lambda line: click.echo(line, err=True))
+            click.echo("stopped watching", err=True)
+            return
+        if len(case_dirs) == 1:
+            logging.getLogger("pipeline").info("building %s", case_dirs[0])
+            result = build_case(case_dirs[0], options)
+            logging.getLogger("pipeline").info("built %s (%d pages)", result.output, result.pages)
+            if result.rules:
+                destination_name = (options.destination or result.case.data.bundle.destination or "").upper()
+                lines = [
+                    f"{destination_name} rules (published court and platform rules; not legal advice):",
+                    *(f"  {rule}" for rule in result.rules),
+                ]
+                click.echo("\n".join(lines), err=True)
+            click.echo(str(result.bundle))
+            return
+        _build_batch(list(case_dirs), options, jobs)
+
+
+def _converts_probably(case_dir: Path, output_root: Path, no_cache: bool) -> bool:
+    """Whether a build of `case_dir` will probably need LibreOffice, judged from file times before anything
+    is imported: yes without an earlier bundle or the cache, or when case.yaml, a Word template of the
+    case or an evidence file changed after the bundle was written (the Word documents and office exhibits
+    come from these). A wrong guess costs time, never a wrong output: a LibreOffice started early for
+    nothing is stopped unused, one not started early starts when needed."""
+    try:
+        built = (output_root / case_dir.name / "bundle.pdf").stat().st_mtime
+    except OSError:
+        return True
+    if no_cache:
+        return True
+    templates = case_dir / "templates"
+    for path in case_dir.rglob("*"):
+        if path.is_relative_to(templates) and path.suffix.lower() != ".docx":
+            continue  # an HTML or text template: WeasyPrint's or Jinja's work
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime > built:
+                return True
+    return False
 
 
 def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:

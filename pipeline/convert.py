@@ -2,8 +2,9 @@
 
 LibreOffice runs once per build for every Word file (documents and office evidence alike), with a private
 profile folder so it never collides with a LibreOffice the user has open, in its own process group so a
-time-out kills it and every child; where an office session is open (a batch), the session's LibreOffice,
-kept running from build to build, converts instead (`pipeline.office_session`). WeasyPrint fetches nothing
+time-out kills it and every child; where an office session is open (a batch, a watch, or a single build
+that started LibreOffice before it needed it), the session's LibreOffice converts instead
+(`pipeline.office_session`). WeasyPrint fetches nothing
 but files inside the template folders and the case folder: no network, no other `file://`.
 """
 
@@ -24,11 +25,17 @@ from typing import Any
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from pipeline.errors import ConversionError
+from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.fonts import check_cjk_font as check_cjk_font  # re-exported: the build checks fonts first
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.logs import captured_warnings
-from pipeline.office_session import current_session, did_not_finish, find_soffice, wrote_no_pdf
+from pipeline.office_session import (
+    OfficeSession,
+    current_session,
+    did_not_finish,
+    find_soffice,
+    wrote_no_pdf,
+)
 from pipeline.processes import Started
 
 log = logging.getLogger(__name__)
@@ -55,16 +62,47 @@ def office_to_pdf(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> N
 def converting(jobs: Sequence[Job], *, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Callable[[], None]]:
     """Start `office_to_pdf` and hand back a function that waits for it to finish: the caller works on
     while LibreOffice converts (within `timeout` seconds of the start). However the block ends, LibreOffice
-    is gone after it. An office session (a batch) converts at once, before handing back."""
+    is gone after it, unless an office session's (a batch's, a watch's, one started early by the command)
+    converts: that one stays for the next conversion, unless the block failed meanwhile."""
     if not jobs:
         yield lambda: None
         return
     log.info("LibreOffice: converting %s", ", ".join(job.name for job in jobs))
     session = current_session()
-    if session is not None:
-        session.convert(jobs, timeout=timeout)
-        yield lambda: None
-        return
+    if session is not None and session.can_convert():
+        with _in_session(session, jobs, timeout) as finish:
+            yield finish
+    else:
+        with _one_off(jobs, timeout) as finish:
+            yield finish
+
+
+@contextmanager
+def _in_session(session: OfficeSession, jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]]:
+    """The session's LibreOffice converts the jobs while the caller works on; a session opened on
+    speculation whose UNO bridge turns out missing leaves them to a one-off run."""
+    handed = session.converting(jobs, timeout=timeout)
+
+    def finish() -> None:
+        try:
+            handed()
+        except EnvironmentProblem:
+            if not session.optional:
+                raise
+            # Started early on speculation, but without its UNO bridge: a one-off LibreOffice converts.
+            with _one_off(jobs, timeout) as one_off:
+                one_off()
+
+    try:
+        yield finish
+    except BaseException:  # the build failed while LibreOffice converted: its state is unknown
+        session.stop()
+        raise
+
+
+@contextmanager
+def _one_off(jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]]:
+    """A LibreOffice of its own converts the jobs, in one run."""
     soffice = find_soffice()
     with tempfile.TemporaryDirectory(prefix="build-appeal-lo-") as scratch:
         scratch_dir = Path(scratch)

@@ -39,7 +39,6 @@ from pipeline.errors import BuildAppealError, BundleError, ConversionError, Temp
 from pipeline.exhibits import Kind
 from pipeline.font_programs import share_font_programs
 from pipeline.limits import TimeUp
-from pipeline.office_session import current_session
 from pipeline.render import Engine, TemplateFile, Templates
 
 MAX_ROUNDS = 6
@@ -304,10 +303,10 @@ class Layout:
         converted, counts one page; each exhibit's cover sheet one page): page numbers a few pages off
         rarely change a length, and a wrong one costs `settle` one more round, never a wrong number. A
         draft stopped by the time limit ends the build with its error (laying the pages out here would be
-        stopped too). No draft where it would not help: an index made by Word (one more LibreOffice), one
-        core, or an office session (a batch keeps every core busy).
+        stopped too). No draft where it would not help: an index made by Word (one more LibreOffice), or
+        one core (nor in a batch of several workers: `BuildOptions.draft`).
         `sizes` are the documents' lengths in bundle order, `after` the names of those after the index."""
-        if index_template.engine != Engine.HTML or (os.cpu_count() or 1) < 2 or current_session() is not None:
+        if index_template.engine != Engine.HTML or (os.cpu_count() or 1) < 2:
             yield lambda: None
             return
         named = [name for name in sizes if name not in after] + ["evidence_index", *after]

@@ -49,7 +49,8 @@ def watch(
     folders = [case_folder, default_templates_folder()]
     inputs = _InputsOnly()
     builds = 1
-    with office_session():  # one LibreOffice for every build while watching
+    with office_session() as session:  # one LibreOffice for every build while watching
+        session.warm_up()  # starting while the first build merges its templates
         _build(case_folder, options, report)
         watching = False
         for changed in changes(

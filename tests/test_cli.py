@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline import __version__
-from pipeline.cli import main
-from tests.conftest import MakeCase
+from pipeline.cli import _converts_probably, main
+from pipeline.context import Context
+from pipeline.render import Rendered, TemplateFile, Templates, default_templates_folder
+from tests.conftest import MakeCase, group_alive, office_group
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -115,3 +120,50 @@ def test_no_cache_keeps_nothing_for_next_time(make_case: MakeCase, tmp_path: Pat
     assert code == 0, err
     assert out.strip().endswith("bundle.pdf")
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [".acme.lock", "acme"]
+
+
+def test_a_build_starts_libreoffice_before_it_merges_the_letter_and_leaves_none(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups: list[int | None] = []
+    real = Templates.render
+
+    def render(self: Templates, template: TemplateFile, context: Context, out: Path) -> Rendered:
+        if template.path.suffix == ".docx":
+            groups.append(office_group(os.getpid()))  # the LibreOffice running as the letter is merged
+        return real(self, template, context, out)
+
+    monkeypatch.setattr(Templates, "render", render)
+    case, output = make_case(), tmp_path / "out"
+    assert run("-q", str(case), "-o", str(output))[0] == 0
+    assert len(groups) == 1 and groups[0] is not None
+    assert group_alive(groups[0]) == []
+    assert run("-q", str(case), "-o", str(output))[0] == 0  # nothing changed: nothing to convert
+    assert groups[1] is None
+
+
+def test_libreoffice_starts_early_when_a_word_source_changed_since_the_bundle(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    case, output = make_case(), tmp_path / "out"
+    assert _converts_probably(case, output, no_cache=False)  # no bundle yet
+    bundle = output / case.name / "bundle.pdf"
+    bundle.parent.mkdir(parents=True)
+    bundle.write_bytes(b"%PDF-1.7")
+    earlier = time.time() - 60
+    for path in [case, *case.rglob("*")]:
+        os.utime(path, (earlier, earlier))
+    assert not _converts_probably(case, output, no_cache=False)
+    assert _converts_probably(case, output, no_cache=True)
+
+    (case / "templates").mkdir()
+    shutil.copy(default_templates_folder() / "cs_inquiry.html", case / "templates")
+    assert not _converts_probably(case, output, no_cache=False)  # WeasyPrint's: no LibreOffice
+    shutil.copy(default_templates_folder() / "appeal_letter.docx", case / "templates")
+    assert _converts_probably(case, output, no_cache=False)
+    (case / "templates" / "appeal_letter.docx").unlink()
+    (case / "case.yaml").touch()
+    assert _converts_probably(case, output, no_cache=False)
+    os.utime(case / "case.yaml", (earlier, earlier))
+    (case / "evidence" / "sales_records.xlsx").touch()
+    assert _converts_probably(case, output, no_cache=False)

@@ -157,6 +157,40 @@ def test_a_session_without_the_uno_bridge_says_what_to_install(
         office_to_pdf([job], timeout=120)
 
 
+def test_a_session_started_early_converts_with_the_libreoffice_it_started(tmp_path: Path) -> None:
+    job = Job(word_file(tmp_path / "letter.docx", "Early"), tmp_path / "letter.pdf", "letter.docx")
+    with office_session() as session:
+        session.warm_up()  # returns at once; LibreOffice starts meanwhile
+        group = office_group(os.getpid())
+        assert group is not None
+        handed = session.converting([job], timeout=120)
+        assert not job.target.exists()  # handed over: the caller works on while LibreOffice converts
+        handed()
+        assert office_group(os.getpid()) == group
+    assert group_alive(group) == []
+    assert "Early" in PdfReader(job.target).pages[0].extract_text()
+
+
+def test_an_early_session_without_the_uno_bridge_leaves_the_work_to_a_one_off_libreoffice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_uno = [Path(sys.executable)]  # build-appeal's own Python: the bridge says it cannot run
+    monkeypatch.setattr("pipeline.office_session._pythons", lambda soffice: no_uno)
+    first = Job(word_file(tmp_path / "1.docx", "First"), tmp_path / "1.pdf", "1.docx")
+    second = Job(word_file(tmp_path / "2.docx", "Second"), tmp_path / "2.pdf", "2.docx")
+    with office_session(optional=True) as session:
+        session.warm_up()
+        office_to_pdf([first], timeout=120)  # at once: the bridge may not have said so yet
+        assert not session.can_convert()
+    with office_session(optional=True) as session:
+        session.warm_up()
+        time.sleep(1)  # it has said so by now
+        assert not session.can_convert()
+        office_to_pdf([second], timeout=120)
+    for job, text in ((first, "First"), (second, "Second")):
+        assert text in PdfReader(job.target).pages[0].extract_text()
+
+
 OWNER = """
 import sys
 from pathlib import Path

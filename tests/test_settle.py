@@ -17,6 +17,7 @@ import pipeline.layout
 from pipeline.build import BuildOptions, build
 from pipeline.errors import TemplateError
 from pipeline.layout import FIRST_GUESS, Layout
+from pipeline.office_session import office_session
 from pipeline.render import default_templates_folder
 from tests.conftest import NEVER_ENDS, MakeCase, example_data
 
@@ -71,6 +72,20 @@ def test_a_clean_build_lays_out_the_contents_once_and_the_bundle_is_the_same_wit
     alone = build(folder, BuildOptions(output_root=tmp_path / "alone"))
     assert len(spy.children) == 1 and spy.rounds[0] == FIRST_GUESS and len(spy.rounds) == 2
     assert drafted.bundle.read_bytes() == alone.bundle.read_bytes()
+
+
+def test_a_build_drafts_in_an_office_session_too_but_not_when_told_not_to(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single build or a watch has LibreOffice in a session and the other core free; a batch of several
+    workers turns the draft off (`BuildOptions.draft`), every core being busy."""
+    folder = make_case()
+    spy = Spy(monkeypatch)
+    with office_session():
+        build(folder, BuildOptions(output_root=tmp_path / "session"))
+    assert len(spy.children) == 1 and len(spy.rounds) == 1 and spy.drafts_gone()
+    build(folder, BuildOptions(output_root=tmp_path / "told", draft=False))
+    assert len(spy.children) == 1 and spy.rounds[1] == FIRST_GUESS and len(spy.rounds) == 3
 
 
 def test_a_rebuild_takes_the_lengths_from_the_cache_and_drafts_nothing(
