@@ -32,7 +32,6 @@ import os
 import secrets
 import select
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.processes import kill_group
 
 if TYPE_CHECKING:
     from pipeline.convert import Job
@@ -290,10 +290,7 @@ class OfficeSession:
         self._process = self._scratch = None
         self._ready = self._used = False
         if process is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
+            kill_group(process)  # every member gone, a LibreOffice killed while it started included
             for stream in (process.stdin, process.stdout):
                 if stream is not None:
                     with contextlib.suppress(OSError):
