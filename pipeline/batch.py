@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import gc
 import logging
 import multiprocessing
 import time
@@ -63,6 +64,7 @@ def build_one(case_dir: Path, options: object) -> Outcome:
         else:
             failed = ""
     seconds, warnings = time.monotonic() - started, tuple(warned)
+    gc.collect()  # the build's garbage (in cycles: WeasyPrint's boxes, pypdf's objects), before the next case
     if failed:
         return Outcome(str(case_dir), ok=False, seconds=seconds, error=failed, warnings=warnings)
     return Outcome(

@@ -8,6 +8,7 @@ stops watching.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -87,11 +88,13 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
     except BuildAppealError as error:
         report(f"error: {error}")
         report(f"build failed after {time.monotonic() - started:.1f} s; the previous outputs are kept")
-        return
-    report(
-        f"built {result.bundle} ({result.pages} pages) in {time.monotonic() - started:.1f} s "
-        f"({result.reused} parts reused, {result.made} made)"
-    )
+    else:
+        report(
+            f"built {result.bundle} ({result.pages} pages) in {time.monotonic() - started:.1f} s "
+            f"({result.reused} parts reused, {result.made} made)"
+        )
+    finally:
+        gc.collect()  # the build's garbage, in cycles, before the next: else a watch grows build by build
 
 
 class _InputsOnly:

@@ -3,6 +3,7 @@ a broken change reports its error and keeps watching, with the previous outputs 
 
 from __future__ import annotations
 
+import gc
 import os
 import queue
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from pipeline.build import BuildOptions
-from pipeline.watch import watch
+from pipeline.watch import _build, watch
 from tests.conftest import MakeCase
 from tests.samples import text_pdf
 
@@ -115,3 +116,15 @@ def test_watch_builds_again_after_each_change(make_case: MakeCase, tmp_path: Pat
     if session.failure is not None:
         raise session.failure
     assert builds >= 6
+
+
+def test_a_watch_frees_each_build_s_garbage_before_the_next(make_case: MakeCase, tmp_path: Path) -> None:
+    lines: list[str] = []
+    gc.disable()  # only the watch's own collection may free them
+    try:
+        _build(make_case(), BuildOptions(output_root=tmp_path / "out"), lines.append)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert lines[0].startswith("built ")
+    assert left < 1000, f"{left} objects of the build were still waiting for the collector"
