@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
-import gc
 import logging
 import multiprocessing
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import BuildAppealError
+from pipeline.limits import collect_garbage
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
 
@@ -64,7 +64,7 @@ def build_one(case_dir: Path, options: object) -> Outcome:
         else:
             failed = ""
     seconds, warnings = time.monotonic() - started, tuple(warned)
-    gc.collect()  # the build's garbage (in cycles: WeasyPrint's boxes, pypdf's objects), before the next case
+    collect_garbage()  # the build's (in cycles: WeasyPrint's boxes, pypdf's objects), before the next case
     if failed:
         return Outcome(str(case_dir), ok=False, seconds=seconds, error=failed, warnings=warnings)
     return Outcome(

@@ -8,7 +8,6 @@ stops watching.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import BuildAppealError
+from pipeline.limits import Terminated, collect_garbage
 
 if TYPE_CHECKING:
     from pipeline.build import BuildOptions
@@ -50,32 +50,36 @@ def watch(
     folders = [case_folder, default_templates_folder()]
     inputs = _InputsOnly()
     builds = 1
-    with office_session() as session:  # one LibreOffice for every build while watching
-        session.warm_up()  # starting while the first build merges its templates
-        _build(case_folder, options, report)
-        watching = False
-        for changed in changes(
-            *folders,
-            watch_filter=inputs,
-            stop_event=stop,
-            debounce=debounce_ms,
-            raise_interrupt=False,
-            ignore_permission_denied=True,
-            rust_timeout=WAKE_MS,
-            yield_on_timeout=True,
-        ):
-            if not watching:  # the watcher has answered once (a change, or none for a while): it runs
-                report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
-                watching = True
-            if not changed:
-                continue
-            # Files that are gone again (an editor's or sed's temporary copies) are not worth naming.
-            paths = {Path(path) for _, path in changed}
-            names = sorted({_shown(path, folders) for path in ({p for p in paths if p.exists()} or paths)})
-            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-            report(f"changed: {', '.join(names[:5])}{more}")
+    try:
+        with office_session() as session:  # one LibreOffice for every build while watching
+            session.warm_up()  # starting while the first build merges its templates
             _build(case_folder, options, report)
-            builds += 1
+            watching = False
+            for changed in changes(
+                *folders,
+                watch_filter=inputs,
+                stop_event=stop,
+                debounce=debounce_ms,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+                rust_timeout=WAKE_MS,
+                yield_on_timeout=True,
+            ):
+                if not watching:  # the watcher has answered once (a change, or none for a while): it runs
+                    report(f"watching {case_folder} and the templates for changes; press Ctrl-C to stop")
+                    watching = True
+                if not changed:
+                    continue
+                # Files that are gone again (an editor's or sed's temporary copies) are not worth naming.
+                paths = {Path(path) for _, path in changed}
+                shown = {path for path in paths if path.exists()} or paths
+                names = sorted({_shown(path, folders) for path in shown})
+                more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+                report(f"changed: {', '.join(names[:5])}{more}")
+                _build(case_folder, options, report)
+                builds += 1
+    except (KeyboardInterrupt, Terminated):
+        pass  # Ctrl-C or SIGTERM during a build (watchfiles handles them while it waits): the watch stops
     return builds
 
 
@@ -94,7 +98,7 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
             f"({result.reused} parts reused, {result.made} made)"
         )
     finally:
-        gc.collect()  # the build's garbage, in cycles, before the next: else a watch grows build by build
+        collect_garbage()  # the build's, in cycles, before the next: else a watch grows build by build
 
 
 class _InputsOnly:

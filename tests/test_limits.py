@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pipeline.build import fewer_collections
 from pipeline.context import Context
 from pipeline.convert import LocalFilesOnly, html_document
 from pipeline.errors import ConversionError, TemplateError
+from pipeline.limits import Terminated, collect_garbage, stop_on_sigterm
 from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.render import Templates
@@ -138,3 +140,25 @@ def test_two_builds_of_one_case_at_once_both_succeed(make_case: MakeCase, tmp_pa
     for name, digest in manifest["outputs"].items():
         assert hashlib.sha256((output / "acme" / name).read_bytes()).hexdigest() == digest
     assert ROOT.exists()
+
+
+class StopsWhileCollected:
+    """Garbage whose finalizer asks this process to stop, as SIGTERM arriving while a collection runs
+    WeasyPrint's FontConfiguration.__del__ does."""
+
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost() -> None:
+    previous = signal.getsignal(signal.SIGTERM)
+    stop_on_sigterm()
+    try:
+        StopsWhileCollected()
+        with pytest.raises(Terminated):  # handled in the finalizer, it would be printed and dropped
+            collect_garbage()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

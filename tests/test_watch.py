@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +16,7 @@ from pypdf import PdfReader
 
 from pipeline.build import BuildOptions
 from pipeline.watch import _build, watch
-from tests.conftest import MakeCase
+from tests.conftest import ROOT, MakeCase, group_alive, office_group
 from tests.samples import text_pdf
 
 
@@ -128,3 +130,33 @@ def test_a_watch_frees_each_build_s_garbage_before_the_next(make_case: MakeCase,
         gc.enable()
     assert lines[0].startswith("built ")
     assert left < 1000, f"{left} objects of the build were still waiting for the collector"
+
+
+def test_sigterm_right_after_a_rebuild_stops_the_watch(make_case: MakeCase, tmp_path: Path) -> None:
+    """The watch collects each build's garbage as the build ends; a SIGTERM handled inside a finalizer run
+    by that collection was dropped, and the watch went on watching."""
+    case = make_case()
+    (case / "templates").mkdir()
+    log = tmp_path / "watch.log"
+    command = [sys.executable, "-m", "pipeline", "-q", str(case), "-o", str(tmp_path / "out"), "--watch"]
+    with log.open("w") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, stderr=stderr)
+    try:
+
+        def wait_for(text: str, count: int = 1) -> None:
+            deadline = time.monotonic() + 120
+            while log.read_text().count(text) < count:
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+
+        wait_for("watching")
+        office = office_group(process.pid)
+        inquiry = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+        put(case / "templates" / "cs_inquiry.html", inquiry.replace("</h1>", " </h1>", 1))  # laid out again
+        wait_for("built ", 2)
+        process.terminate()  # as the rebuild's garbage is being collected
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    assert log.read_text().rstrip().endswith("stopped watching")
+    assert office is None or group_alive(office) == []
