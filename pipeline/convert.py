@@ -11,7 +11,6 @@ but files inside the template folders and the case folder: no network, no other 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import urllib.parse
@@ -34,6 +33,7 @@ from pipeline.office_session import (
     current_session,
     did_not_finish,
     find_soffice,
+    office_environment,
     wrote_no_pdf,
 )
 from pipeline.processes import Started
@@ -130,7 +130,6 @@ def _one_off(jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]
             str(outbox),
             *map(str, staged),
         ]
-        env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
 
         def culprit() -> str:  # the file LibreOffice was on: the first without its PDF yet
             return _first_missing(jobs, staged, outbox)
@@ -138,7 +137,7 @@ def _one_off(jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]
         def too_slow() -> ConversionError:
             return did_not_finish(culprit(), timeout)
 
-        with Started(command, env=env, timeout=timeout, too_slow=too_slow) as running:
+        with Started(command, env=office_environment(), timeout=timeout, too_slow=too_slow) as running:
 
             def finish() -> None:
                 returncode, stderr = running.wait()

@@ -100,9 +100,6 @@ def collect_garbage() -> None:
     runs finalizers (WeasyPrint's `FontConfiguration.__del__`, say), and a signal handled inside one raises
     where Python discards the exception, so a watch asked to stop went on watching. Held back, the signal
     is handled once the collection is done."""
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-        gc.collect()
-        return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         gc.collect()

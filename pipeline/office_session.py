@@ -71,6 +71,11 @@ def find_soffice() -> str:
     )
 
 
+def office_environment() -> dict[str, str]:
+    """The environment LibreOffice runs in, one-off or in a session: headless drawing, a home folder."""
+    return {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
+
+
 def did_not_finish(name: str, timeout: float) -> ConversionError:
     """The error for a LibreOffice run stopped at its time limit while converting `name`."""
     return ConversionError(
@@ -228,7 +233,6 @@ class OfficeSession:
             raise EnvironmentProblem(NO_BRIDGE)
         self._scratch = Path(tempfile.mkdtemp(prefix="build-appeal-lo-"))
         self._pipe = pipe = f"build-appeal-{os.getpid()}-{secrets.token_hex(8)}"
-        env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
         log.debug("LibreOffice: starting a session in %s", self._scratch)
         with open(self._scratch / "office.log", "wb") as office_log:
             self._process = subprocess.Popen(
@@ -237,10 +241,9 @@ class OfficeSession:
                 stdout=subprocess.PIPE,
                 stderr=office_log,
                 start_new_session=True,
-                env=env,
+                env=office_environment(),
             )
         self._pending = b""
-        self._ready = self._used = False
 
     def _wait_ready(self, deadline: float) -> None:
         """Read the bridge's first line: LibreOffice answers, or the bridge cannot run (EnvironmentProblem);
