@@ -17,7 +17,7 @@ from pipeline.build import MANY_SCANS, BuildOptions, BuildResult, _scan_warnings
 from pipeline.bundle import Part
 from pipeline.errors import EvidenceError
 from tests import samples
-from tests.conftest import EXAMPLE, MakeCase, example_data, flat
+from tests.conftest import EXAMPLE, MakeCase, example_data, flat, pdftotext
 
 
 def page_texts(pdf: Path) -> list[str]:
@@ -194,6 +194,16 @@ def test_the_manifest_records_hashes_and_page_ranges(example: BuildResult) -> No
     for entry in example_data()["evidence"]:
         expected = hashlib.sha256((EXAMPLE / entry["file"]).read_bytes()).hexdigest()
         assert manifest["inputs"][entry["file"]] == expected
+
+
+def test_the_index_prints_each_files_sha256_in_lines_of_16_digits(example: BuildResult) -> None:
+    """The hash breaks only between groups of 16 digits (never inside one), and the break leaves nothing
+    in the text: a reader copying the lines gets the file's SHA-256."""
+    text = pdftotext(example.output / "evidence_index.pdf")
+    assert "\u200b" not in text
+    for exhibit in example.exhibits:
+        groups = [exhibit.sha256[start : start + 16] for start in range(0, 64, 16)]
+        assert "\n".join(groups) in text, exhibit.label
 
 
 def test_scans_and_photos_are_named_in_a_warning(example: BuildResult) -> None:
