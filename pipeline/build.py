@@ -279,7 +279,9 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
         parts = layout.write_generated(plan.parts, work)
-        inputs = input_hashes(case, evidence)
+        # The hashes taken as the build read the files (those the index prints): a 2,000-page case is not
+        # read a second time for them.
+        inputs = input_hashes(case, [exhibit.sha256 for exhibit in exhibits], sales.sha256)
         metadata = _metadata(case, created, inputs, context.lang)
         assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
         blank = _pages_without_text(parts)
@@ -492,16 +494,15 @@ def _metadata(case: Case, created: dt.datetime, inputs: dict[str, str], language
     )
 
 
-def input_hashes(case: Case, evidence: list[Path]) -> dict[str, str]:
-    """SHA-256 of everything a build reads: case.yaml, the evidence files, the sales export, and every
-    template file (the case's own as `templates/<name>`, the defaults as `default-templates/<name>`). A
-    bundle whose manifest records other hashes is out of date."""
+def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]:
+    """SHA-256 of everything a build reads: case.yaml, the evidence files and the sales export (their
+    hashes given: `evidence` in case.yaml's order, `export` or "" for none), and every template file (the
+    case's own as `templates/<name>`, the defaults as `default-templates/<name>`). A bundle whose manifest
+    records other hashes is out of date."""
     inputs = {CASE_FILE: sha256_of(case.folder / CASE_FILE)}
-    for entry, path in zip(case.data.evidence, evidence, strict=True):
-        inputs[entry.file] = sha256_of(path)
-    export = export_path(case)
-    if export is not None:
-        inputs[case.data.sales.file] = sha256_of(export)
+    inputs |= {entry.file: digest for entry, digest in zip(case.data.evidence, evidence, strict=True)}
+    if case.data.sales.file:
+        inputs[case.data.sales.file] = export
     for label, folder in (
         ("templates", case.templates_folder),
         ("default-templates", default_templates_folder()),
@@ -511,6 +512,13 @@ def input_hashes(case: Case, evidence: list[Path]) -> dict[str, str]:
                 if path.is_file():
                     inputs[f"{label}/{path.name}"] = sha256_of(path)
     return inputs
+
+
+def current_input_hashes(case: Case) -> dict[str, str]:
+    """`input_hashes` of the files as they are now."""
+    export = export_path(case)
+    evidence = [sha256_of(path) for path in resolve_evidence(case)]
+    return input_hashes(case, evidence, sha256_of(export) if export is not None else "")
 
 
 def _write_manifest(

@@ -23,9 +23,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from pipeline.build import BUNDLE, BuildOptions, build, input_hashes
+from pipeline.build import BUNDLE, BuildOptions, build, current_input_hashes
 from pipeline.errors import SendError
-from pipeline.evidence import resolve_evidence
 from pipeline.load import Case, display_path, load_case
 from pipeline.mail import (
     Attachment,
@@ -180,7 +179,7 @@ def _latest_build(case: Case, output: Path, attach_docx: bool) -> dict[str, byte
         raise SendError(
             f"{display_path(manifest_path)} is missing or damaged, so the bundle cannot be checked; {again}"
         ) from error
-    current = input_hashes(case, resolve_evidence(case))
+    current = current_input_hashes(case)
     changed = sorted(
         key
         for key in {*recorded, *current}

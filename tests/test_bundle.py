@@ -206,6 +206,29 @@ def test_the_index_prints_each_files_sha256_in_lines_of_16_digits(example: Build
         assert "\n".join(groups) in text, exhibit.label
 
 
+def test_each_evidence_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index prints each file's SHA-256 and the manifest records it: one reading of the file for both
+    (a 2,000-page case is 120 MB read again otherwise)."""
+    import pipeline.build
+    import pipeline.context
+    import pipeline.sales
+
+    hashed: list[Path] = []
+    real = pipeline.context.sha256_of
+
+    def counted(path: Path) -> str:
+        hashed.append(path.resolve())
+        return real(path)
+
+    for module in (pipeline.build, pipeline.context, pipeline.sales):
+        monkeypatch.setattr(module, "sha256_of", counted)
+    result = build(EXAMPLE, BuildOptions(output_root=tmp_path, cache=False))
+    manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
+    for entry in example_data()["evidence"]:
+        assert hashed.count((EXAMPLE / entry["file"]).resolve()) == 1, entry["file"]
+        assert manifest["inputs"][entry["file"]] == real(EXAMPLE / entry["file"])
+
+
 def test_scans_and_photos_are_named_in_a_warning(example: BuildResult) -> None:
     assert example.warnings == [
         "Exhibit 4 (evidence/listing_screenshot.png): page 1 has no searchable text (a scan or a picture); "
