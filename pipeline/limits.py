@@ -99,9 +99,27 @@ def collect_garbage() -> None:
     """Free what a build left in reference cycles, with Ctrl-C and SIGTERM held back meanwhile: collecting
     runs finalizers (WeasyPrint's `FontConfiguration.__del__`, say), and a signal handled inside one raises
     where Python discards the exception, so a watch asked to stop went on watching. Held back, the signal
-    is handled once the collection is done."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    is handled once the collection is done.
+
+    Python runs its signal handlers in the main thread whichever thread the signal reached, so blocking the
+    signals in this thread is not enough where others run (a watch's file watcher is a thread of its own):
+    while collecting, the handlers only note the signals, and those noted are raised again after."""
+    if threading.current_thread() is not threading.main_thread():
+        gc.collect()  # no handler runs in this thread
+        return
+    noted: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        signum: signal.signal(signum, note) for signum, handler in handlers.items() if handler is not None
+    }
     try:
         gc.collect()
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for again in dict.fromkeys(noted):  # each once, in the order they came
+            signal.raise_signal(again)

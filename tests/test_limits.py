@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -144,21 +145,32 @@ def test_two_builds_of_one_case_at_once_both_succeed(make_case: MakeCase, tmp_pa
 
 class StopsWhileCollected:
     """Garbage whose finalizer asks this process to stop, as SIGTERM arriving while a collection runs
-    WeasyPrint's FontConfiguration.__del__ does."""
+    WeasyPrint's FontConfiguration.__del__ does; it goes on a moment after, so that a signal another
+    thread received is handled while it runs."""
 
     def __init__(self) -> None:
         self.me = self  # a cycle: only the collector frees it
 
     def __del__(self) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        str(self)  # a call: where Python runs the handlers of signals received meanwhile
 
 
-def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost() -> None:
+@pytest.mark.parametrize("threads", [0, 1], ids=["alone", "with another thread"])
+def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost(threads: int) -> None:
+    """With another thread (a watch's file watcher), the signal can reach that thread, and Python still
+    runs the handler in the main one, in the finalizer: blocking it in the main thread is not enough."""
     previous = signal.getsignal(signal.SIGTERM)
     stop_on_sigterm()
+    done = threading.Event()
+    others = [threading.Thread(target=done.wait, daemon=True) for _ in range(threads)]
+    for thread in others:
+        thread.start()
     try:
         StopsWhileCollected()
         with pytest.raises(Terminated):  # handled in the finalizer, it would be printed and dropped
             collect_garbage()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        done.set()
