@@ -7,8 +7,9 @@ examples; the end-to-end property (a full build through the command line) runs a
 A fuzz run multiplies every example count:
 `BUILD_APPEAL_FUZZ=50 .venv/bin/pytest tests/hostile/test_properties.py`.
 Known failures have tests of their own, marked xfail: characters the Word letter's PDF draws from a fallback
-font, such as emoji, are missing from its text (`test_text.py`); so the end-to-end property draws its text
-from what the documents' own fonts cover.
+font, such as emoji, are written after the rest of their line, so the PDF's own order of text (which this
+property reads, as some viewers' search does) has them out of place (`test_text.py`); so the end-to-end
+property draws its text from what the documents' own fonts cover.
 """
 
 from __future__ import annotations
@@ -244,10 +245,10 @@ DRAWN = st.text(
     ),
     max_size=80,
 )
-"""Text the documents' own fonts (Liberation Serif, Noto Serif CJK) can draw: what LibreOffice draws from a
-fallback font is a known failure of its own (in test_text.py,
-test_characters_from_a_fallback_font_stay_in_the_text and test_emoji_are_drawn_in_every_document); and text
-pdftotext reads in typed order (it writes the words of a right-to-left run in visual order)."""
+"""Text the documents' own fonts (Liberation Serif, Noto Serif CJK) can draw: LibreOffice writes what it
+draws from a fallback font after the rest of the line, a known failure of its own (in test_text.py,
+test_the_letter_writes_characters_from_a_fallback_font_in_their_place); and text pdftotext reads in typed
+order (it writes the words of a right-to-left run in visual order)."""
 
 
 @settings(
