@@ -60,7 +60,7 @@ def watch(
                 watch_filter=inputs,
                 stop_event=stop,
                 debounce=debounce_ms,
-                raise_interrupt=False,
+                raise_interrupt=True,  # else it logs "KeyboardInterrupt caught, stopping watch" and returns
                 ignore_permission_denied=True,
                 rust_timeout=WAKE_MS,
                 yield_on_timeout=True,
@@ -79,7 +79,7 @@ def watch(
                 _build(case_folder, options, report)
                 builds += 1
     except (KeyboardInterrupt, Terminated):
-        pass  # Ctrl-C or SIGTERM during a build (watchfiles handles them while it waits): the watch stops
+        pass  # Ctrl-C or SIGTERM, during a build or while watchfiles waits (it raises both as Ctrl-C): stop
     return builds
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import gc
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from pipeline.build import BuildOptions
@@ -160,3 +162,27 @@ def test_sigterm_right_after_a_rebuild_stops_the_watch(make_case: MakeCase, tmp_
         process.kill()
     assert log.read_text().rstrip().endswith("stopped watching")
     assert office is None or group_alive(office) == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_watch_stopped_while_it_waits_says_so_in_plain_words(
+    make_case: MakeCase, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """Stopped between builds, the watch ends with its own line, not watchfiles' "KeyboardInterrupt caught,
+    stopping watch" (Python's name for Ctrl-C means nothing to most users)."""
+    log = tmp_path / "watch.log"
+    command = [sys.executable, "-m", "pipeline", str(make_case()), "-o", str(tmp_path / "out"), "--watch"]
+    with log.open("w") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 120
+        while "watching" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        process.send_signal(stop)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    lines = log.read_text().splitlines()
+    assert lines[-1] == "stopped watching"
+    assert "watching" in lines[-2], lines
