@@ -9,24 +9,46 @@ WeasyPrint subsets with glyph ids kept (HarfBuzz's retain-gids), so a glyph has 
 of a font, and its fonts are CID fonts whose ids are the glyph ids. A pass's font can therefore use another
 pass's program of the same font if that program holds every glyph it draws, with the same widths. The font
 is the same when the name WeasyPrint gave it, the kind of program and the font file it was cut from (its
-`head` table's revision and dates, its `name` table's unique id and version) are the same. A pass that
-draws a glyph no other pass holds keeps its own program: never a missing glyph, at worst a font twice.
+`head` table's revision and dates, its `name` table's unique id and version) are the same.
+
+When no program holds every glyph the passes draw (an edit added characters the other pages do not show),
+the font is cut again from its file, found through fontconfig by its PostScript name and checked to be the
+same file, with every glyph of every pass (HarfBuzz, keeping glyph ids, as WeasyPrint does), and all of
+them draw with that program. A font whose file cannot be found so (one a template loads with @font-face,
+say) keeps a program per pass: never a missing glyph, at worst a font twice.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import DictionaryObject, IndirectObject, NameObject, NumberObject, StreamObject
 
 log = logging.getLogger(__name__)
 
 PROGRAMS = ("/FontFile2", "/FontFile3")
 """Where a font descriptor keeps an embedded TrueType or OpenType program (WeasyPrint writes these)."""
+DROPPED_TABLES = (
+    b"BASE",
+    b"DSIG",
+    b"EBDT",
+    b"EBLC",
+    b"EBSC",
+    b"GPOS",
+    b"GSUB",
+    b"JSTF",
+    b"LTSH",
+    b"PCLT",
+    b"SVG ",
+)
+"""The tables WeasyPrint leaves out of the programs it embeds (weasyprint/pdf/fonts.py)."""
 
 
 @dataclass
@@ -51,15 +73,22 @@ class _Font:
 
     def _origin(self) -> tuple[Any, ...] | None:
         if self.origin is None:
-            program: Any = self.program.get_object()
-            self.origin = _origin(program.get_data())
+            self.origin = _origin(self.data())
         return self.origin or None
+
+    def data(self) -> bytes:
+        program: Any = self.program.get_object()
+        return bytes(program.get_data())
+
+    def draw_with(self, program: IndirectObject) -> None:
+        self.descriptor[NameObject(self.identity[2])] = program
+        self.program = program
 
 
 def share_font_programs(passes: list[PdfReader]) -> int:
     """Point the fonts of `passes` (the PDFs of generated pages a bundle is made from) at one program per
-    font wherever one program holds every glyph the others draw; the readers are changed in memory only.
-    Returns how many programs are no longer used."""
+    font: one that holds every glyph the others draw, or else one cut again from the font's file with
+    them all; the readers are changed in memory only. Returns how many programs are no longer used."""
     fonts: dict[tuple[str, str, str], list[_Font]] = {}
     for reader in passes:
         for font in _fonts(reader):
@@ -67,15 +96,108 @@ def share_font_programs(passes: list[PdfReader]) -> int:
     let_go = 0
     for same in fonts.values():
         widest = max(same, key=lambda font: len(font.widths))
+        apart = []
         for font in same:
             if font is widest or _same_object(font.program, widest.program):
                 continue
             if widest.holds(font):
-                font.descriptor[NameObject(font.identity[2])] = widest.program
+                font.draw_with(widest.program)
                 let_go += 1
+            else:
+                apart.append(font)
+        if apart:
+            let_go += _cut_again(widest, apart)
     if let_go:
         log.debug("%d font programs left unused: their fonts draw with another pass's", let_go)
     return let_go
+
+
+def _cut_again(widest: _Font, apart: list[_Font]) -> int:
+    """Give `widest` a program cut from the font file with the glyphs of all the fonts of `apart` that were
+    cut from the same file, and make those draw with it; return how many programs that leaves unused."""
+    same = [font for font in apart if font._origin() is not None and font._origin() == widest._origin()]
+    widths = dict(widest.widths)
+    for font in same:
+        if any(widths.setdefault(glyph, width) != width for glyph, width in font.widths.items()):
+            return 0  # a glyph drawn with two widths: not the same font after all
+    program = _program_with(widest.data(), widest._origin(), widths) if same else None
+    if program is None:
+        return 0
+    stream: Any = widest.program.get_object()
+    _replace_data(stream, program, widest.identity[2])
+    widest.widths, widest.origin = widths, None
+    let_go = 0
+    for font in same:
+        if not _same_object(font.program, widest.program):
+            let_go += 1
+        font.draw_with(widest.program)
+    return let_go
+
+
+def _program_with(subset: bytes, origin: tuple[Any, ...] | None, glyphs: Iterable[int]) -> bytes | None:
+    """A program of the font file `subset` was cut from, with `glyphs` at their ids; None when that file
+    is not found, or the program made does not come out as one of the same font."""
+    source = _source(subset, origin)
+    if source is None:
+        return None
+    import uharfbuzz as hb
+
+    wanted = hb.SubsetInput()
+    wanted.glyph_set.update({0, *glyphs})
+    wanted.flags = (
+        hb.SubsetFlags.RETAIN_GIDS
+        | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+        | hb.SubsetFlags.DESUBROUTINIZE
+        | hb.SubsetFlags.NO_HINTING
+        | hb.SubsetFlags.NOTDEF_OUTLINE
+    )
+    wanted.sets(hb.SubsetInputSets.DROP_TABLE_TAG).update(
+        int.from_bytes(tag, "big") for tag in DROPPED_TABLES
+    )
+    try:
+        path, index = source
+        cut = hb.subset(hb.Face(hb.Blob.from_file_path(path), index), wanted)
+        program = bytes(cut.blob.data) if cut is not None else b""
+    except Exception:  # HarfBuzz could not read or cut it: the passes keep their programs
+        return None
+    if not program or _origin(program) != origin or cut.glyph_count <= max(glyphs, default=0):
+        return None
+    return program
+
+
+def _source(subset: bytes, origin: tuple[Any, ...] | None) -> tuple[Path, int] | None:
+    """The font file (and face in it) a subset was cut from: the installed font of its PostScript name
+    whose `head` and `name` tables are those of the subset."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        name = TTFont(io.BytesIO(subset), lazy=True)["name"].getDebugName(6)
+        if not name:
+            return None
+        listing = subprocess.run(
+            ["fc-list", "--format", "%{file}\t%{index}\n", f":postscriptname={name}"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        ).stdout
+    except Exception:  # no name, or no fontconfig: nothing to cut from
+        return None
+    for line in listing.splitlines():
+        file, _, index = line.partition("\t")
+        try:
+            with TTFont(file, fontNumber=int(index or 0), lazy=True) as candidate:
+                if _identify(candidate) == origin:
+                    return Path(file), int(index or 0)
+        except Exception:  # a file fontTools cannot read is not the one
+            continue
+    return None
+
+
+def _replace_data(stream: StreamObject, program: bytes, key: str) -> None:
+    stream.set_data(program)
+    if key == "/FontFile2":  # a TrueType program's length, as PDF asks
+        stream[NameObject("/Length1")] = NumberObject(len(program))
 
 
 def _fonts(reader: PdfReader) -> list[_Font]:
@@ -134,15 +256,19 @@ def _origin(program: bytes) -> tuple[Any, ...]:
     from fontTools.ttLib import TTFont
 
     try:
-        font = TTFont(io.BytesIO(program), lazy=True)
-        head = font["head"]
-        names = font.get("name")
-        unique, version = (
-            (str(names.getDebugName(3)), str(names.getDebugName(5))) if names is not None else ("", "")
-        )
-        return (head.fontRevision, head.created, head.modified, head.unitsPerEm, unique, version)
+        return _identify(TTFont(io.BytesIO(program), lazy=True))
     except Exception:  # a program fontTools cannot read is left alone
         return ()
+
+
+def _identify(font: Any) -> tuple[Any, ...]:
+    """`_origin` of a font read by fontTools (a program, or a face of an installed font file)."""
+    head = font["head"]
+    names = font.get("name")
+    unique, version = (
+        (str(names.getDebugName(3)), str(names.getDebugName(5))) if names is not None else ("", "")
+    )
+    return (head.fontRevision, head.created, head.modified, head.unitsPerEm, unique, version)
 
 
 def _same_object(one: IndirectObject, other: IndirectObject) -> bool:

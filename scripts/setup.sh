@@ -9,6 +9,7 @@ apt_packages=(
     libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui  # .docx/.xlsx/.pptx -> PDF
     python3-uno                                                                # one LibreOffice kept for a batch
     fonts-noto-cjk fonts-dejavu-core fonts-liberation2 fonts-symbola           # Latin, CJK, emoji glyphs
+    fontconfig                                                                 # fc-list: a font's file by name
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0                       # WeasyPrint (HarfBuzz subsetting)
     poppler-utils qpdf                                                         # pdftotext, pdffonts, qpdf --check
     tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim                      # --ocr: Tesseract, English + Chinese data

@@ -93,6 +93,25 @@ def test_a_rebuild_after_an_edit_embeds_each_font_once_and_draws_what_a_clean_bu
     assert again.bundle.stat().st_size < 1.02 * plain.bundle.stat().st_size
 
 
+def test_a_rebuild_after_an_edit_that_adds_characters_still_embeds_each_font_once(
+    built, tmp_path: Path
+) -> None:
+    """Characters no page of the earlier pass shows (rare ideographs, in the bold of a heading): no earlier
+    program holds them, so the fonts are cut again from their files with the glyphs of both passes."""
+    case, output, _ = built
+    (case / "templates").mkdir()
+    template = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    edited = template.replace("</h1>", " 骉鱻龘 Quixotic</h1>", 1)
+    (case / "templates" / "cs_inquiry.html").write_text(edited, "utf-8")
+    again = build_case(case, output)
+    plain = build_case(case, tmp_path / "plain", cache=False)
+    assert again.made == 1 and again.reused > 0
+    assert "骉鱻龘" in "".join(pages_text(again.output / "cs_inquiry.pdf"))
+    assert font_programs(again.bundle) == font_programs(plain.bundle)
+    assert rasterized(again.bundle, tmp_path / "again") == rasterized(plain.bundle, tmp_path / "plain-pages")
+    assert again.bundle.stat().st_size < 1.02 * plain.bundle.stat().st_size
+
+
 def test_a_rebuild_builds_what_a_build_without_the_cache_builds(built, tmp_path: Path) -> None:
     """Change the data, an evidence file and a template; the cached rebuild must show every change,
     exactly as a build from nothing does."""

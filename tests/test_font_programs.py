@@ -4,6 +4,7 @@ font when that program holds every glyph it draws, and keeps its own otherwise."
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import weasyprint
@@ -60,9 +61,46 @@ def test_a_pass_draws_with_the_program_of_another_that_holds_its_glyphs(tmp_path
     assert flat(pdftotext(bundle, "-f", "2")) == "frozenstore"
 
 
-def test_a_pass_that_draws_a_glyph_the_other_program_lacks_keeps_its_own(tmp_path: Path) -> None:
+def rasterized(pdf: Path, folder: Path) -> list[bytes]:
+    """Every page drawn by poppler at 72 dpi, in grey."""
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "72", "-gray", str(pdf), str(folder / "page")], check=True)
+    return [path.read_bytes() for path in sorted(folder.iterdir())]
+
+
+def test_passes_whose_glyphs_no_one_program_holds_draw_with_one_cut_again_from_the_font_file(
+    tmp_path: Path,
+) -> None:
     wide = written_pass(tmp_path / "wide.pdf", "Appeal of the frozen store")
     other = written_pass(tmp_path / "other.pdf", "Quixotic")  # Q, x, i, c are not in the first
+    apart = assembled(
+        [PdfReader(tmp_path / "wide.pdf"), PdfReader(tmp_path / "other.pdf")], tmp_path / "apart.pdf"
+    )
+    assert programs_in(apart) == 2
+
+    assert share_font_programs([wide, other]) == 1
+    assert program(other).pdf is wide and program(other).idnum == program(wide).idnum
+    bundle = assembled([wide, other], tmp_path / "bundle.pdf")
+    assert programs_in(bundle) == 1
+    assert [flat(pdftotext(bundle, "-f", str(n), "-l", str(n))) for n in (1, 2)] == [
+        "Appealofthefrozenstore",
+        "Quixotic",
+    ]
+    assert rasterized(bundle, tmp_path / "one") == rasterized(apart, tmp_path / "two")
+
+
+def test_a_font_whose_file_is_not_installed_keeps_a_program_a_pass(tmp_path: Path) -> None:
+    """(A font a template loads with @font-face, say: fontconfig does not know it.)"""
+    wide = written_pass(tmp_path / "wide.pdf", "Appeal of the frozen store")
+    other = written_pass(tmp_path / "other.pdf", "Quixotic")
+    for reader in (wide, other):
+        stream = program(reader).get_object()
+        font = TTFont(io.BytesIO(stream.get_data()))
+        font["name"].setName("NotInstalledSans", 6, 3, 1, 0x409)
+        renamed = io.BytesIO()
+        font.save(renamed)
+        stream.set_data(renamed.getvalue())
+
     assert share_font_programs([wide, other]) == 0
     assert program(other).pdf is other
     bundle = assembled([wide, other], tmp_path / "bundle.pdf")
