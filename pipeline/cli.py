@@ -254,11 +254,11 @@ def _converts_probably(case_dir: Path, output_root: Path, no_cache: bool) -> boo
     case or an evidence file changed after the bundle was written (the Word documents and office exhibits
     come from these). A wrong guess costs time, never a wrong output: a LibreOffice started early for
     nothing is stopped unused, one not started early starts when needed."""
+    if no_cache:
+        return True
     try:
         built = (output_root / case_dir.name / "bundle.pdf").stat().st_mtime
     except OSError:
-        return True
-    if no_cache:
         return True
     templates = case_dir / "templates"
     for path in case_dir.rglob("*"):

@@ -9,7 +9,8 @@ WeasyPrint subsets with glyph ids kept (HarfBuzz's retain-gids), so a glyph has 
 of a font, and its fonts are CID fonts whose ids are the glyph ids. A pass's font can therefore use another
 pass's program of the same font if that program holds every glyph it draws, with the same widths. The font
 is the same when the name WeasyPrint gave it, the kind of program and the font file it was cut from (its
-`head` table's revision and dates, its `name` table's unique id and version) are the same.
+`head` table's revision and dates, its `name` table's unique id, version and PostScript name) are the
+same.
 
 When no program holds every glyph the passes draw (an edit added characters the other pages do not show),
 the font is cut again from its file, found through fontconfig by its PostScript name and checked to be the
@@ -73,12 +74,9 @@ class _Font:
 
     def _origin(self) -> tuple[Any, ...] | None:
         if self.origin is None:
-            self.origin = _origin(self.data())
+            program: Any = self.program.get_object()
+            self.origin = _origin(program.get_data())
         return self.origin or None
-
-    def data(self) -> bytes:
-        program: Any = self.program.get_object()
-        return bytes(program.get_data())
 
     def draw_with(self, program: IndirectObject) -> None:
         self.descriptor[NameObject(self.identity[2])] = program
@@ -120,7 +118,7 @@ def _cut_again(widest: _Font, apart: list[_Font]) -> int:
     for font in same:
         if any(widths.setdefault(glyph, width) != width for glyph, width in font.widths.items()):
             return 0  # a glyph drawn with two widths: not the same font after all
-    program = _program_with(widest.data(), widest._origin(), widths) if same else None
+    program = _program_with(widest._origin(), widths) if same else None
     if program is None:
         return 0
     stream: Any = widest.program.get_object()
@@ -134,10 +132,10 @@ def _cut_again(widest: _Font, apart: list[_Font]) -> int:
     return let_go
 
 
-def _program_with(subset: bytes, origin: tuple[Any, ...] | None, glyphs: Iterable[int]) -> bytes | None:
-    """A program of the font file `subset` was cut from, with `glyphs` at their ids; None when that file
-    is not found, or the program made does not come out as one of the same font."""
-    source = _source(subset, origin)
+def _program_with(origin: tuple[Any, ...] | None, glyphs: Iterable[int]) -> bytes | None:
+    """A program of the font file of `origin` (`_origin` of a program cut from it), with `glyphs` at their
+    ids; None when that file is not found, or the program made does not come out as one of the same font."""
+    source = _source(origin)
     if source is None:
         return None
     import uharfbuzz as hb
@@ -165,15 +163,15 @@ def _program_with(subset: bytes, origin: tuple[Any, ...] | None, glyphs: Iterabl
     return program
 
 
-def _source(subset: bytes, origin: tuple[Any, ...] | None) -> tuple[Path, int] | None:
-    """The font file (and face in it) a subset was cut from: the installed font of its PostScript name
-    whose `head` and `name` tables are those of the subset."""
+def _source(origin: tuple[Any, ...] | None) -> tuple[Path, int] | None:
+    """The font file (and face in it) a program of `origin` was cut from: the installed font of its
+    PostScript name whose `head` and `name` tables are those of the program."""
     from fontTools.ttLib import TTFont
 
+    name = origin[-1] if origin else ""
+    if not name:
+        return None
     try:
-        name = TTFont(io.BytesIO(subset), lazy=True)["name"].getDebugName(6)
-        if not name:
-            return None
         listing = subprocess.run(
             ["fc-list", "--format", "%{file}\t%{index}\n", f":postscriptname={name}"],
             capture_output=True,
@@ -181,7 +179,7 @@ def _source(subset: bytes, origin: tuple[Any, ...] | None) -> tuple[Path, int] |
             check=False,
             timeout=30,
         ).stdout
-    except Exception:  # no name, or no fontconfig: nothing to cut from
+    except Exception:  # no fontconfig: nothing to cut from
         return None
     for line in listing.splitlines():
         file, _, index = line.partition("\t")
@@ -251,8 +249,9 @@ def _widths(array: Any) -> dict[int, float]:
 
 def _origin(program: bytes) -> tuple[Any, ...]:
     """What a subset keeps of the font file it was cut from: the `head` table's revision, creation and
-    modification dates and units per em, and the `name` table's unique id and version. Empty when the
-    program cannot be read (then it is shared with nothing)."""
+    modification dates and units per em, and the `name` table's unique id, version and PostScript name
+    (last: the file is found by it). Empty when the program cannot be read (then it is shared with
+    nothing)."""
     from fontTools.ttLib import TTFont
 
     try:
@@ -265,10 +264,10 @@ def _identify(font: Any) -> tuple[Any, ...]:
     """`_origin` of a font read by fontTools (a program, or a face of an installed font file)."""
     head = font["head"]
     names = font.get("name")
-    unique, version = (
-        (str(names.getDebugName(3)), str(names.getDebugName(5))) if names is not None else ("", "")
+    unique, version, postscript = (
+        str(names.getDebugName(i) or "") if names is not None else "" for i in (3, 5, 6)
     )
-    return (head.fontRevision, head.created, head.modified, head.unitsPerEm, unique, version)
+    return (head.fontRevision, head.created, head.modified, head.unitsPerEm, unique, version, postscript)
 
 
 def _same_object(one: IndirectObject, other: IndirectObject) -> bool:

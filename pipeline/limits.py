@@ -112,10 +112,8 @@ def collect_garbage() -> None:
     def note(signum: int, frame: FrameType | None) -> None:
         noted.append(signum)
 
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    previous = {
-        signum: signal.signal(signum, note) for signum, handler in handlers.items() if handler is not None
-    }
+    held = [signum for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not None]
+    previous = {signum: signal.signal(signum, note) for signum in held}  # (None: a handler set in C, kept)
     try:
         gc.collect()
     finally:

@@ -56,6 +56,13 @@ def pdftotext(path: Path, *options: str) -> str:
     ).stdout
 
 
+def rasterized(pdf: Path, folder: Path, dpi: int = 40) -> list[bytes]:
+    """Every page drawn by poppler at `dpi`, in grey."""
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), str(folder / "page")], check=True)
+    return [path.read_bytes() for path in sorted(folder.iterdir())]
+
+
 def flat(text: str) -> str:
     """Text with all white space removed: pdftotext breaks lines wherever the layout wrapped them."""
     return "".join(text.split())

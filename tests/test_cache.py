@@ -4,7 +4,6 @@ builds is what a build without the cache builds."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from pypdf import PdfReader
 
 from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.cache import FOLDER, Cache
-from tests.conftest import ROOT, MakeCase
+from tests.conftest import ROOT, MakeCase, rasterized
 from tests.samples import image, text_pdf
 
 
@@ -33,13 +32,6 @@ def font_programs(pdf: Path) -> Counter[str]:
                 if key in descriptor.get_object():
                     programs.add((str(font["/BaseFont"]), descriptor.get_object().raw_get(key).idnum))
     return Counter(name for name, _ in programs)
-
-
-def rasterized(pdf: Path, folder: Path) -> list[bytes]:
-    """Every page drawn by poppler at 40 dpi, in grey."""
-    folder.mkdir()
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(folder / "page")], check=True)
-    return [path.read_bytes() for path in sorted(folder.iterdir())]
 
 
 def build_case(case: Path, output: Path, *, cache: bool = True) -> BuildResult:

@@ -4,7 +4,6 @@ font when that program holds every glyph it draws, and keeps its own otherwise."
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
 
 import weasyprint
@@ -13,7 +12,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import IndirectObject
 
 from pipeline.font_programs import share_font_programs
-from tests.conftest import flat, pdftotext
+from tests.conftest import flat, pdftotext, rasterized
 
 
 def written_pass(path: Path, text: str) -> PdfReader:
@@ -61,13 +60,6 @@ def test_a_pass_draws_with_the_program_of_another_that_holds_its_glyphs(tmp_path
     assert flat(pdftotext(bundle, "-f", "2")) == "frozenstore"
 
 
-def rasterized(pdf: Path, folder: Path) -> list[bytes]:
-    """Every page drawn by poppler at 72 dpi, in grey."""
-    folder.mkdir()
-    subprocess.run(["pdftoppm", "-r", "72", "-gray", str(pdf), str(folder / "page")], check=True)
-    return [path.read_bytes() for path in sorted(folder.iterdir())]
-
-
 def test_passes_whose_glyphs_no_one_program_holds_draw_with_one_cut_again_from_the_font_file(
     tmp_path: Path,
 ) -> None:
@@ -86,7 +78,7 @@ def test_passes_whose_glyphs_no_one_program_holds_draw_with_one_cut_again_from_t
         "Appealofthefrozenstore",
         "Quixotic",
     ]
-    assert rasterized(bundle, tmp_path / "one") == rasterized(apart, tmp_path / "two")
+    assert rasterized(bundle, tmp_path / "one", 72) == rasterized(apart, tmp_path / "two", 72)
 
 
 def test_a_font_whose_file_is_not_installed_keeps_a_program_a_pass(tmp_path: Path) -> None:
