@@ -13,7 +13,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from pipeline.cache import FOLDER as CACHE_FOLDER
 from pipeline.cache import Cache, converting_office
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
 from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
+from pipeline.draft import drafting
 from pipeline.errors import BundleError
 from pipeline.evidence import resolve_evidence
 from pipeline.exhibits import (
@@ -96,7 +97,7 @@ class BuildOptions:
     redact: bool = False
     """Mask full account, card, ID numbers and birth dates in the generated documents."""
     draft: bool = True
-    """Draft the contents' and the index's lengths on another core (`Layout.drafting`); off in a batch
+    """Draft the contents' and the index's lengths on another core (`pipeline.draft`); off in a batch
     of several workers, which keeps every core busy already."""
 
 
@@ -170,7 +171,8 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     language = options.language or case.data.language
     context = Context(data, exhibits, created.date(), language, sales=sales)
 
-    with locked(output), staging(output) as staged:
+    # The draft's child process (`pipeline.draft`) lives until the page numbers are settled.
+    with locked(output), staging(output) as staged, ExitStack() as draft_scope:
         work = staged / ".work"
         work.mkdir()
         # 2. Merge the data into the Word templates first, so LibreOffice can start on them; the others are
@@ -225,27 +227,30 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             estimated = [1 + (len(pages) if pages is not None else 1) for pages in made]
             after = [name for name in rendered if name not in DOCUMENTS]
             hint = cache.hint(settled)
-            with (
-                nullcontext(lambda: hint)
+            draft = (
+                None
                 if hint or not options.draft
-                else layout.drafting(
-                    context,
-                    work,
-                    found["evidence_index"],
-                    TITLES,
-                    dict.fromkeys(rendered, 1),
-                    after,
-                    estimated,
+                else draft_scope.enter_context(
+                    drafting(
+                        layout,
+                        context,
+                        work,
+                        found["evidence_index"],
+                        TITLES,
+                        dict.fromkeys(rendered, 1),
+                        after,
+                        estimated,
+                    )
                 )
-            ) as drafted:
-                laid = {
-                    name: layout.html(name, context, work, template=item.template)
-                    for name, item in rendered.items()
-                    if item.template.engine == Engine.HTML
-                }
-                covers = layout.exhibit_covers(context, work)
-                converted()
-                guess = drafted()
+            )
+            laid = {
+                name: layout.html(name, context, work, template=item.template)
+                for name, item in rendered.items()
+                if item.template.engine == Engine.HTML
+            }
+            covers = layout.exhibit_covers(context, work)
+            converted()
+            guess = draft.lengths() if draft is not None else hint
         exhibit_pages: list[AnyPages] = [
             pages if pages is not None else Pages(open_pdf(pdf, describe(exhibit)))
             for exhibit, pages, pdf in zip(exhibits, made, exhibit_pdfs, strict=True)
@@ -273,7 +278,9 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             TITLES,
             guess,
             after={name: pages for name, pages in documents.items() if name not in DOCUMENTS},
+            draft=draft,
         )
+        draft_scope.close()
         cache.note(settled, plan.counts)
 
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.

@@ -2,44 +2,41 @@
 evidence index print the right page numbers however long they grow.
 
 The generated parts (cover, table of contents, HTML documents, exhibit cover sheets, text exhibits) are
-WeasyPrint documents laid out in memory with one font configuration; they are written together as one PDF
-at the end, so each font is subset and embedded once per build, not once per part. Each document's pages
-are then kept in the cache under the hash of its HTML: a rebuild lays out only what changed.
+WeasyPrint documents laid out in memory with one font configuration; they are written together as one PDF,
+so each font is subset and embedded once per build, not once per part. Each document's pages are then kept
+in the cache under the hash of its HTML: a rebuild lays out only what changed.
 
 The cover, the contents and the index print page numbers that depend on their own lengths, so they are laid
 out until those settle (`Layout.settle`): a rebuild knows the lengths from the last build; a clean build
 drafts them in a child process on the other core while this one lays out the exhibits' cover sheets
-(`Layout.drafting`).
+(`pipeline.draft`), and that process then lays out and writes the final index while this one lays out the
+final cover and contents and writes the rest. Pages of more than one PDF (the index's, an earlier build's)
+draw with one program per font (`pipeline.font_programs`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
-import logging
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import weasyprint
 from pypdf import PageObject, PdfReader
 from weasyprint.text.fonts import FontConfiguration
 
-from pipeline.bundle import Bookmark, Pages, Part, open_pdf, written
+from pipeline.bundle import Bookmark, PageRun, Pages, Part, open_pdf, written
 from pipeline.cache import Cache, convert_office, file_hashes
 from pipeline.context import Context, Exhibit
 from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
-from pipeline.errors import BuildAppealError, BundleError, ConversionError, TemplateError
+from pipeline.errors import BundleError
 from pipeline.exhibits import Kind
 from pipeline.font_programs import share_font_programs
-from pipeline.limits import TimeUp
 from pipeline.render import Engine, TemplateFile, Templates
+
+if TYPE_CHECKING:
+    from pipeline.draft import Draft
 
 MAX_ROUNDS = 6
 FIRST_GUESS = {"cover": 1, "toc": 1, "evidence_index": 1}
@@ -124,6 +121,16 @@ class Round:
     """How long the cover, the contents and the index came out."""
 
 
+@dataclass(frozen=True)
+class WrittenIndex:
+    """The evidence index as the draft's process laid it out and wrote it (`Layout.written_index`)."""
+
+    key: str
+    anchors: tuple[frozenset[str], ...]
+    path: Path
+    """The PDF it was written to (kept in the cache, if there is one)."""
+
+
 class Layout:
     """Lays out generated parts with WeasyPrint (or takes them from the cache) and settles the page
     numbers of the bundle."""
@@ -136,6 +143,8 @@ class Layout:
         self.font_config = FontConfiguration()
         self.passes: dict[str, PdfReader | None] = {}
         """The PDFs of generated pages of earlier builds that this build takes documents from."""
+        self.written: dict[str, tuple[PdfReader, int]] = {}
+        """Where this build wrote the documents it laid out: the PDF, and the document's first page in it."""
 
     def html(
         self,
@@ -202,12 +211,14 @@ class Layout:
         titles: dict[str, tuple[str, str]],
         guess: dict[str, int] | None = None,
         after: dict[str, AnyPages] | None = None,
+        draft: Draft | None = None,
     ) -> Plan:
         """Lay out the cover, the table of contents and the evidence index again and again until the page
         numbers they print no longer change what they are; then every number printed is right. `covers`
         are the exhibits' cover sheets (`exhibit_covers`). `guess` (the lengths an earlier build settled
-        on, or a draft found) usually makes the first round the last. `documents` come before the evidence
-        index, `after` (the request to narrow the freeze and the declaration) after it."""
+        on, or a draft found) usually makes the first round the last; the `draft`'s process lays out that
+        round's index meanwhile. `documents` come before the evidence index, `after` (the request to narrow
+        the freeze and the declaration) after it."""
         after = after or {}
         sizes = {name: len(pages) for name, pages in [*documents.items(), *after.items()]}
         named = [*documents, "evidence_index", *after]
@@ -215,8 +226,15 @@ class Layout:
         counts = dict(FIRST_GUESS)
         if guess and set(guess) == set(counts) and all(isinstance(n, int) and n > 0 for n in guess.values()):
             counts = dict(guess)
+        # What the first round writes while the draft's process lays out the index (most likely it is the
+        # last round): in bundle order, as `write_generated` would write it.
+        exhibits = [run for pair in zip(covers, exhibit_pages, strict=True) for run in pair]
+        others = [*documents.values(), *after.values(), *exhibits]
         for _ in range(MAX_ROUNDS):
-            laid = self._round(context, work, index_template, titles, named, counts, sizes, exhibit_sizes)
+            laid = self._round(
+                context, work, index_template, titles, named, counts, sizes, exhibit_sizes, draft, others
+            )
+            draft = None  # a later round lays out its index here
             if laid.counts == counts:
                 break
             counts = laid.counts
@@ -260,105 +278,43 @@ class Layout:
         counts: dict[str, int],
         sizes: dict[str, int],
         exhibit_sizes: list[int],
+        draft: Draft | None = None,
+        others: Sequence[PageRun] = (),
     ) -> Round:
         """Place every part as if the cover, the contents and the index were `counts` pages long (the other
-        documents `sizes`, each exhibit with its cover sheet `exhibit_sizes`), and lay those three out."""
-        every = {**counts, **sizes}
-        starts, page = {}, 1
-        for name in ["cover", "toc", *named]:
-            starts[name] = page
-            page += every[name]
-        placed = []
-        for exhibit, size in zip(context.exhibits, exhibit_sizes, strict=True):
-            placed.append(dataclasses.replace(exhibit, first_page=page, last_page=page + size - 1))
-            page += size
-        entries = [Entry(*titles[name], starts[name], starts[name] + every[name] - 1) for name in named]
-        scoped = dataclasses.replace(
-            context, exhibits=placed, extra={**context.extra, "parts": entries, "total_pages": page - 1}
-        )
+        documents `sizes`, each exhibit with its cover sheet `exhibit_sizes`), and lay those three out: the
+        index in the `draft`'s process if there is one, while this one lays out the other two and writes
+        them with the `others` this build laid out (`_write_fresh`)."""
+        scoped, placed, starts = _placed(context, titles, named, counts, sizes, exhibit_sizes)
+        elsewhere = draft.index(counts, sizes, exhibit_sizes) if draft is not None else None
         cover = self.html("bundle_cover", scoped, work)
         toc = self.html("bundle_toc", scoped, work)
-        index = self._index(index_template, scoped, work)
+        if elsewhere is not None:
+            self._write_fresh([cover, toc, *others], work)
+        index = (elsewhere() if elsewhere else None) or self._index(index_template, scoped, work)
         laid = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
         return Round(cover, toc, index, placed, starts, laid)
 
-    @contextmanager
-    def drafting(
+    def written_index(
         self,
         context: Context,
-        work: Path,
+        folder: Path,
         index_template: TemplateFile,
         titles: dict[str, tuple[str, str]],
+        named: list[str],
+        counts: dict[str, int],
         sizes: dict[str, int],
-        after: list[str],
         exhibit_sizes: list[int],
-    ) -> Iterator[Callable[[], dict[str, int] | None]]:
-        """Lay out the cover, the table of contents and the evidence index once, in a child process on
-        the other core, while this process goes on (with the documents and the cover sheets); hand back a
-        function that waits for the child and returns the lengths it found: `settle`'s guess.
-
-        A clean build has no lengths from an earlier build, so its first round would lay these pages out
-        only to learn their lengths, and a second round would print the right numbers. The draft takes the
-        first round off this process. Its sizes are estimates (each document, not yet laid out or
-        converted, counts one page; each exhibit's cover sheet one page): page numbers a few pages off
-        rarely change a length, and a wrong one costs `settle` one more round, never a wrong number. A
-        draft stopped by the time limit ends the build with its error (laying the pages out here would be
-        stopped too). No draft where it would not help: an index made by Word (one more LibreOffice), or
-        one core (nor in a batch of several workers: `BuildOptions.draft`).
-        `sizes` are the documents' lengths in bundle order, `after` the names of those after the index."""
-        if index_template.engine != Engine.HTML or (os.cpu_count() or 1) < 2:
-            yield lambda: None
-            return
-        named = [name for name in sizes if name not in after] + ["evidence_index", *after]
-        forked = multiprocessing.get_context("fork")  # the child starts from this process as it is now
-        receive, send = forked.Pipe(duplex=False)
-        folder = work / "draft"
-        lay_out = functools.partial(
-            self._round,
-            context,
-            folder,
-            index_template,
-            titles,
-            named,
-            dict(FIRST_GUESS),
-            sizes,
-            exhibit_sizes,
-        )
-        draft = forked.Process(target=self._draft, args=(send, folder, lay_out), daemon=True)
-        draft.start()
-        send.close()
-
-        def counts() -> dict[str, int] | None:
-            found = None
-            # Its own limits stop a document that takes too long, so this wait only guards against a
-            # child stuck where no limit reaches (in C code, say).
-            if receive.poll(3 * self.timeout + 10):
-                with contextlib.suppress(EOFError):  # it ended without a word: no draft
-                    found = receive.recv()
-            if isinstance(found, BuildAppealError):  # stopped by the time limit: so would this process be
-                raise found
-            return found if isinstance(found, dict) else None
-
-        try:
-            yield counts
-        finally:  # done, or the build failed meanwhile: the child goes
-            draft.kill()
-            draft.join()
-            receive.close()
-
-    def _draft(self, send: Connection, folder: Path, lay_out: Callable[[], Round]) -> None:
-        """The child of `drafting`: one round of `settle` from the first guess, whose lengths it sends."""
-        try:
-            logging.disable(logging.CRITICAL)  # the parent says what needs saying
-            for env in (self.templates.html_env, self.templates.text_env):
-                env.bytecode_cache = None  # the parent's alone: no file written behind its back
-            folder.mkdir()
-            send.send(lay_out().counts)
-        except (TemplateError, ConversionError) as error:
-            if isinstance(error.__cause__, TimeUp):
-                send.send(error)
-        except BaseException:  # whatever else went wrong, the parent lays the pages out itself
-            pass
+    ) -> WrittenIndex | None:
+        """The evidence index laid out as a round of `settle` with these numbers would lay it out, and
+        written in a PDF of its own, kept in the cache (by the draft's process: `pipeline.draft`); None when
+        the cache had it laid out already (the build's process finds it there as quickly)."""
+        scoped, _, _ = _placed(context, titles, named, counts, sizes, exhibit_sizes)
+        index = self._index(index_template, scoped, folder)
+        if not isinstance(index, Laid) or index.document is None:
+            return None
+        path, _ = self._write([index], folder)
+        return WrittenIndex(index.key, index.anchors, path)
 
     def exhibit_covers(self, context: Context, work: Path) -> list[Laid]:
         """Every exhibit's cover sheet, laid out in one document and cut where each exhibit's id stands."""
@@ -388,39 +344,47 @@ class Layout:
         return Pages(open_pdf(target, template.path.name))
 
     def write_generated(self, parts: list[Part], work: Path) -> list[Part]:
-        """Write every document laid out by this build into one PDF (each font subset once), keep each
-        document's pages in the cache, and return the parts with real pages. Documents taken from earlier
-        builds' PDFs use the same font programs as the new ones where they can (`share_font_programs`)."""
-        fresh: dict[str, Laid] = {}
-        for part in parts:
-            if isinstance(part.pages, Laid) and part.pages.document is not None:
-                fresh.setdefault(part.pages.key, part.pages)
-        reader, offsets = self._write(list(fresh.values()), work) if fresh else (None, {})
+        """Write the documents laid out by this build into PDF (`_write_fresh`) and return the parts with
+        real pages. Documents of several passes (an earlier build's, the index's) use one program per font
+        (`share_font_programs`)."""
+        self._write_fresh([part.pages for part in parts], work)
         resolved: list[Part] = []
         passes: list[PdfReader] = []
         for part in parts:
             pages = part.pages
             if isinstance(pages, Laid):
                 if pages.cached is None:
-                    assert reader is not None
-                    pages = dataclasses.replace(pages, cached=reader, offset=offsets[pages.key])
+                    reader, offset = self.written[pages.key]
+                    pages = dataclasses.replace(pages, cached=reader, offset=offset)
                 pages = pages.written()
                 if not any(pages.reader is seen for seen in passes):
                     passes.append(pages.reader)
             resolved.append(dataclasses.replace(part, pages=pages))
-        if len(passes) > 1:  # documents of an earlier build beside new ones: one program per font still
+        if len(passes) > 1:  # documents of several passes: one program per font still
             share_font_programs(passes)
         return resolved
 
-    def _write(self, documents: list[Laid], work: Path) -> tuple[PdfReader, dict[str, int]]:
-        """Write the documents laid out by this build together, keep the PDF in the cache, and record
-        where each document's pages are in it; return the PDF and those places."""
+    def _write_fresh(self, runs: Sequence[PageRun], work: Path) -> None:
+        """Write the documents among `runs` that this build laid out and has not written yet together (each
+        font subset once), keep each one's pages in the cache, and note where they are (`written`)."""
+        fresh: dict[str, Laid] = {}
+        for pages in runs:
+            if isinstance(pages, Laid) and pages.document is not None and pages.key not in self.written:
+                fresh.setdefault(pages.key, pages)
+        if fresh:
+            path, offsets = self._write(list(fresh.values()), work)
+            reader = open_pdf(path, "the bundle's generated pages")
+            self.written.update((key, (reader, offset)) for key, offset in offsets.items())
+
+    def _write(self, documents: list[Laid], folder: Path) -> tuple[Path, dict[str, int]]:
+        """Write the documents laid out by this build together into a PDF in `folder`, keep it in the
+        cache, and record where each document's pages are in it; return the PDF kept and those places."""
         whole = [laid.document for laid in documents if laid.document is not None]
         combined = whole[0].copy([page for document in whole for page in document.pages])
-        target = work / "generated.pdf"
-        write_pdf(combined, target, name="the bundle's generated pages", timeout=self.timeout)
         pass_key = self.cache.key("generated", *(laid.key for laid in documents))
-        reader = open_pdf(self.cache.put(pass_key, target).file, "the bundle's generated pages")
+        target = folder / f"generated-{pass_key[:16]}.pdf"
+        write_pdf(combined, target, name="the bundle's generated pages", timeout=self.timeout)
+        stored = self.cache.put(pass_key, target).file
         offsets, first = {}, 0
         for laid in documents:
             offsets[laid.key] = first
@@ -434,7 +398,34 @@ class Layout:
                 },
             )
             first += len(laid.anchors)
-        return reader, offsets
+        return stored, offsets
+
+
+def _placed(
+    context: Context,
+    titles: dict[str, tuple[str, str]],
+    named: list[str],
+    counts: dict[str, int],
+    sizes: dict[str, int],
+    exhibit_sizes: list[int],
+) -> tuple[Context, list[Exhibit], dict[str, int]]:
+    """Every part placed as if the cover, the contents and the index were `counts` pages long (the other
+    documents `sizes`, each exhibit with its cover sheet `exhibit_sizes`): the context the three are laid
+    out with, the exhibits with their first and last pages, the first page of each document."""
+    every = {**counts, **sizes}
+    starts, page = {}, 1
+    for name in ["cover", "toc", *named]:
+        starts[name] = page
+        page += every[name]
+    placed = []
+    for exhibit, size in zip(context.exhibits, exhibit_sizes, strict=True):
+        placed.append(dataclasses.replace(exhibit, first_page=page, last_page=page + size - 1))
+        page += size
+    entries = [Entry(*titles[name], starts[name], starts[name] + every[name] - 1) for name in named]
+    scoped = dataclasses.replace(
+        context, exhibits=placed, extra={**context.extra, "parts": entries, "total_pages": page - 1}
+    )
+    return scoped, placed, starts
 
 
 def page_sizes(parts: list[Part]) -> list[tuple[float, float]]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cases" / "example"
@@ -61,6 +63,32 @@ def rasterized(pdf: Path, folder: Path, dpi: int = 40) -> list[bytes]:
     folder.mkdir()
     subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), str(folder / "page")], check=True)
     return [path.read_bytes() for path in sorted(folder.iterdir())]
+
+
+def font_programs(pdf: Path) -> Counter[str]:
+    """How many distinct programs each font name has in a PDF (evidence fonts count as much as ours)."""
+    programs = set()
+    for page in PdfReader(pdf).pages:
+        for reference in page["/Resources"].get_object().get("/Font", {}).values():
+            font = reference.get_object()
+            cid = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = cid.get("/FontDescriptor")
+            for key in ("/FontFile", "/FontFile2", "/FontFile3") if descriptor is not None else ():
+                if key in descriptor.get_object():
+                    programs.add((str(font["/BaseFont"]), descriptor.get_object().raw_get(key).idnum))
+    return Counter(name for name, _ in programs)
+
+
+def outline(reader: PdfReader, items: list[Any] | None = None) -> list[Any]:
+    """The bookmarks as (title, page) pairs, nested ones as (title, page, [children])."""
+    result: list[Any] = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            title, page = result.pop()
+            result.append((title, page, outline(reader, item)))
+        else:
+            result.append((item.title, reader.get_destination_page_number(item)))
+    return result
 
 
 def flat(text: str) -> str:

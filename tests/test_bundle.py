@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -17,24 +16,12 @@ from pipeline.build import MANY_SCANS, BuildOptions, BuildResult, _scan_warnings
 from pipeline.bundle import Part
 from pipeline.errors import EvidenceError
 from tests import samples
-from tests.conftest import EXAMPLE, MakeCase, example_data, flat, pdftotext
+from tests.conftest import EXAMPLE, MakeCase, example_data, flat, outline, pdftotext
 
 
 def page_texts(pdf: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
     return text.stdout.split("\f")[:-1]
-
-
-def outline(reader: PdfReader, items: list[Any] | None = None) -> list[Any]:
-    """The bookmarks as (title, page) pairs, nested ones as (title, page, [children])."""
-    result: list[Any] = []
-    for item in reader.outline if items is None else items:
-        if isinstance(item, list):
-            title, page = result.pop()
-            result.append((title, page, outline(reader, item)))
-        else:
-            result.append((item.title, reader.get_destination_page_number(item)))
-    return result
 
 
 def check_exhibit_pages(result: BuildResult) -> None:

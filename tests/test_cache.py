@@ -4,7 +4,6 @@ builds is what a build without the cache builds."""
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,26 +11,12 @@ from pypdf import PdfReader
 
 from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.cache import FOLDER, Cache
-from tests.conftest import ROOT, MakeCase, rasterized
+from tests.conftest import ROOT, MakeCase, font_programs, rasterized
 from tests.samples import image, text_pdf
 
 
 def pages_text(pdf: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(pdf).pages]
-
-
-def font_programs(pdf: Path) -> Counter[str]:
-    """How many distinct programs each font name has in a PDF (evidence fonts count as much as ours)."""
-    programs = set()
-    for page in PdfReader(pdf).pages:
-        for reference in page["/Resources"].get_object().get("/Font", {}).values():
-            font = reference.get_object()
-            cid = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
-            descriptor = cid.get("/FontDescriptor")
-            for key in ("/FontFile", "/FontFile2", "/FontFile3") if descriptor is not None else ():
-                if key in descriptor.get_object():
-                    programs.add((str(font["/BaseFont"]), descriptor.get_object().raw_get(key).idnum))
-    return Counter(name for name, _ in programs)
 
 
 def build_case(case: Path, output: Path, *, cache: bool = True) -> BuildResult:

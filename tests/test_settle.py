@@ -1,7 +1,8 @@
 """Settling the page numbers of the cover, the contents and the index: a clean build drafts their lengths
-in a child process on the other core, so this one lays them out once. The draft only guesses: the bundle
-is the same with it or without it, and a draft that fails, hangs or is left behind by a failed build costs
-time at most."""
+in a child process on the other core, so this one lays them out once, and that process then lays out and
+writes the final index while this one lays out the cover and the contents. The bundle shows the same pages
+with it or without it, and a draft that fails, hangs or is left behind by a failed build costs time at
+most."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
-import pipeline.layout
+import pipeline.draft
 from pipeline.build import BuildOptions, build
 from pipeline.errors import TemplateError
 from pipeline.layout import FIRST_GUESS, Layout
 from pipeline.office_session import office_session
 from pipeline.render import default_templates_folder
-from tests.conftest import NEVER_ENDS, MakeCase, example_data
+from tests.conftest import NEVER_ENDS, MakeCase, example_data, font_programs, outline, pdftotext, rasterized
 
 
 class Spy:
@@ -28,17 +30,24 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *, draft: str = "works") -> None:
         self.parent = os.getpid()
         self.rounds: list[dict[str, int]] = []
+        self.indexes = 0
+        """How many times this process laid out the evidence index."""
         self.children: list[int] = []
-        real_round, real_fork = Layout._round, os.fork
+        real_round, real_index, real_fork = Layout._round, Layout._index, os.fork
 
-        def round_(layout: Layout, *args: Any) -> Any:
+        def round_(layout: Layout, *args: Any, **kwargs: Any) -> Any:
             if os.getpid() == self.parent:
                 self.rounds.append(args[5])  # the lengths the round starts from
             elif draft == "fails":
                 raise RuntimeError("the draft broke")
             elif draft == "hangs":
                 time.sleep(120)
-            return real_round(layout, *args)
+            return real_round(layout, *args, **kwargs)
+
+        def index(layout: Layout, *args: Any) -> Any:
+            if os.getpid() == self.parent:
+                self.indexes += 1
+            return real_index(layout, *args)
 
         def fork() -> int:
             child = real_fork()
@@ -47,7 +56,8 @@ class Spy:
             return child
 
         monkeypatch.setattr(Layout, "_round", round_)
-        monkeypatch.setattr(pipeline.layout.os, "fork", fork)
+        monkeypatch.setattr(Layout, "_index", index)
+        monkeypatch.setattr(pipeline.draft.os, "fork", fork)
 
     def drafts_gone(self) -> bool:
         """Every draft ended and was reaped by the build."""
@@ -57,7 +67,7 @@ class Spy:
         return True
 
 
-def test_a_clean_build_lays_out_the_contents_once_and_the_bundle_is_the_same_without_the_draft(
+def test_a_clean_build_lays_out_the_contents_once_and_the_index_in_the_draft_with_the_same_pages(
     make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = make_case()
@@ -66,12 +76,19 @@ def test_a_clean_build_lays_out_the_contents_once_and_the_bundle_is_the_same_wit
     assert len(spy.children) == 1 and spy.drafts_gone()
     assert len(spy.rounds) == 1  # the draft's lengths were right: one round here
     assert spy.rounds[0] != FIRST_GUESS  # ... where the first guess (one page each) was not
+    assert spy.indexes == 0  # ... and the draft's process laid out its index
 
     spy.rounds.clear()
-    monkeypatch.setattr(pipeline.layout.os, "cpu_count", lambda: 1)  # no other core: no draft
+    monkeypatch.setattr(pipeline.draft.os, "cpu_count", lambda: 1)  # no other core: no draft
     alone = build(folder, BuildOptions(output_root=tmp_path / "alone"))
     assert len(spy.children) == 1 and spy.rounds[0] == FIRST_GUESS and len(spy.rounds) == 2
-    assert drafted.bundle.read_bytes() == alone.bundle.read_bytes()
+    assert spy.indexes == 2
+    # The same bundle page for page: text, bookmarks, pixels, and one program per font of ours (the index
+    # was written in a PDF of its own, its fonts then drawn with the programs of the other pages).
+    assert pdftotext(drafted.bundle) == pdftotext(alone.bundle)
+    assert outline(PdfReader(drafted.bundle)) == outline(PdfReader(alone.bundle))
+    assert rasterized(drafted.bundle, tmp_path / "a") == rasterized(alone.bundle, tmp_path / "b")
+    assert font_programs(drafted.bundle) == font_programs(alone.bundle)
 
 
 def test_a_build_drafts_in_an_office_session_too_but_not_when_told_not_to(
@@ -107,6 +124,22 @@ def test_a_draft_that_fails_or_hangs_costs_a_round_not_the_build(
     result = build(folder, BuildOptions(output_root=tmp_path / "out", timeout=3))
     assert len(spy.rounds) == 2 and spy.drafts_gone()
     assert result.bundle.is_file()
+
+
+def test_a_draft_that_fails_on_the_index_leaves_it_to_this_process(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    spy = Spy(monkeypatch)
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the draft's index broke")
+
+    monkeypatch.setattr(Layout, "written_index", broken)  # the lengths come, the index does not
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert len(spy.rounds) == 1 and spy.indexes == 1 and spy.drafts_gone()
+    assert "Evidence Index" in pdftotext(result.bundle)
+    assert all(count == 1 for name, count in font_programs(result.bundle).items() if "Liberation" in name)
 
 
 def test_a_build_that_fails_meanwhile_takes_its_draft_down(

@@ -1,0 +1,153 @@
+"""The draft: a clean build's first round of settling, laid out in a child process on the other core.
+
+A clean build has no page lengths from an earlier build, so its first round of `Layout.settle` would lay
+the cover, the contents and the index out only to learn how long they are, and a second round would print
+the right numbers. A child process forked from the build lays that first round out while the build goes on
+with the documents and the exhibits' cover sheets, and sends the lengths it found; asked for it, it then
+lays out the final index and writes it in a PDF of its own, while the build lays out the final cover and
+contents and writes the rest (the two PDFs' fonts are then drawn with one program each:
+`pipeline.font_programs`).
+
+The draft only helps: its sizes are estimates (each document not yet laid out or converted counts one page,
+each exhibit's cover sheet one page), and page numbers a few pages off rarely change a length; a wrong
+length costs `settle` one more round in the build's own process, never a wrong number. A draft that fails
+or hangs leaves its work to the build's process; one stopped by the time limit ends the build with its
+error (laying the pages out there would be stopped too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from pipeline.bundle import open_pdf
+from pipeline.context import Context
+from pipeline.errors import BuildAppealError, ConversionError, TemplateError
+from pipeline.layout import FIRST_GUESS, Laid, Layout, Round, WrittenIndex
+from pipeline.limits import TimeUp
+from pipeline.render import Engine, TemplateFile
+
+
+class Draft:
+    """The draft's child process as the build sees it: first it sends the lengths its round found, then,
+    asked for it, the evidence index laid out with the final numbers."""
+
+    def __init__(self, receive: Connection, ask: Connection, *, wait: float) -> None:
+        self._receive = receive
+        self._ask = ask
+        self._wait = wait
+        self._working = True
+
+    def lengths(self) -> dict[str, int] | None:
+        """Wait for the lengths of the cover, the contents and the index the draft found; None if it
+        found none (it failed, or took too long)."""
+        found = self._next()
+        return found if isinstance(found, dict) else None
+
+    def index(
+        self, counts: dict[str, int], sizes: dict[str, int], exhibit_sizes: list[int]
+    ) -> Callable[[], Laid | None]:
+        """Have the child lay out and write the evidence index with these numbers (`settle`'s round); the
+        function handed back waits for it, and gives None when the child did not (lay it out here)."""
+        if self._working:
+            try:
+                self._ask.send((counts, sizes, exhibit_sizes))
+            except OSError:  # the child is gone
+                self._working = False
+
+        def written() -> Laid | None:
+            found = self._next()
+            if not isinstance(found, WrittenIndex):
+                return None
+            return Laid(found.key, found.anchors, cached=open_pdf(found.path, "the evidence index"))
+
+        return written
+
+    def _next(self) -> Any:
+        """What the child sends next; None, and nothing more asked of it, when it ended or took too long."""
+        found = None
+        if self._working and self._receive.poll(self._wait):
+            with contextlib.suppress(EOFError):  # it ended without a word
+                found = self._receive.recv()
+        if isinstance(found, BuildAppealError):  # stopped by the time limit: so would this process be
+            raise found
+        if found is None:
+            self._working = False
+        return found
+
+
+@contextmanager
+def drafting(
+    layout: Layout,
+    context: Context,
+    work: Path,
+    index_template: TemplateFile,
+    titles: dict[str, tuple[str, str]],
+    sizes: dict[str, int],
+    after: list[str],
+    exhibit_sizes: list[int],
+) -> Iterator[Draft | None]:
+    """Start the draft's child process, forked from this one as it is now, and hand back the `Draft`; the
+    child is gone when this ends, whether the build is done or failed. No draft (None) where it would not
+    help: an index made by Word (one more LibreOffice), or one core (nor in a batch of several workers:
+    `BuildOptions.draft`). `sizes` are the documents' lengths in bundle order (estimates), `after` the
+    names of those after the index, `exhibit_sizes` each exhibit's length with its cover sheet."""
+    if index_template.engine != Engine.HTML or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    named = [name for name in sizes if name not in after] + ["evidence_index", *after]
+    forked = multiprocessing.get_context("fork")
+    receive, send = forked.Pipe(duplex=False)
+    asked, ask = forked.Pipe(duplex=False)
+    folder = work / "draft"
+    lay_out = functools.partial(
+        layout._round, context, folder, index_template, titles, named, dict(FIRST_GUESS), sizes, exhibit_sizes
+    )
+    write_index = functools.partial(layout.written_index, context, folder, index_template, titles, named)
+    child = forked.Process(
+        target=_draft, args=(layout, send, asked, folder, lay_out, write_index), daemon=True
+    )
+    child.start()
+    send.close()
+    asked.close()
+    try:
+        # Its own limits stop a document that takes too long, so this wait only guards against a child
+        # stuck where no limit reaches (in C code, say).
+        yield Draft(receive, ask, wait=3 * layout.timeout + 10)
+    finally:  # done, or the build failed meanwhile: the child goes
+        child.kill()
+        child.join()
+        receive.close()
+        ask.close()
+
+
+def _draft(
+    layout: Layout,
+    send: Connection,
+    asked: Connection,
+    folder: Path,
+    lay_out: Callable[[], Round],
+    write_index: Callable[..., WrittenIndex | None],
+) -> None:
+    """The child: one round of `settle` from the first guess, whose lengths it sends; then, when asked,
+    the index laid out with the numbers asked for and written (`Layout.written_index`)."""
+    try:
+        logging.disable(logging.CRITICAL)  # the parent says what needs saying
+        for env in (layout.templates.html_env, layout.templates.text_env):
+            env.bytecode_cache = None  # the parent's alone: no file written behind its back
+        folder.mkdir()
+        send.send(lay_out().counts)
+        send.send(write_index(*asked.recv()))
+    except (TemplateError, ConversionError) as error:
+        if isinstance(error.__cause__, TimeUp):
+            send.send(error)
+    except BaseException:  # whatever else went wrong, the parent lays the pages out itself
+        pass
