@@ -52,6 +52,7 @@ LIBRARIES = (
     "docxtpl",
     "python-docx",
     "jinja2",
+    "uharfbuzz",
 )
 
 
@@ -85,18 +86,23 @@ class Cache:
             digest.update(data)
         return digest.hexdigest()
 
-    def get(self, key: str) -> Entry | None:
-        """The file stored under `key`, if there is one, whole, and the files it read are unchanged."""
+    def get(self, key: str, *, counted: bool = True) -> Entry | None:
+        """The file stored under `key`, if there is one, whole, and the files it read are unchanged. It is
+        counted among the parts reused or made (`hits`, `misses`) unless not `counted` (a font program cut
+        again is no part of the bundle of its own)."""
+        entry = self._entry(key)
+        if counted and entry is None:
+            self.misses += 1
+        elif counted:
+            self.hits += 1
+        return entry
+
+    def _entry(self, key: str) -> Entry | None:
         meta = self._read(key)
         if meta is None or "suffix" not in meta:
-            self.misses += 1
             return None
         stored = self._meta_path(key).with_suffix(str(meta["suffix"]))
-        if not _intact(stored, meta):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return Entry(stored, meta)
+        return Entry(stored, meta) if _intact(stored, meta) else None
 
     def recall(self, key: str) -> dict[str, Any] | None:
         """What `record` kept under `key`, if the files it read are unchanged."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,10 +83,15 @@ class _Font:
         self.program = program
 
 
-def share_font_programs(passes: list[PdfReader]) -> int:
+Cut = Callable[[tuple[Any, ...], list[int]], bytes | None]
+"""Cuts the program of a font (`_origin`) with the glyphs given: `cut_program`, or one that keeps them."""
+
+
+def share_font_programs(passes: list[PdfReader], cut: Cut | None = None) -> int:
     """Point the fonts of `passes` (the PDFs of generated pages a bundle is made from) at one program per
     font: one that holds every glyph the others draw, or else one cut again from the font's file with
-    them all; the readers are changed in memory only. Returns how many programs are no longer used."""
+    them all (by `cut`, `cut_program` if None); the readers are changed in memory only. Returns how many
+    programs are no longer used."""
     fonts: dict[tuple[str, str, str], list[_Font]] = {}
     for reader in passes:
         for font in _fonts(reader):
@@ -104,13 +109,13 @@ def share_font_programs(passes: list[PdfReader]) -> int:
             else:
                 apart.append(font)
         if apart:
-            let_go += _cut_again(widest, apart)
+            let_go += _cut_again(widest, apart, cut or cut_program)
     if let_go:
         log.debug("%d font programs left unused: their fonts draw with another pass's", let_go)
     return let_go
 
 
-def _cut_again(widest: _Font, apart: list[_Font]) -> int:
+def _cut_again(widest: _Font, apart: list[_Font], cut: Cut) -> int:
     """Give `widest` a program cut from the font file with the glyphs of all the fonts of `apart` that were
     cut from the same file, and make those draw with it; return how many programs that leaves unused."""
     same = [font for font in apart if font._origin() is not None and font._origin() == widest._origin()]
@@ -118,7 +123,8 @@ def _cut_again(widest: _Font, apart: list[_Font]) -> int:
     for font in same:
         if any(widths.setdefault(glyph, width) != width for glyph, width in font.widths.items()):
             return 0  # a glyph drawn with two widths: not the same font after all
-    program = _program_with(widest._origin(), widths) if same else None
+    origin = widest._origin()
+    program = cut(origin, sorted(widths)) if same and origin else None
     if program is None:
         return 0
     stream: Any = widest.program.get_object()
@@ -132,7 +138,7 @@ def _cut_again(widest: _Font, apart: list[_Font]) -> int:
     return let_go
 
 
-def _program_with(origin: tuple[Any, ...] | None, glyphs: Iterable[int]) -> bytes | None:
+def cut_program(origin: tuple[Any, ...], glyphs: list[int]) -> bytes | None:
     """A program of the font file of `origin` (`_origin` of a program cut from it), with `glyphs` at their
     ids; None when that file is not found, or the program made does not come out as one of the same font."""
     source = _source(origin)

@@ -17,6 +17,7 @@ draw with one program per font (`pipeline.font_programs`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ from pipeline.context import Context, Exhibit
 from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
 from pipeline.errors import BundleError
 from pipeline.exhibits import Kind
-from pipeline.font_programs import share_font_programs
+from pipeline.font_programs import cut_program, share_font_programs
 from pipeline.render import Engine, TemplateFile, Templates
 
 if TYPE_CHECKING:
@@ -361,8 +362,22 @@ class Layout:
                     passes.append(pages.reader)
             resolved.append(dataclasses.replace(part, pages=pages))
         if len(passes) > 1:  # documents of several passes: one program per font still
-            share_font_programs(passes)
+            share_font_programs(passes, functools.partial(self._cut_program, work))
         return resolved
+
+    def _cut_program(self, work: Path, origin: tuple[Any, ...], glyphs: list[int]) -> bytes | None:
+        """`cut_program`, or the program an earlier build cut of the same font with the same glyphs: each
+        rebuild after an edit would cut it again (the passes of the clean build draw different glyphs)."""
+        key = self.cache.key("font program", repr(origin), " ".join(map(str, glyphs)))
+        entry = self.cache.get(key, counted=False)
+        if entry is not None:
+            return entry.file.read_bytes()
+        program = cut_program(origin, glyphs)
+        if program is not None and self.cache.enabled:
+            made = work / f"font-{key[:16]}.otf"
+            made.write_bytes(program)
+            self.cache.put(key, made)
+        return program
 
     def _write_fresh(self, runs: Sequence[PageRun], work: Path) -> None:
         """Write the documents among `runs` that this build laid out and has not written yet together (each

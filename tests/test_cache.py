@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
+import pipeline.layout
 from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.cache import FOLDER, Cache
 from tests.conftest import ROOT, MakeCase, font_programs, rasterized
@@ -17,6 +19,19 @@ from tests.samples import image, text_pdf
 
 def pages_text(pdf: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def cuts_counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """The fonts the builds from now on cut again from their files (`font_programs.cut_program`)."""
+    cuts: list[tuple[Any, ...]] = []
+    real = pipeline.layout.cut_program
+
+    def counted(origin: tuple[Any, ...], glyphs: list[int]) -> bytes | None:
+        cuts.append(origin)
+        return real(origin, glyphs)
+
+    monkeypatch.setattr(pipeline.layout, "cut_program", counted)
+    return cuts
 
 
 def build_case(case: Path, output: Path, *, cache: bool = True) -> BuildResult:
@@ -54,16 +69,22 @@ def test_editing_one_template_remakes_that_document_only(built) -> None:
 
 
 def test_a_rebuild_after_an_edit_embeds_each_font_once_and_draws_what_a_clean_build_draws(
-    built, tmp_path: Path
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The edited inquiry is written in a pass of its own; its fonts use the programs of the earlier pass,
-    which hold all their glyphs, so the bundle carries no second subset of any font (of Noto CJK, say)."""
+    """The edited inquiry is written in a pass of its own, beside the clean build's (its index in one of
+    its own, by the draft's process); their fonts draw with one program each, so the bundle carries no
+    second subset of any font (of Noto CJK, say). The programs the clean build cut from the font files
+    for its two passes hold every glyph the edit draws: the rebuild takes them from the cache, cutting
+    nothing again."""
     case, output, _ = built
+    cuts = cuts_counted(monkeypatch)
     (case / "templates").mkdir()
     template = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
     (case / "templates" / "cs_inquiry.html").write_text(template.replace("</h1>", " </h1>", 1), "utf-8")
     again = build_case(case, output)
+    assert cuts == []
     plain = build_case(case, tmp_path / "plain", cache=False)
+    assert cuts  # a build without the cache cuts them (the index is a PDF of its own there too)
     assert again.made == 1 and again.reused > 0
     assert font_programs(again.bundle) == font_programs(plain.bundle)
     assert rasterized(again.bundle, tmp_path / "again") == rasterized(plain.bundle, tmp_path / "plain-pages")
@@ -71,18 +92,20 @@ def test_a_rebuild_after_an_edit_embeds_each_font_once_and_draws_what_a_clean_bu
 
 
 def test_a_rebuild_after_an_edit_that_adds_characters_still_embeds_each_font_once(
-    built, tmp_path: Path
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Characters no page of the earlier pass shows (rare ideographs, in the bold of a heading): no earlier
-    program holds them, so the fonts are cut again from their files with the glyphs of both passes."""
+    """Characters no page of the earlier passes shows (rare ideographs, in the bold of a heading): no
+    earlier program holds them, so the fonts are cut again from their files with the glyphs of all the
+    passes."""
     case, output, _ = built
+    cuts = cuts_counted(monkeypatch)
     (case / "templates").mkdir()
     template = (ROOT / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
     edited = template.replace("</h1>", " 骉鱻龘 Quixotic</h1>", 1)
     (case / "templates" / "cs_inquiry.html").write_text(edited, "utf-8")
     again = build_case(case, output)
+    assert cuts and again.made == 1 and again.reused > 0
     plain = build_case(case, tmp_path / "plain", cache=False)
-    assert again.made == 1 and again.reused > 0
     assert "骉鱻龘" in "".join(pages_text(again.output / "cs_inquiry.pdf"))
     assert font_programs(again.bundle) == font_programs(plain.bundle)
     assert rasterized(again.bundle, tmp_path / "again") == rasterized(plain.bundle, tmp_path / "plain-pages")
