@@ -1,9 +1,10 @@
 """One program per font in the generated pages, also when they come from more than one WeasyPrint pass.
 
-A clean build writes every page it lays out in one pass, so each font is subset and embedded once. A
-rebuild takes the documents that did not change from an earlier build's pass and writes only the changed
-ones in a new pass, whose fonts are subset again: without this module the bundle would carry two programs
-of each font (two subsets of Noto CJK are 0.3 MB more in a 1.3 MB bundle).
+A clean build writes the pages it lays out in two passes (the evidence index, laid out by the draft's
+process, in one of its own: `pipeline.draft`), a build without a draft in one. A rebuild takes the
+documents that did not change from an earlier build's passes and writes only the changed ones in a new
+pass, whose fonts are subset again: without this module the bundle would carry two programs of each font
+(two subsets of Noto CJK are 0.3 MB more in a 1.3 MB bundle).
 
 WeasyPrint subsets with glyph ids kept (HarfBuzz's retain-gids), so a glyph has the same id in every subset
 of a font, and its fonts are CID fonts whose ids are the glyph ids. A pass's font can therefore use another
@@ -12,11 +13,12 @@ is the same when the name WeasyPrint gave it, the kind of program and the font f
 `head` table's revision and dates, its `name` table's unique id, version and PostScript name) are the
 same.
 
-When no program holds every glyph the passes draw (an edit added characters the other pages do not show),
-the font is cut again from its file, found through fontconfig by its PostScript name and checked to be the
-same file, with every glyph of every pass (HarfBuzz, keeping glyph ids, as WeasyPrint does), and all of
-them draw with that program. A font whose file cannot be found so (one a template loads with @font-face,
-say) keeps a program per pass: never a missing glyph, at worst a font twice.
+When no program holds every glyph the passes draw (the index's pages and the others', or an edit that
+added characters the other pages do not show), the font is cut again from its file, with every glyph of
+every pass (HarfBuzz, keeping glyph ids, as WeasyPrint does), and all of them draw with that program. The
+file is one the templates loaded (with @font-face) or an installed font found through fontconfig by its
+PostScript name, checked to be the same file. A font whose file cannot be found so keeps a program per
+pass: never a missing glyph, at worst a font twice.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import io
 import logging
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,10 +140,12 @@ def _cut_again(widest: _Font, apart: list[_Font], cut: Cut) -> int:
     return let_go
 
 
-def cut_program(origin: tuple[Any, ...], glyphs: list[int]) -> bytes | None:
+def cut_program(origin: tuple[Any, ...], glyphs: list[int], files: Sequence[Path] = ()) -> bytes | None:
     """A program of the font file of `origin` (`_origin` of a program cut from it), with `glyphs` at their
-    ids; None when that file is not found, or the program made does not come out as one of the same font."""
-    source = _source(origin)
+    ids; None when that file is not found, or the program made does not come out as one of the same font.
+    The file is looked for among `files` (those the templates loaded with @font-face, say), then among the
+    installed fonts."""
+    source = _source(origin, files)
     if source is None:
         return None
     import uharfbuzz as hb
@@ -169,14 +173,16 @@ def cut_program(origin: tuple[Any, ...], glyphs: list[int]) -> bytes | None:
     return program
 
 
-def _source(origin: tuple[Any, ...] | None) -> tuple[Path, int] | None:
-    """The font file (and face in it) a program of `origin` was cut from: the installed font of its
-    PostScript name whose `head` and `name` tables are those of the program."""
-    from fontTools.ttLib import TTFont
-
+def _source(origin: tuple[Any, ...] | None, files: Sequence[Path] = ()) -> tuple[Path, int] | None:
+    """The font file (and face in it) a program of `origin` was cut from: one of `files`, or else the
+    installed font of its PostScript name, whose `head` and `name` tables are those of the program."""
     name = origin[-1] if origin else ""
     if not name:
         return None
+    loaded = [(path, 0) for path in files if path.suffix.lower() in (".ttf", ".otf")]
+    found = next((face for face in loaded if _face_origin(*face) == origin), None)
+    if found is not None:
+        return found
     try:
         listing = subprocess.run(
             ["fc-list", "--format", "%{file}\t%{index}\n", f":postscriptname={name}"],
@@ -189,13 +195,21 @@ def _source(origin: tuple[Any, ...] | None) -> tuple[Path, int] | None:
         return None
     for line in listing.splitlines():
         file, _, index = line.partition("\t")
-        try:
-            with TTFont(file, fontNumber=int(index or 0), lazy=True) as candidate:
-                if _identify(candidate) == origin:
-                    return Path(file), int(index or 0)
-        except Exception:  # a file fontTools cannot read is not the one
-            continue
+        face = (Path(file), int(index or 0))
+        if _face_origin(*face) == origin:
+            return face
     return None
+
+
+def _face_origin(path: Path, index: int) -> tuple[Any, ...] | None:
+    """`_identify` of a face of a font file; None if fontTools cannot read it."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(path, fontNumber=index, lazy=True) as face:
+            return _identify(face)
+    except Exception:  # a file fontTools cannot read is not the one
+        return None
 
 
 def _replace_data(stream: StreamObject, program: bytes, key: str) -> None:

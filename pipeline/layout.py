@@ -372,7 +372,7 @@ class Layout:
         entry = self.cache.get(key, counted=False)
         if entry is not None:
             return entry.file.read_bytes()
-        program = cut_program(origin, glyphs)
+        program = cut_program(origin, glyphs, self.fetcher.served)  # fonts loaded by @font-face among them
         if program is not None and self.cache.enabled:
             made = work / f"font-{key[:16]}.otf"
             made.write_bytes(program)

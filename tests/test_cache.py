@@ -26,9 +26,9 @@ def cuts_counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     cuts: list[tuple[Any, ...]] = []
     real = pipeline.layout.cut_program
 
-    def counted(origin: tuple[Any, ...], glyphs: list[int]) -> bytes | None:
+    def counted(origin: tuple[Any, ...], *args: Any) -> bytes | None:
         cuts.append(origin)
-        return real(origin, glyphs)
+        return real(origin, *args)
 
     monkeypatch.setattr(pipeline.layout, "cut_program", counted)
     return cuts

@@ -4,6 +4,7 @@ font when that program holds every glyph it draws, and keeps its own otherwise."
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import weasyprint
@@ -11,8 +12,10 @@ from fontTools.ttLib import TTFont
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import IndirectObject
 
+from pipeline.build import BuildOptions, build
 from pipeline.font_programs import share_font_programs
-from tests.conftest import flat, pdftotext, rasterized
+from pipeline.render import default_templates_folder
+from tests.conftest import MakeCase, flat, font_programs, pdftotext, rasterized
 
 
 def written_pass(path: Path, text: str) -> PdfReader:
@@ -82,7 +85,7 @@ def test_passes_whose_glyphs_no_one_program_holds_draw_with_one_cut_again_from_t
 
 
 def test_a_font_whose_file_is_not_installed_keeps_a_program_a_pass(tmp_path: Path) -> None:
-    """(A font a template loads with @font-face, say: fontconfig does not know it.)"""
+    """(One fontconfig does not know, and no template loaded.)"""
     wide = written_pass(tmp_path / "wide.pdf", "Appeal of the frozen store")
     other = written_pass(tmp_path / "other.pdf", "Quixotic")
     for reader in (wide, other):
@@ -112,3 +115,37 @@ def test_a_program_cut_from_another_font_file_is_not_used(tmp_path: Path) -> Non
 
     assert share_font_programs([wide, narrow]) == 0
     assert program(narrow).pdf is narrow
+
+
+def test_a_font_the_templates_load_is_cut_again_from_the_file_they_loaded(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """A clean build writes the evidence index in a PDF of its own (the draft's process lays it out), so
+    the fonts of its two PDFs are cut again with the glyphs of both. A font the case's style.css loads with
+    @font-face is one fontconfig does not know: it is cut from the file the templates loaded, and the bundle
+    carries it once."""
+    folder = make_case()
+    templates = folder / "templates"
+    templates.mkdir()
+    installed = subprocess.run(
+        ["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True, check=True
+    ).stdout
+    font = TTFont(installed)
+    table = font["name"]  # names no installed font has
+    table.names = [record for record in table.names if record.nameID not in (1, 4, 6, 16, 17)]
+    for name_id, name in ((1, "Case Own Sans"), (4, "Case Own Sans"), (6, "CaseOwnSans")):
+        table.setName(name, name_id, 3, 1, 0x409)
+    font.save(templates / "case-own-sans.ttf")
+    style = (default_templates_folder() / "style.css").read_text(encoding="utf-8")
+    # By its full address: the default templates, which include this style sheet, resolve relative ones
+    # against their own folder.
+    source = (templates / "case-own-sans.ttf").as_uri()
+    style += f'\n@font-face {{ font-family: "Case Own Sans"; src: url("{source}"); }}\n'
+    style += 'html { font-family: "Case Own Sans", "Noto Serif CJK SC"; }\n'
+    (templates / "style.css").write_text(style, encoding="utf-8")
+
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    own = {name: count for name, count in font_programs(result.bundle).items() if "Case-Own-Sans" in name}
+    assert own and set(own.values()) == {1}, own
+    index = pdftotext(result.output / "evidence_index.pdf")
+    assert "Evidence Index" in index
