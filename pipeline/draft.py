@@ -31,7 +31,7 @@ from typing import Any
 from pipeline.bundle import open_pdf
 from pipeline.context import Context
 from pipeline.errors import BuildAppealError, ConversionError, TemplateError
-from pipeline.layout import FIRST_GUESS, Laid, Layout, Round, WrittenIndex
+from pipeline.layout import Laid, Layout, WrittenIndex
 from pipeline.limits import TimeUp
 from pipeline.render import Engine, TemplateFile
 
@@ -109,7 +109,7 @@ def drafting(
     asked, ask = forked.Pipe(duplex=False)
     folder = work / "draft"
     lay_out = functools.partial(
-        layout._round, context, folder, index_template, titles, named, dict(FIRST_GUESS), sizes, exhibit_sizes
+        layout.first_round, context, folder, index_template, titles, named, sizes, exhibit_sizes
     )
     write_index = functools.partial(layout.written_index, context, folder, index_template, titles, named)
     child = forked.Process(
@@ -134,7 +134,7 @@ def _draft(
     send: Connection,
     asked: Connection,
     folder: Path,
-    lay_out: Callable[[], Round],
+    lay_out: Callable[[], dict[str, int]],
     write_index: Callable[..., WrittenIndex | None],
 ) -> None:
     """The child: one round of `settle` from the first guess, whose lengths it sends; then, when asked,
@@ -144,7 +144,7 @@ def _draft(
         for env in (layout.templates.html_env, layout.templates.text_env):
             env.bytecode_cache = None  # the parent's alone: no file written behind its back
         folder.mkdir()
-        send.send(lay_out().counts)
+        send.send(lay_out())
         send.send(write_index(*asked.recv()))
     except (TemplateError, ConversionError) as error:
         if isinstance(error.__cause__, TimeUp):

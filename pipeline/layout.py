@@ -296,6 +296,23 @@ class Layout:
         laid = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
         return Round(cover, toc, index, placed, starts, laid)
 
+    def first_round(
+        self,
+        context: Context,
+        work: Path,
+        index_template: TemplateFile,
+        titles: dict[str, tuple[str, str]],
+        named: list[str],
+        sizes: dict[str, int],
+        exhibit_sizes: list[int],
+    ) -> dict[str, int]:
+        """How long the cover, the contents and the index come out laid out from the first guess (one page
+        each): the draft's round (`pipeline.draft`), a guess for `settle`."""
+        laid = self._round(
+            context, work, index_template, titles, named, dict(FIRST_GUESS), sizes, exhibit_sizes
+        )
+        return laid.counts
+
     def written_index(
         self,
         context: Context,
