@@ -42,6 +42,8 @@ FOLDER = ".cache"
 """The cache's folder inside the output root (`output/.cache/`)."""
 
 KEEP_DAYS = 30
+LEFTOVER_SECONDS = 3600
+"""How old a temporary file of a write that never finished must be before `Cache.prune` removes it."""
 LIBRARIES = (
     "weasyprint",
     "pydyf",
@@ -178,15 +180,22 @@ class Cache:
             _atomic_write(path, lambda stream: stream.write(json.dumps(value).encode()))
 
     def prune(self, days: float = KEEP_DAYS) -> None:
-        """Remove the entries no build has used for `days` days."""
+        """Remove the entries no build has used for `days` days, and what writes stopped half-way left."""
         if self.folder is None or not self.folder.is_dir():
             return
-        oldest = time.time() - days * 86400
+        now = time.time()
         for meta_path in self.folder.glob("*/*.json"):  # entries and hints alike
             with contextlib.suppress(OSError):
-                if meta_path.stat().st_mtime < oldest:
+                if meta_path.stat().st_mtime < now - days * 86400:
                     for stored in meta_path.parent.glob(f"{meta_path.stem}.*"):
                         stored.unlink(missing_ok=True)
+        # A process killed while writing an entry (a draft's process stopped with its build, a build the
+        # system killed) leaves the temporary file of `_atomic_write`; another build may be writing one
+        # now, so only those an hour old go.
+        for temporary in self.folder.glob("*/.*"):
+            with contextlib.suppress(OSError):
+                if temporary.stat().st_mtime < now - LEFTOVER_SECONDS:
+                    temporary.unlink()
 
     def _hint_path(self, name: str) -> Path:
         assert self.folder is not None

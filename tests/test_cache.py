@@ -169,3 +169,20 @@ def test_old_entries_are_pruned(tmp_path: Path) -> None:
     cache.prune()
     assert cache.get(old) is None
     assert cache.get(new) is not None
+
+
+def test_what_a_write_stopped_half_way_left_is_pruned_once_it_is_old(tmp_path: Path) -> None:
+    """A process killed while it wrote an entry (the draft's, when its build fails) leaves a temporary
+    file; another build may be writing one right now, so only an old one goes."""
+    cache = Cache(tmp_path / FOLDER)
+    made = tmp_path / "part.pdf"
+    made.write_bytes(b"%PDF-1.7 test")
+    entry = cache.put(cache.key("test", "kept"), made)
+    stale, fresh = entry.file.parent / ".left.pdf.abc123", entry.file.parent / ".writing.pdf.def456"
+    for path in (stale, fresh):
+        path.write_bytes(b"%PDF-1.7 half")
+    two_hours_ago = os.path.getmtime(entry.file) - 2 * 3600
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    cache.prune()
+    assert not stale.exists() and fresh.exists()
+    assert cache.get(cache.key("test", "kept")) is not None
