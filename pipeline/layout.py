@@ -292,7 +292,9 @@ class Layout:
         toc = self.html("bundle_toc", scoped, work)
         if elsewhere is not None:
             self._write_fresh([cover, toc, *others], work)
-        index = (elsewhere() if elsewhere else None) or self._index(index_template, scoped, work)
+        drafted = elsewhere() if elsewhere is not None else None
+        # No draft, or it could not: laid out here.
+        index = drafted if drafted is not None else self._index(index_template, scoped, work)
         laid = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
         return Round(cover, toc, index, placed, starts, laid)
 
