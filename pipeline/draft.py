@@ -31,7 +31,7 @@ from typing import Any
 from pipeline.bundle import open_pdf
 from pipeline.context import Context
 from pipeline.errors import BuildAppealError, ConversionError, TemplateError
-from pipeline.layout import Laid, Layout, WrittenIndex
+from pipeline.layout import FrontMatter, Laid, Layout, WrittenIndex
 from pipeline.limits import TimeUp
 from pipeline.render import Engine, TemplateFile
 
@@ -104,14 +104,13 @@ def drafting(
         yield None
         return
     named = [name for name in sizes if name not in after] + ["evidence_index", *after]
+    front = FrontMatter(context, index_template, titles, named)
     forked = multiprocessing.get_context("fork")
     receive, send = forked.Pipe(duplex=False)
     asked, ask = forked.Pipe(duplex=False)
     folder = work / "draft"
-    lay_out = functools.partial(
-        layout.first_round, context, folder, index_template, titles, named, sizes, exhibit_sizes
-    )
-    write_index = functools.partial(layout.written_index, context, folder, index_template, titles, named)
+    lay_out = functools.partial(layout.first_round, front, folder, sizes, exhibit_sizes)
+    write_index = functools.partial(layout.written_index, front, folder)
     child = forked.Process(
         target=_draft, args=(layout, send, asked, folder, lay_out, write_index), daemon=True
     )

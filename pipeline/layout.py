@@ -123,6 +123,18 @@ class Round:
 
 
 @dataclass(frozen=True)
+class FrontMatter:
+    """What the cover, the contents and the index are laid out from, round after round."""
+
+    context: Context
+    index_template: TemplateFile
+    titles: dict[str, tuple[str, str]]
+    """Each document's title in English and Chinese, as the cover and the contents list it."""
+    named: list[str]
+    """The documents in bundle order after the cover and the contents, the evidence index among them."""
+
+
+@dataclass(frozen=True)
 class WrittenIndex:
     """The evidence index as the draft's process laid it out and wrote it (`Layout.written_index`)."""
 
@@ -231,10 +243,9 @@ class Layout:
         # last round): in bundle order, as `write_generated` would write it.
         exhibits = [run for pair in zip(covers, exhibit_pages, strict=True) for run in pair]
         others = [*documents.values(), *after.values(), *exhibits]
+        front = FrontMatter(context, index_template, titles, named)
         for _ in range(MAX_ROUNDS):
-            laid = self._round(
-                context, work, index_template, titles, named, counts, sizes, exhibit_sizes, draft, others
-            )
+            laid = self._round(front, work, counts, sizes, exhibit_sizes, draft, others)
             draft = None  # a later round lays out its index here
             if laid.counts == counts:
                 break
@@ -271,11 +282,8 @@ class Layout:
 
     def _round(
         self,
-        context: Context,
+        front: FrontMatter,
         work: Path,
-        index_template: TemplateFile,
-        titles: dict[str, tuple[str, str]],
-        named: list[str],
         counts: dict[str, int],
         sizes: dict[str, int],
         exhibit_sizes: list[int],
@@ -286,7 +294,7 @@ class Layout:
         documents `sizes`, each exhibit with its cover sheet `exhibit_sizes`), and lay those three out: the
         index in the `draft`'s process if there is one, while this one lays out the other two and writes
         them with the `others` this build laid out (`_write_fresh`)."""
-        scoped, placed, starts = _placed(context, titles, named, counts, sizes, exhibit_sizes)
+        scoped, placed, starts = _placed(front, counts, sizes, exhibit_sizes)
         elsewhere = draft.index(counts, sizes, exhibit_sizes) if draft is not None else None
         cover = self.html("bundle_cover", scoped, work)
         toc = self.html("bundle_toc", scoped, work)
@@ -294,34 +302,21 @@ class Layout:
             self._write_fresh([cover, toc, *others], work)
         drafted = elsewhere() if elsewhere is not None else None
         # No draft, or it could not: laid out here.
-        index = drafted if drafted is not None else self._index(index_template, scoped, work)
+        index = drafted if drafted is not None else self._index(front.index_template, scoped, work)
         laid = {"cover": len(cover), "toc": len(toc), "evidence_index": len(index)}
         return Round(cover, toc, index, placed, starts, laid)
 
     def first_round(
-        self,
-        context: Context,
-        work: Path,
-        index_template: TemplateFile,
-        titles: dict[str, tuple[str, str]],
-        named: list[str],
-        sizes: dict[str, int],
-        exhibit_sizes: list[int],
+        self, front: FrontMatter, work: Path, sizes: dict[str, int], exhibit_sizes: list[int]
     ) -> dict[str, int]:
         """How long the cover, the contents and the index come out laid out from the first guess (one page
         each): the draft's round (`pipeline.draft`), a guess for `settle`."""
-        laid = self._round(
-            context, work, index_template, titles, named, dict(FIRST_GUESS), sizes, exhibit_sizes
-        )
-        return laid.counts
+        return self._round(front, work, dict(FIRST_GUESS), sizes, exhibit_sizes).counts
 
     def written_index(
         self,
-        context: Context,
+        front: FrontMatter,
         folder: Path,
-        index_template: TemplateFile,
-        titles: dict[str, tuple[str, str]],
-        named: list[str],
         counts: dict[str, int],
         sizes: dict[str, int],
         exhibit_sizes: list[int],
@@ -329,8 +324,8 @@ class Layout:
         """The evidence index laid out as a round of `settle` with these numbers would lay it out, and
         written in a PDF of its own, kept in the cache (by the draft's process: `pipeline.draft`); None when
         the cache had it laid out already (the build's process finds it there as quickly)."""
-        scoped, _, _ = _placed(context, titles, named, counts, sizes, exhibit_sizes)
-        index = self._index(index_template, scoped, folder)
+        scoped, _, _ = _placed(front, counts, sizes, exhibit_sizes)
+        index = self._index(front.index_template, scoped, folder)
         if not isinstance(index, Laid) or index.document is None:
             return None
         path, _ = self._write([index], folder)
@@ -436,16 +431,12 @@ class Layout:
 
 
 def _placed(
-    context: Context,
-    titles: dict[str, tuple[str, str]],
-    named: list[str],
-    counts: dict[str, int],
-    sizes: dict[str, int],
-    exhibit_sizes: list[int],
+    front: FrontMatter, counts: dict[str, int], sizes: dict[str, int], exhibit_sizes: list[int]
 ) -> tuple[Context, list[Exhibit], dict[str, int]]:
     """Every part placed as if the cover, the contents and the index were `counts` pages long (the other
     documents `sizes`, each exhibit with its cover sheet `exhibit_sizes`): the context the three are laid
     out with, the exhibits with their first and last pages, the first page of each document."""
+    context, titles, named = front.context, front.titles, front.named
     every = {**counts, **sizes}
     starts, page = {}, 1
     for name in ["cover", "toc", *named]:

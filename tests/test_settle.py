@@ -37,7 +37,7 @@ class Spy:
 
         def round_(layout: Layout, *args: Any, **kwargs: Any) -> Any:
             if os.getpid() == self.parent:
-                self.rounds.append(args[5])  # the lengths the round starts from
+                self.rounds.append(args[2])  # the lengths the round starts from
             elif draft == "fails":
                 raise RuntimeError("the draft broke")
             elif draft == "hangs":
