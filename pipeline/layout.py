@@ -2,9 +2,10 @@
 evidence index print the right page numbers however long they grow.
 
 The generated parts (cover, table of contents, HTML documents, exhibit cover sheets, text exhibits) are
-WeasyPrint documents laid out in memory with one font configuration; they are written together as one PDF,
-so each font is subset and embedded once per build, not once per part. Each document's pages are then kept
-in the cache under the hash of its HTML: a rebuild lays out only what changed.
+WeasyPrint documents laid out in memory with one font configuration; they are written together as one PDF
+(but for a clean build's evidence index, below), so each font is subset and embedded once per build, not
+once per part. Each document's pages are then kept in the cache under the hash of its HTML: a rebuild lays
+out only what changed.
 
 The cover, the contents and the index print page numbers that depend on their own lengths, so they are laid
 out until those settle (`Layout.settle`): a rebuild knows the lengths from the last build; a clean build
