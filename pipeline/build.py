@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.bundle import Metadata, Pages, Part, assemble, open_pdf, page_has_text, write_pages, written
+from pipeline.bundle import (
+    Metadata,
+    Pages,
+    Part,
+    assemble,
+    open_pdf,
+    page_has_text,
+    read_ahead,
+    write_pages,
+    written,
+)
 from pipeline.cache import FOLDER as CACHE_FOLDER
 from pipeline.cache import Cache, converting_office
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
@@ -243,6 +253,8 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                     )
                 )
             )
+            if draft is not None:  # while this process waits for it, it reads what the assembly will copy
+                draft.meanwhile(read_ahead(pages for pages in made if isinstance(pages, Pages)))
             laid = {
                 name: layout.html(name, context, work, template=item.template)
                 for name, item in rendered.items()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -199,6 +199,28 @@ def write_pages(pages: Pages, target: Path) -> None:
             )
     with target.open("wb") as stream:
         writer.write(stream)
+
+
+def read_ahead(runs: Iterable[Pages]) -> Iterator[None]:
+    """Read, a page at a time, the objects `assemble` will copy from these pages: pypdf parses a PDF's
+    objects when they are first asked for, and keeps them. A build does this while it would otherwise wait
+    for the draft's process (`Draft.meanwhile`) rather than while it assembles. Yields after each page."""
+    seen: set[tuple[int, int]] = set()
+    for run in runs:
+        for page in run:
+            pending: list[Any] = [page]
+            while pending:
+                item = pending.pop()
+                if isinstance(item, IndirectObject):
+                    if (id(item.pdf), item.idnum) in seen:
+                        continue
+                    seen.add((id(item.pdf), item.idnum))
+                    item = item.get_object()
+                if isinstance(item, DictionaryObject):  # not up the page tree: it is read already
+                    pending += [value for key, value in item.items() if key != "/Parent"]
+                elif isinstance(item, ArrayObject):
+                    pending += item
+            yield
 
 
 def written(part: Part) -> Pages:

@@ -35,6 +35,9 @@ from pipeline.layout import FrontMatter, Laid, Layout, WrittenIndex
 from pipeline.limits import TimeUp
 from pipeline.render import Engine, TemplateFile
 
+_DONE = object()
+"""What `Draft.meanwhile`'s work gives when it is done."""
+
 
 class Draft:
     """The draft's child process as the build sees it: first it sends the lengths its round found, then,
@@ -45,6 +48,12 @@ class Draft:
         self._ask = ask
         self._wait = wait
         self._working = True
+        self._meanwhile: Iterator[object] = iter(())
+
+    def meanwhile(self, work: Iterator[object]) -> None:
+        """Do `work` a step at a time whenever this process would wait for the child, until the child has
+        something to send (what is left is taken up at the next wait)."""
+        self._meanwhile = work
 
     def lengths(self) -> dict[str, int] | None:
         """Wait for the lengths of the cover, the contents and the index the draft found; None if it
@@ -74,6 +83,8 @@ class Draft:
     def _next(self) -> Any:
         """What the child sends next; None, and nothing more asked of it, when it ended or took too long."""
         found = None
+        while self._working and not self._receive.poll(0) and next(self._meanwhile, _DONE) is not _DONE:
+            pass
         if self._working and self._receive.poll(self._wait):
             with contextlib.suppress(EOFError):  # it ended without a word
                 found = self._receive.recv()

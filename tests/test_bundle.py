@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import shutil
@@ -10,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from pipeline.build import MANY_SCANS, BuildOptions, BuildResult, _scan_warnings, build
-from pipeline.bundle import Part
+from pipeline.bundle import Pages, Part, read_ahead
 from pipeline.errors import EvidenceError
 from tests import samples
 from tests.conftest import EXAMPLE, MakeCase, example_data, flat, outline, pdftotext
@@ -361,3 +362,57 @@ def test_stamping_does_not_copy_resources_per_page(make_case: MakeCase, tmp_path
         large.bundle.stat().st_size - small.bundle.stat().st_size - (large_inputs - small_inputs)
     ) / 120
     assert per_page < 1000, f"{per_page:.0f} bytes more per stamped page"
+
+
+class ReadAgain(Exception):
+    """An object of a PDF was read from its file after `read_ahead`."""
+
+
+class HeaderOnly:
+    """Stands for a PDF's file once it has been read ahead: pypdf may read the version its first bytes
+    state (it does for each page copied), and nothing else."""
+
+    def __init__(self, header: bytes) -> None:
+        self.header = header
+        self.position = 0
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = offset if whence == 0 else -1  # from the end or from here: an object is read
+        return self.position
+
+    def read(self, size: int = -1) -> bytes:
+        if self.position != 0:
+            raise ReadAgain(f"at {self.position}")
+        return self.header[: max(size, 0)]
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_reading_ahead_leaves_the_assembly_nothing_to_read_from_the_files(
+    tmp_path: Path, ahead: bool
+) -> None:
+    readers = [
+        PdfReader(samples.text_pdf(tmp_path / "text.pdf", ["one", "two", "three"])),  # fonts
+        PdfReader(samples.scan_pdf(tmp_path / "scan.pdf", 2, size=(170, 220))),  # images
+    ]
+    runs = [Pages(reader) for reader in readers]
+    steps = list(read_ahead(runs)) if ahead else [reader.pages[0] for reader in readers]
+    assert len(steps) == (5 if ahead else 2)  # a step a page
+    for reader in readers:
+        reader.stream = HeaderOnly(reader.stream.getvalue()[:8])  # type: ignore[attr-defined]
+    writer = PdfWriter()
+
+    def assemble() -> None:
+        for run in runs:
+            for page in run:
+                writer.add_page(page)
+        writer.write(io.BytesIO())
+
+    if ahead:
+        assemble()
+        assert len(writer.pages) == 5
+    else:  # the test would see it if read_ahead left something out
+        with pytest.raises(ReadAgain):
+            assemble()

@@ -6,9 +6,11 @@ most."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from pypdf import PdfReader
 
 import pipeline.draft
 from pipeline.build import BuildOptions, build
+from pipeline.draft import Draft
 from pipeline.errors import TemplateError
 from pipeline.layout import FIRST_GUESS, Layout
 from pipeline.office_session import office_session
@@ -182,3 +185,44 @@ def without_libreoffice(make_case: MakeCase) -> Path:
     (folder / "templates").mkdir()
     shutil.copy(default_templates_folder() / "cs_inquiry.html", folder / "templates" / "appeal_letter.html")
     return folder
+
+
+def test_a_wait_for_the_draft_is_spent_on_other_work_until_it_answers() -> None:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    _, ask = multiprocessing.Pipe(duplex=False)
+    draft = Draft(receive, ask, wait=30)
+    steps = []
+
+    def work() -> Iterator[None]:
+        for step in range(10):
+            steps.append(step)
+            if step == 2:  # the draft's process sends its lengths
+                send.send({"cover": 1, "toc": 2, "evidence_index": 3})
+            if step == 9:  # ... and later ends without writing the index
+                send.close()
+            yield
+
+    draft.meanwhile(work())
+    assert draft.lengths() == {"cover": 1, "toc": 2, "evidence_index": 3}
+    assert steps == [0, 1, 2]  # no more work once the lengths had come
+    assert draft.index({}, {}, [])() is None
+    assert steps == list(range(10))  # the rest was done at the next wait
+
+
+def test_a_build_reads_the_exhibits_pages_while_it_waits_for_the_draft(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    steps = []
+    real = Draft.meanwhile
+
+    def meanwhile(draft: Draft, work: Iterator[object]) -> None:
+        steps.extend(work)  # done at once here, a page a step
+        real(draft, iter(()))
+
+    monkeypatch.setattr(Draft, "meanwhile", meanwhile)
+    build(folder, BuildOptions(output_root=tmp_path / "out"))
+    evidence = folder / "evidence"
+    pdfs = sum(len(PdfReader(path).pages) for path in evidence.glob("*.pdf"))
+    images = len([*evidence.glob("*.png"), *evidence.glob("*.jpg")])  # one page each
+    assert len(steps) == pdfs + images
