@@ -209,17 +209,20 @@ def read_ahead(runs: Iterable[Pages]) -> Iterator[None]:
     for run in runs:
         for page in run:
             pending: list[Any] = [page]
-            while pending:
-                item = pending.pop()
-                if isinstance(item, IndirectObject):
-                    if (id(item.pdf), item.idnum) in seen:
-                        continue
-                    seen.add((id(item.pdf), item.idnum))
-                    item = item.get_object()
-                if isinstance(item, DictionaryObject):  # not up the page tree: it is read already
-                    pending += [value for key, value in item.items() if key != "/Parent"]
-                elif isinstance(item, ArrayObject):
-                    pending += item
+            try:
+                while pending:
+                    item = pending.pop()
+                    if isinstance(item, IndirectObject):
+                        if (id(item.pdf), item.idnum) in seen:
+                            continue
+                        seen.add((id(item.pdf), item.idnum))
+                        item = item.get_object()
+                    if isinstance(item, DictionaryObject):  # not up the page tree: it is read already
+                        pending += [value for key, value in item.items() if key != "/Parent"]
+                    elif isinstance(item, ArrayObject):
+                        pending += item
+            except Exception:  # an object pypdf cannot read: the assembly meets it as it would have
+                pass
             yield
 
 

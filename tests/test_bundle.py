@@ -416,3 +416,16 @@ def test_reading_ahead_leaves_the_assembly_nothing_to_read_from_the_files(
     else:  # the test would see it if read_ahead left something out
         with pytest.raises(ReadAgain):
             assemble()
+
+
+def test_reading_ahead_passes_over_what_cannot_be_read(tmp_path: Path) -> None:
+    """The assembly decides what an unreadable object means, as it did before anything was read ahead."""
+    reader = PdfReader(samples.text_pdf(tmp_path / "text.pdf", ["one", "two"]))
+    pages = Pages(reader)
+    _ = [*pages]
+
+    def broken(*args: object) -> None:
+        raise ValueError("a damaged object")
+
+    reader.get_object = broken  # type: ignore[method-assign]
+    assert len(list(read_ahead([pages]))) == 2
