@@ -41,7 +41,8 @@ _DONE = object()
 
 class Draft:
     """The draft's child process as the build sees it: first it sends the lengths its round found, then,
-    asked for it, the evidence index laid out with the final numbers."""
+    asked for it, the evidence index laid out with the final numbers. While the build waits for either,
+    it can do work of its own (`meanwhile`)."""
 
     def __init__(self, receive: Connection, ask: Connection, *, wait: float) -> None:
         self._receive = receive
