@@ -194,6 +194,17 @@ def test_the_index_prints_each_files_sha256_in_lines_of_16_digits(example: Build
         assert "\n".join(groups) in text, exhibit.label
 
 
+def test_each_cover_sheet_names_the_file_and_under_it_its_sha256(example: BuildResult) -> None:
+    for exhibit in example.exhibits:
+        assert exhibit.first_page is not None
+        page = str(exhibit.first_page)
+        lines = [
+            line.strip() for line in pdftotext(example.bundle, "-layout", "-f", page, "-l", page).splitlines()
+        ]
+        file_line = next(number for number, line in enumerate(lines) if line.endswith(exhibit.file))
+        assert lines[file_line + 1] == f"SHA-256 {exhibit.sha256}", exhibit.label
+
+
 def test_each_evidence_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index prints each file's SHA-256 and the manifest records it: one reading of the file for both
     (a 2,000-page case is 120 MB read again otherwise)."""
