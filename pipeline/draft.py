@@ -3,8 +3,9 @@
 A clean build has no page lengths from an earlier build, so its first round of `Layout.settle` would lay
 the cover, the contents and the index out only to learn how long they are, and a second round would print
 the right numbers. A child process forked from the build lays that first round out while the build goes on
-with the documents and the exhibits' cover sheets, and sends the lengths it found; asked for it, it then
-lays out the final index and writes it in a PDF of its own, while the build lays out the final cover and
+with the documents and the exhibits' cover sheets (the contents and the index first, then the cover, which
+the build lays out itself if it is done first), and sends the lengths it found; asked for it, it then lays
+out the final index and writes it in a PDF of its own, while the build lays out the final cover and
 contents and writes the rest (the two PDFs' fonts are then drawn with one program each:
 `pipeline.font_programs`).
 
@@ -37,6 +38,8 @@ from pipeline.render import Engine, TemplateFile
 
 _DONE = object()
 """What `Draft.meanwhile`'s work gives when it is done."""
+COVER_HERE = "cover laid out here"
+"""Tells the child that this process lays out the first round's cover, so it need not (`Draft.lengths`)."""
 
 
 class Draft:
@@ -44,10 +47,13 @@ class Draft:
     asked for it, the evidence index laid out with the final numbers. While the build waits for either,
     it can do work of its own (`meanwhile`)."""
 
-    def __init__(self, receive: Connection, ask: Connection, *, wait: float) -> None:
+    def __init__(
+        self, receive: Connection, ask: Connection, *, wait: float, share: Callable[[], dict[str, int]]
+    ) -> None:
         self._receive = receive
         self._ask = ask
         self._wait = wait
+        self._share = share
         self._working = True
         self._meanwhile: Iterator[object] = iter(())
 
@@ -57,10 +63,19 @@ class Draft:
         self._meanwhile = work
 
     def lengths(self) -> dict[str, int] | None:
-        """Wait for the lengths of the cover, the contents and the index the draft found; None if it
-        found none (it failed, or took too long)."""
+        """The lengths of the cover, the contents and the index in the first round; None if the child
+        found none (it failed, or took too long). The child lays out the contents and the index, then the
+        cover; if it is still at them when this process asks, this process lays out the cover (`share`,
+        the shortest) and tells the child to leave it."""
+        mine: dict[str, int] = {}
+        if self._working and not self._receive.poll(0):
+            try:
+                self._ask.send(COVER_HERE)
+            except OSError:  # the child is gone: nothing will come
+                self._working = False
+            mine = self._share()
         found = self._next()
-        return found if isinstance(found, dict) else None
+        return {**found, **mine} if isinstance(found, dict) else None
 
     def index(
         self, counts: dict[str, int], sizes: dict[str, int], exhibit_sizes: list[int]
@@ -122,6 +137,7 @@ def drafting(
     asked, ask = forked.Pipe(duplex=False)
     folder = work / "draft"
     lay_out = functools.partial(layout.first_round, front, folder, sizes, exhibit_sizes)
+    share = functools.partial(layout.first_round, front, work, sizes, exhibit_sizes, ("cover",))
     write_index = functools.partial(layout.written_index, front, folder)
     child = forked.Process(
         target=_draft, args=(layout, send, asked, folder, lay_out, write_index), daemon=True
@@ -132,7 +148,7 @@ def drafting(
     try:
         # Its own limits stop a document that takes too long, so this wait only guards against a child
         # stuck where no limit reaches (in C code, say).
-        yield Draft(receive, ask, wait=3 * layout.timeout + 10)
+        yield Draft(receive, ask, wait=3 * layout.timeout + 10, share=share)
     finally:  # done, or the build failed meanwhile: the child goes
         child.kill()
         child.join()
@@ -145,18 +161,25 @@ def _draft(
     send: Connection,
     asked: Connection,
     folder: Path,
-    lay_out: Callable[[], dict[str, int]],
+    lay_out: Callable[[tuple[str, ...]], dict[str, int]],
     write_index: Callable[..., WrittenIndex | None],
 ) -> None:
-    """The child: one round of `settle` from the first guess, whose lengths it sends; then, when asked,
-    the index laid out with the numbers asked for and written (`Layout.written_index`)."""
+    """The child: one round of `settle` from the first guess, whose lengths it sends (the cover's unless
+    the parent took it on); then, when asked, the index laid out with the numbers asked for and written
+    (`Layout.written_index`)."""
     try:
         logging.disable(logging.CRITICAL)  # the parent says what needs saying
         for env in (layout.templates.html_env, layout.templates.text_env):
             env.bytecode_cache = None  # the parent's alone: no file written behind its back
         folder.mkdir()
-        send.send(lay_out())
-        send.send(write_index(*asked.recv()))
+        found = lay_out(("toc", "evidence_index"))
+        if not asked.poll(0):
+            found |= lay_out(("cover",))
+        send.send(found)
+        request = asked.recv()
+        while request == COVER_HERE:  # it came while the cover was laid out here all the same
+            request = asked.recv()
+        send.send(write_index(*request))
     except (TemplateError, ConversionError) as error:
         if isinstance(error.__cause__, TimeUp):
             send.send(error)

@@ -308,11 +308,22 @@ class Layout:
         return Round(cover, toc, index, placed, starts, laid)
 
     def first_round(
-        self, front: FrontMatter, work: Path, sizes: dict[str, int], exhibit_sizes: list[int]
+        self,
+        front: FrontMatter,
+        work: Path,
+        sizes: dict[str, int],
+        exhibit_sizes: list[int],
+        parts: Sequence[str] = tuple(FIRST_GUESS),
     ) -> dict[str, int]:
-        """How long the cover, the contents and the index come out laid out from the first guess (one page
-        each): the draft's round (`pipeline.draft`), a guess for `settle`."""
-        return self._round(front, work, dict(FIRST_GUESS), sizes, exhibit_sizes).counts
+        """How long the `parts` (of the cover, the contents and the index) come out laid out from the first
+        guess (one page each): the draft's round (`pipeline.draft`), a guess for `settle`."""
+        scoped, _, _ = _placed(front, dict(FIRST_GUESS), sizes, exhibit_sizes)
+        lay_out = {
+            "cover": lambda: self.html("bundle_cover", scoped, work),
+            "toc": lambda: self.html("bundle_toc", scoped, work),
+            "evidence_index": lambda: self._index(front.index_template, scoped, work),
+        }
+        return {part: len(lay_out[part]()) for part in parts}
 
     def written_index(
         self,

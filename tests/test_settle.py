@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,16 +37,31 @@ class Spy:
         self.indexes = 0
         """How many times this process laid out the evidence index."""
         self.children: list[int] = []
-        real_round, real_index, real_fork = Layout._round, Layout._index, os.fork
+        self.measured: list[tuple[str, ...]] = []
+        """What this process laid out in the first round (`Layout.first_round`)."""
+        self.child_measured = Path(tempfile.mkdtemp()) / "measured"
+        """What the draft's process laid out in the first round: a line of names a call."""
+        real_round, real_first, real_index = Layout._round, Layout.first_round, Layout._index
+        real_fork = os.fork
 
         def round_(layout: Layout, *args: Any, **kwargs: Any) -> Any:
             if os.getpid() == self.parent:
                 self.rounds.append(args[2])  # the lengths the round starts from
+            return real_round(layout, *args, **kwargs)
+
+        def first_round(layout: Layout, *args: Any) -> Any:
+            if os.getpid() == self.parent:
+                self.measured.append(tuple(args[4]))
             elif draft == "fails":
                 raise RuntimeError("the draft broke")
             elif draft == "hangs":
                 time.sleep(120)
-            return real_round(layout, *args, **kwargs)
+            else:  # the child's share, written where this process can read it
+                with self.child_measured.open("a") as notes:
+                    notes.write(" ".join(args[4]) + "\n")
+                if draft == "is slow" and "cover" not in args[4]:
+                    time.sleep(3)
+            return real_first(layout, *args)
 
         def index(layout: Layout, *args: Any) -> Any:
             if os.getpid() == self.parent:
@@ -59,6 +75,7 @@ class Spy:
             return child
 
         monkeypatch.setattr(Layout, "_round", round_)
+        monkeypatch.setattr(Layout, "first_round", first_round)
         monkeypatch.setattr(Layout, "_index", index)
         monkeypatch.setattr(pipeline.draft.os, "fork", fork)
 
@@ -190,7 +207,7 @@ def without_libreoffice(make_case: MakeCase) -> Path:
 def test_a_wait_for_the_draft_is_spent_on_other_work_until_it_answers() -> None:
     receive, send = multiprocessing.Pipe(duplex=False)
     _, ask = multiprocessing.Pipe(duplex=False)
-    draft = Draft(receive, ask, wait=30)
+    draft = Draft(receive, ask, wait=30, share=lambda: {"cover": 1})
     steps = []
 
     def work() -> Iterator[None]:
@@ -226,3 +243,29 @@ def test_a_build_reads_the_exhibits_pages_while_it_waits_for_the_draft(
     pdfs = sum(len(PdfReader(path).pages) for path in evidence.glob("*.pdf"))
     images = len([*evidence.glob("*.png"), *evidence.glob("*.jpg")])  # one page each
     assert len(steps) == pdfs + images
+
+
+@pytest.mark.parametrize("slower", ["the draft", "this process"])
+def test_the_first_round_s_cover_is_laid_out_by_whichever_process_is_free(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slower: str
+) -> None:
+    """The draft's process lays out the contents and the index, then the cover; a build done with its own
+    work first lays out the cover itself and the draft leaves it."""
+    folder = make_case()
+    spy = Spy(monkeypatch, draft="is slow" if slower == "the draft" else "works")
+    if slower == "this process":
+        real_covers = Layout.exhibit_covers
+
+        def slow_covers(layout: Layout, *args: Any) -> Any:
+            time.sleep(4)
+            return real_covers(layout, *args)
+
+        monkeypatch.setattr(Layout, "exhibit_covers", slow_covers)
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    drafted = spy.child_measured.read_text().splitlines()
+    if slower == "the draft":
+        assert drafted == ["toc evidence_index"] and spy.measured == [("cover",)]
+    else:
+        assert drafted == ["toc evidence_index", "cover"] and spy.measured == []
+    assert len(spy.rounds) == 1 and spy.indexes == 0  # the lengths were right either way
+    assert spy.drafts_gone() and result.bundle.is_file()
