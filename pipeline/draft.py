@@ -73,7 +73,8 @@ class Draft:
                 self._ask.send(COVER_HERE)
             except OSError:  # the child is gone: nothing will come
                 self._working = False
-            mine = self._share()
+            else:
+                mine = self._share()
         found = self._next()
         return {**found, **mine} if isinstance(found, dict) else None
 

@@ -269,3 +269,13 @@ def test_the_first_round_s_cover_is_laid_out_by_whichever_process_is_free(
         assert drafted == ["toc evidence_index", "cover"] and spy.measured == []
     assert len(spy.rounds) == 1 and spy.indexes == 0  # the lengths were right either way
     assert spy.drafts_gone() and result.bundle.is_file()
+
+
+def test_no_cover_is_laid_out_for_a_draft_that_cannot_be_told() -> None:
+    receive, send = multiprocessing.Pipe(duplex=False)  # kept open: the lengths have not come
+    asked, ask = multiprocessing.Pipe(duplex=False)
+    asked.close()  # ... but the child's end of the other pipe is gone
+    shares: list[int] = []
+    draft = Draft(receive, ask, wait=30, share=lambda: shares.append(1) or {"cover": 1})
+    assert draft.lengths() is None and shares == []
+    send.close()
