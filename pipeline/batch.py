@@ -47,15 +47,22 @@ class Outcome:
         return self.error.splitlines()[0] if self.error else ""
 
 
+_settled: tuple[tuple[str, int], ...] = ()
+"""The lengths of the cover, the contents and the index this process's last case settled on: the next
+case's first guess when it drafts none (`BuildOptions.guess`)."""
+
+
 def build_one(case_dir: Path, options: object) -> Outcome:
     """Build one case and describe the result; a user error becomes a failed outcome, not an exception."""
     from pipeline.build import BuildOptions, build
 
+    global _settled
     assert isinstance(options, BuildOptions)
     started = time.monotonic()
     with captured_warnings("pipeline") as warned:  # kept for the summary, which names the case
         try:
-            result = build(case_dir, options)
+            result = build(case_dir, dataclasses.replace(options, guess=_settled))
+            _settled = tuple(sorted(result.counts.items()))
         except BuildAppealError as error:
             failed = str(error)
         except Exception as error:  # a bug in one case must not stop the others

@@ -109,6 +109,10 @@ class BuildOptions:
     draft: bool = True
     """Draft the contents' and the index's lengths on another core (`pipeline.draft`); off in a batch
     of several workers, which keeps every core busy already."""
+    guess: tuple[tuple[str, int], ...] = ()
+    """Lengths of the cover, the contents and the index to lay them out with first when no draft runs and
+    the cache has none for this case: those another case settled on (a batch worker's last case: cases
+    built from the same templates mostly settle alike). Only a guess: a wrong one costs a round."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class BuildResult:
     """The destination's rules, each held (a build with a rule broken raises instead)."""
     pages: int = 0
     """How many pages the bundle has."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """How many pages the cover, the table of contents and the index settled on."""
 
 
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
@@ -262,7 +268,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             }
             covers = layout.exhibit_covers(context, work)
             converted()
-            guess = draft.lengths() if draft is not None else hint
+            guess = draft.lengths() if draft is not None else hint or dict(options.guess) or None
         exhibit_pages: list[AnyPages] = [
             pages if pages is not None else Pages(open_pdf(pdf, describe(exhibit)))
             for exhibit, pages, pdf in zip(exhibits, made, exhibit_pdfs, strict=True)
@@ -325,7 +331,17 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     rules = checked.rules if checked else []
     pages = sum(len(part.pages) for part in parts)
     return BuildResult(
-        case, output, output / BUNDLE, files, plan.exhibits, warnings, cache.hits, cache.misses, rules, pages
+        case,
+        output,
+        output / BUNDLE,
+        files,
+        plan.exhibits,
+        warnings,
+        cache.hits,
+        cache.misses,
+        rules,
+        pages,
+        plan.counts,
     )
 
 

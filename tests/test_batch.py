@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import re
@@ -15,14 +16,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+import pipeline.batch
 from pipeline.batch import Outcome, build_one, summary
 from pipeline.build import BuildOptions
 from pipeline.cli import main
+from pipeline.layout import FIRST_GUESS, Layout
 from tests.conftest import MakeCase, example_data, processes
 from tests.conftest import pdftotext as pdf_text
 
@@ -241,3 +245,40 @@ def test_the_summary_table_lines_up() -> None:
         "  Exhibit 1 (evidence/scan.pdf): no text",
         "2 built, 1 failed",
     ]
+
+
+def test_a_worker_lays_out_a_case_s_front_matter_with_the_lengths_its_last_case_settled_on(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker of a batch drafts nothing (every core has a worker), so a case's cover, contents and index
+    would be laid out twice: once to learn their lengths, once with the right numbers. Cases built from the
+    same templates mostly settle alike: the last case's lengths are the next one's first guess. A case
+    that settles otherwise costs the round it cost before, and comes out the same."""
+    rounds: list[dict[str, int]] = []
+    real_round = Layout._round
+
+    def round_(layout: Layout, *args: Any, **kwargs: Any) -> Any:
+        rounds.append(dict(args[2]))  # the lengths the round starts from
+        return real_round(layout, *args, **kwargs)
+
+    monkeypatch.setattr(Layout, "_round", round_)
+    monkeypatch.setattr(pipeline.batch, "_settled", ())  # a worker's first case
+    options = BuildOptions(output_root=tmp_path / "out", draft=False, cache=False)
+    assert build_one(make_case(name="alpha"), options).ok
+    assert len(rounds) == 2 and rounds[0] == FIRST_GUESS
+    settled = rounds[1]
+    rounds.clear()
+    assert build_one(make_case(name="beta"), options).ok
+    assert rounds == [settled]  # one round, from alpha's lengths
+
+    longer = example_data()
+    for entry in longer["evidence"]:
+        entry["description"] = "A long description of what this exhibit shows. " * 40
+    gamma = make_case(longer, name="gamma")
+    rounds.clear()
+    guessed = build_one(gamma, options)
+    assert rounds[0] == settled and len(rounds) >= 2  # beta's lengths were not gamma's: one more round
+    monkeypatch.setattr(pipeline.batch, "_settled", ())
+    alone = build_one(gamma, dataclasses.replace(options, output_root=tmp_path / "alone"))
+    assert guessed.bundle is not None and alone.bundle is not None
+    assert pdf_text(guessed.bundle) == pdf_text(alone.bundle)
