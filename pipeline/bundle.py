@@ -207,7 +207,11 @@ def read_ahead(runs: Iterable[Pages]) -> Iterator[None]:
     for the draft's process (`Draft.meanwhile`) rather than while it assembles. Yields after each page."""
     seen: set[tuple[int, int]] = set()
     for run in runs:
-        for page in run:
+        try:
+            pages = list(run)
+        except Exception:  # pages pypdf cannot find: the assembly meets them as it would have
+            continue
+        for page in pages:
             pending: list[Any] = [page]
             try:
                 while pending:

@@ -8,10 +8,11 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 
 from pipeline.build import MANY_SCANS, BuildOptions, BuildResult, _scan_warnings, build
 from pipeline.bundle import Pages, Part, read_ahead
@@ -440,3 +441,10 @@ def test_reading_ahead_passes_over_what_cannot_be_read(tmp_path: Path) -> None:
 
     reader.get_object = broken  # type: ignore[method-assign]
     assert len(list(read_ahead([pages]))) == 2
+
+    class Lost(Pages):
+        def __iter__(self) -> Iterator[PageObject]:
+            raise ValueError("a page tree that cannot be read")
+
+    lost = Lost(PdfReader(samples.text_pdf(tmp_path / "lost.pdf", ["one"])))
+    assert len(list(read_ahead([lost, pages]))) == 2  # the next run is still read
