@@ -96,16 +96,25 @@ def stop_on_sigterm() -> None:
 
 
 def collect_garbage() -> None:
-    """Free what a build left in reference cycles, with Ctrl-C and SIGTERM held back meanwhile: collecting
-    runs finalizers (WeasyPrint's `FontConfiguration.__del__`, say), and a signal handled inside one raises
-    where Python discards the exception, so a watch asked to stop went on watching. Held back, the signal
-    is handled once the collection is done.
+    """Free what a build left in reference cycles, with Ctrl-C and SIGTERM held back meanwhile
+    (`signals_held`): collecting runs finalizers (WeasyPrint's `FontConfiguration.__del__`, say), and a
+    signal handled inside one raises where Python discards the exception, so a watch asked to stop went on
+    watching. Held back, the signal is handled once the collection is done."""
+    with signals_held():
+        gc.collect()
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the block runs, and raise them after it: for work that must not
+    stop half done (moving a build's files into place) or where a raised signal would be lost.
 
     Python runs its signal handlers in the main thread whichever thread the signal reached, so blocking the
     signals in this thread is not enough where others run (a watch's file watcher is a thread of its own):
-    while collecting, the handlers only note the signals, and those noted are raised again after."""
+    meanwhile the handlers only note the signals, and those noted are raised again after. In another thread
+    no handler runs, and the block runs as it is."""
     if threading.current_thread() is not threading.main_thread():
-        gc.collect()  # no handler runs in this thread
+        yield
         return
     noted: list[int] = []
 
@@ -115,7 +124,7 @@ def collect_garbage() -> None:
     held = [signum for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not None]
     previous = {signum: signal.signal(signum, note) for signum in held}  # (None: a handler set in C, kept)
     try:
-        gc.collect()
+        yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import BundleError
+from pipeline.limits import signals_held
 
 MANIFEST = "manifest.json"
 
@@ -56,20 +57,23 @@ def locked(output: Path) -> Iterator[None]:
 
 def publish(staged: Path, output: Path, names: list[str]) -> list[Path]:
     """Move the staged files `names` into `output`, the manifest last; drop outputs of the previous build
-    that this one no longer makes (say the letter's template changed from .docx to .html)."""
+    that this one no longer makes (say the letter's template changed from .docx to .html). Ctrl-C or SIGTERM
+    waits until every file is in place: stopped half way, the folder would hold a new bundle beside the old
+    letter and manifest."""
     output.mkdir(parents=True, exist_ok=True)
     previous = _previous_outputs(output)
     ordered = sorted(names, key=lambda name: name == MANIFEST)
     published = []
-    for name in ordered:
-        source, target = staged / name, output / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        published.append(target)
-    for stale in previous - set(names):
-        path = output / stale
-        if path.is_file() and path.resolve().is_relative_to(output.resolve()):
-            path.unlink()
+    with signals_held():
+        for name in ordered:
+            source, target = staged / name, output / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            published.append(target)
+        for stale in previous - set(names):
+            path = output / stale
+            if path.is_file() and path.resolve().is_relative_to(output.resolve()):
+                path.unlink()
     return published
 
 

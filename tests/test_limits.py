@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.outputs
 from pipeline.build import fewer_collections
 from pipeline.context import Context
 from pipeline.convert import LocalFilesOnly, html_document
@@ -20,6 +21,7 @@ from pipeline.errors import ConversionError, TemplateError
 from pipeline.limits import Terminated, collect_garbage, stop_on_sigterm
 from pipeline.load import load_case
 from pipeline.model import Language
+from pipeline.outputs import MANIFEST, publish
 from pipeline.render import Templates
 from tests.conftest import NEVER_ENDS, ROOT, MakeCase, group_alive, office_group, snapshot
 
@@ -174,3 +176,29 @@ def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost(threads: int) -
     finally:
         signal.signal(signal.SIGTERM, previous)
         done.set()
+
+
+def test_a_stop_asked_for_while_the_files_are_moved_into_place_waits_until_all_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped half way, an output folder would hold the new bundle beside the old letter and manifest."""
+    staged, output = tmp_path / "staged", tmp_path / "out"
+    staged.mkdir()
+    names = ["bundle.pdf", "appeal_letter.pdf", MANIFEST]
+    for name in names:
+        (staged / name).write_text(name, encoding="utf-8")
+    real_replace = os.replace
+
+    def replace(source: Path, target: Path) -> None:
+        real_replace(source, target)
+        os.kill(os.getpid(), signal.SIGTERM)  # after every file: the first would stop it there
+
+    monkeypatch.setattr(pipeline.outputs.os, "replace", replace)
+    previous = signal.getsignal(signal.SIGTERM)
+    stop_on_sigterm()
+    try:
+        with pytest.raises(Terminated):
+            publish(staged, output, names)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert sorted(path.name for path in output.iterdir()) == sorted(names)
