@@ -3,6 +3,9 @@
 
 Each worker process (or the one process, with -j 1) keeps one LibreOffice for all its cases, in an office
 session opened when the worker starts and closed when it ends: LibreOffice starts at most once per worker.
+
+A batch stopped (Ctrl-C, SIGTERM) stops its workers too: the cases they were building are left unwritten,
+as a single build stopped is, and the batch reports the cases that were done before it stopped.
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
+from pipeline import outputs
 from pipeline.errors import BuildAppealError
-from pipeline.limits import collect_garbage
+from pipeline.limits import Terminated, collect_garbage
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
 
@@ -50,17 +57,27 @@ class Outcome:
 _settled: tuple[tuple[str, int], ...] = ()
 """The lengths of the cover, the contents and the index this process's last case settled on: the next
 case's first guess when it drafts none (`BuildOptions.guess`)."""
+_building = False
+"""Whether this process is building a case: a stop asked for meanwhile stops that build (`_stop_building`)."""
+_stop_asked = 0
+"""The signal that asked this process to stop building cases (SIGINT or SIGTERM), 0 if none did."""
 
 
 def build_one(case_dir: Path, options: object) -> Outcome:
     """Build one case and describe the result; a user error becomes a failed outcome, not an exception."""
     from pipeline.build import BuildOptions, build
 
-    global _settled
+    global _settled, _building
     assert isinstance(options, BuildOptions)
     started = time.monotonic()
     with captured_warnings("pipeline") as warned:  # kept for the summary, which names the case
         try:
+            outputs.publishing = False
+            # In this order: a stop asked for before the first line is seen by the second, one after stops
+            # the build (`_stop_building`).
+            _building = True
+            if _stop_asked:
+                _raise_stop()
             result = build(case_dir, dataclasses.replace(options, guess=_settled))
             _settled = tuple(sorted(result.counts.items()))
         except BuildAppealError as error:
@@ -70,6 +87,8 @@ def build_one(case_dir: Path, options: object) -> Outcome:
             failed = f"failed unexpectedly ({type(error).__name__}: {error}); run it alone with --debug"
         else:
             failed = ""
+        finally:
+            _building = False
     seconds, warnings = time.monotonic() - started, tuple(warned)
     collect_garbage()  # the build's (in cycles: WeasyPrint's boxes, pypdf's objects), before the next case
     if failed:
@@ -88,20 +107,24 @@ def build_one(case_dir: Path, options: object) -> Outcome:
 def build_many(
     case_dirs: list[Path], options: object, *, jobs: int, progress: Callable[[Outcome], None] | None = None
 ) -> list[Outcome]:
-    """Build every case with `jobs` worker processes; outcomes come back in the order of `case_dirs`."""
+    """Build every case with `jobs` worker processes; outcomes come back in the order of `case_dirs`, and
+    each goes to `progress` as it ends (a batch stopped half way has given those that ended before)."""
     outcomes: dict[Path, Outcome] = {}
-    for case_dir, outcome in _run(case_dirs, options, jobs):
+
+    def ended(case_dir: Path, outcome: Outcome) -> None:
         outcomes[case_dir] = outcome
         if progress is not None:
             progress(outcome)
+
+    _run(case_dirs, options, jobs, ended)
     return [outcomes[case_dir] for case_dir in case_dirs]
 
 
-def _run(case_dirs: list[Path], options: object, jobs: int) -> Iterator[tuple[Path, Outcome]]:
+def _run(case_dirs: list[Path], options: object, jobs: int, ended: Callable[[Path, Outcome], None]) -> None:
     if jobs <= 1 or len(case_dirs) == 1:  # one case at a time: each drafts on the other core
-        with office_session():
+        with office_session(), _stopping_between_cases():
             for case_dir in case_dirs:
-                yield case_dir, build_one(case_dir, options)
+                ended(case_dir, build_one(case_dir, options))
         return
     # "spawn": workers start clean, without the parent's threads, signal handlers or open files. Every core
     # has a worker, so none drafts on another.
@@ -112,20 +135,71 @@ def _run(case_dirs: list[Path], options: object, jobs: int) -> Iterator[tuple[Pa
         futures: dict[Future[Outcome], Path] = {
             pool.submit(build_one, case_dir, options): case_dir for case_dir in case_dirs
         }
+        told: set[Future[Outcome]] = set()
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BaseException:  # interrupted, or a worker died: start no other case
-            pool.shutdown(wait=False, cancel_futures=True)
+                told.add(future)
+                ended(futures[future], future.result())
+        except BaseException:  # interrupted, or a worker died: begin no other case, stop those running
+            for future in futures:
+                future.cancel()  # those not begun yet (a worker may hold one already: it stops it at once)
+            for worker in multiprocessing.active_children():  # the pool's workers (this process has no other)
+                worker.terminate()
+            # (Not `shutdown(cancel_futures=True)`: the futures it cancels are never "done" for `wait`.)
+            wait([future for future in futures if not future.cancelled()])  # a second Ctrl-C stops the wait
+            for future, case_dir in futures.items():  # one that ended as the batch stopped was written
+                if future not in told and not future.cancelled() and future.exception() is None:
+                    ended(case_dir, future.result())
             raise
 
 
 def _open_worker_session() -> None:
     """Pool initializer: an office session for the worker's whole life, closed (LibreOffice killed) when
-    the worker exits; if the worker is killed instead, LibreOffice's bridge kills it (`uno_bridge.py`)."""
+    the worker exits; if the worker is killed instead, LibreOffice's bridge kills it (`uno_bridge.py`).
+
+    Ctrl-C at a terminal reaches every process of the batch at once; a worker leaves it to the batch, which
+    stops its workers with SIGTERM (`_run`): one signal each, whichever way the batch was stopped."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_building)
     session = contextlib.ExitStack()
     session.enter_context(office_session())
     atexit.register(session.close)
+
+
+@contextlib.contextmanager
+def _stopping_between_cases() -> Iterator[None]:
+    """While this process builds the cases one after another, Ctrl-C and SIGTERM stop them as they stop a
+    worker's (`_stop_building`); as before after."""
+    global _stop_asked
+    _stop_asked = 0
+    if threading.current_thread() is not threading.main_thread():  # (no signal handler runs here)
+        yield
+        return
+    previous = {signum: signal.signal(signum, _stop_building) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stop_building(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM while cases are built one after another (a worker's, or the batch's own with
+    -j 1): the case being built stops there, as a single build stopped does (every clean-up runs, nothing
+    of the case is written), unless its files are being moved into place already: then it ends, and counts
+    as built. No case is begun after (a worker may have one waiting in its queue already); a worker between
+    cases ends when its batch shuts it down, or at once if the batch is gone (killed)."""
+    global _stop_asked
+    _stop_asked = signum
+    if _building and not outputs.publishing:
+        _raise_stop()
+    parent = multiprocessing.parent_process()
+    if not _building and parent is not None and not parent.is_alive():  # a worker its batch left behind
+        raise SystemExit(128 + signum)
+
+
+def _raise_stop() -> None:
+    raise KeyboardInterrupt if _stop_asked == signal.SIGINT else Terminated
 
 
 def summary(outcomes: list[Outcome]) -> str:

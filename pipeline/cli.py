@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -271,16 +271,56 @@ def _converts_probably(case_dir: Path, output_root: Path, no_cache: bool) -> boo
 
 
 def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
-    from pipeline.batch import build_many, summary
+    from concurrent.futures.process import BrokenProcessPool
 
-    with click.progressbar(length=len(case_dirs), label="building", file=sys.stderr) as bar:
-        outcomes = build_many(case_dirs, options, jobs=jobs, progress=lambda outcome: bar.update(1))
+    from pipeline.batch import Outcome, build_many
+    from pipeline.limits import Terminated
+
+    done: list[Outcome] = []  # as they end, for a batch stopped half way
+    try:
+        with click.progressbar(length=len(case_dirs), label="building", file=sys.stderr) as bar:
+
+            def ended(outcome: Outcome) -> None:
+                done.append(outcome)
+                bar.update(1)
+
+            outcomes = build_many(case_dirs, options, jobs=jobs, progress=ended)
+    except KeyboardInterrupt:
+        _stopped(case_dirs, done, "interrupted", 130)
+    except Terminated:
+        _stopped(case_dirs, done, "stopped (SIGTERM)", 143)
+    except BrokenProcessPool:  # the system killed a worker (out of memory, say): the others were stopped
+        _stopped(case_dirs, done, "stopped: a worker process was killed (out of memory?)", 1, UNCLEAN)
+    _report_batch(outcomes)
+    if not all(outcome.ok for outcome in outcomes):
+        sys.exit(1)
+
+
+STOPPED = "were stopped or not begun: nothing of them was written, their earlier outputs are as they were"
+UNCLEAN = (
+    "did not end; the one the killed worker was building may have left its scratch folder "
+    "(OUTPUT/.<case>.building-*), which can be deleted"
+)
+
+
+def _stopped(case_dirs: list[Path], done: list[Any], how: str, code: int, others: str = STOPPED) -> NoReturn:
+    """A batch stopped half way: the cases that ended before, and a line for the `others`."""
+    order = {str(case_dir): index for index, case_dir in enumerate(case_dirs)}
+    _report_batch(sorted(done, key=lambda outcome: order[outcome.case]))
+    left = len(case_dirs) - len(done)
+    click.echo(f"{how} after {len(done)} of {len(case_dirs)} cases; the other {left} {others}", err=True)
+    sys.exit(code)
+
+
+def _report_batch(outcomes: list[Any]) -> None:
+    """Each bundle built on a line of its own (standard output), then the summary table (standard error)."""
+    from pipeline.batch import summary
+
     for outcome in outcomes:
         if outcome.bundle is not None:
             click.echo(str(outcome.bundle))
-    click.echo(summary(outcomes), err=True)
-    if not all(outcome.ok for outcome in outcomes):
-        sys.exit(1)
+    if outcomes:
+        click.echo(summary(outcomes), err=True)
 
 
 @main.command()

@@ -20,6 +20,9 @@ from pipeline.errors import BundleError
 from pipeline.limits import signals_held
 
 MANIFEST = "manifest.json"
+publishing = False
+"""Whether this process has begun to move a build's files into place (`publish`): a batch stopped then lets
+the build end, and counts the case as built (`pipeline.batch`). Set back by whoever starts the next build."""
 
 
 def check_output_folder(output: Path, case_folder: Path) -> None:
@@ -60,6 +63,8 @@ def publish(staged: Path, output: Path, names: list[str]) -> list[Path]:
     that this one no longer makes (say the letter's template changed from .docx to .html). Ctrl-C or SIGTERM
     waits until every file is in place: stopped half way, the folder would hold a new bundle beside the old
     letter and manifest."""
+    global publishing
+    publishing = True
     output.mkdir(parents=True, exist_ok=True)
     previous = _previous_outputs(output)
     ordered = sorted(names, key=lambda name: name == MANIFEST)

@@ -27,6 +27,7 @@ from pipeline.batch import Outcome, build_one, summary
 from pipeline.build import BuildOptions
 from pipeline.cli import main
 from pipeline.layout import FIRST_GUESS, Layout
+from pipeline.limits import Terminated
 from tests.conftest import MakeCase, example_data, processes
 from tests.conftest import pdftotext as pdf_text
 
@@ -196,6 +197,108 @@ def test_an_interrupted_batch_leaves_no_libreoffice(make_case: MakeCase, tmp_pat
     assert offices.running() == []
     for profile in offices.profiles:
         assert not Path(urllib.parse.urlsplit(profile).path).parent.exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("stop", ["SIGTERM to the command", "Ctrl-C to every process"])
+def test_a_stopped_batch_says_which_cases_it_built_and_writes_no_other(
+    make_case: MakeCase, tmp_path: Path, stop: str, jobs: int
+) -> None:
+    """A paralegal who stops a batch of fifty must know which bundles are new: those that ended before the
+    stop are reported as usual; a case being built is stopped there, as a single build is, and none other
+    is begun (with -j 2 one waits in a worker's queue already)."""
+    folders = [make_case(name=name) for name in ("one", "two", "three")]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "-q", *map(str, folders), "-o", str(out), "-j", str(jobs)]
+    batch = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_interruptible,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not any((out / name / "bundle.pdf").exists() for name in ("one", "two")):
+        assert time.monotonic() < deadline and batch.poll() is None, "no case was built"
+        time.sleep(0.02)
+    if stop == "SIGTERM to the command":
+        batch.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(batch.pid, signal.SIGINT)
+    stdout, err = batch.communicate(timeout=120)
+    assert batch.returncode == (143 if stop == "SIGTERM to the command" else 130), err
+    built = [folder for folder in folders if (out / folder.name / "bundle.pdf").exists()]
+    assert 1 <= len(built) <= 2 and folders[2] not in built, err  # the third begins after the first ends
+    how = "stopped (SIGTERM)" if stop == "SIGTERM to the command" else "interrupted"
+    assert f"{how} after {len(built)} of 3 cases; the other {3 - len(built)} were stopped or not begun" in err
+    assert stdout.splitlines() == [str(out / folder.name / "bundle.pdf") for folder in built]
+    for folder in folders:
+        listed = [line for line in err.splitlines() if line.startswith(f"{folder} ")]
+        assert [line.split()[1] for line in listed] == (["ok"] if folder in built else []), err
+        if folder not in built:  # nothing of it: a first build leaves no output folder
+            assert not (out / folder.name).exists()
+    assert list(out.glob(".*.building-*")) == []  # every staging folder removed
+
+
+def test_a_batch_whose_worker_is_killed_says_which_cases_it_built(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """The system may kill a worker (out of memory, say): the batch stops the others, says which cases it
+    built, and leaves no LibreOffice behind. The worker killed is the one building the third case, begun
+    once one of the first two had ended."""
+    folders = [make_case(name=name) for name in ("one", "two", "three")]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "-q", *map(str, folders), "-o", str(out), "-j", "2"]
+    with watching_libreoffice() as offices:
+        batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while (worker := _holder(out / ".three.lock")) is None:  # each build holds its case's lock
+            assert time.monotonic() < deadline and batch.poll() is None, "the third case never began"
+            time.sleep(0.02)
+        os.kill(worker, signal.SIGKILL)
+        stdout, err = batch.communicate(timeout=120)
+        deadline = time.monotonic() + 10  # each LibreOffice's bridge sees its worker gone, and kills it
+        while offices.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert offices.running() == []
+    assert batch.returncode == 1, err
+    listed = [folder for folder in folders if f"{folder}  ok" in err]  # the one that ended first, at least
+    assert listed and folders[2] not in listed, err
+    assert f"stopped: a worker process was killed (out of memory?) after {len(listed)} of 3 cases" in err
+    assert stdout.splitlines() == [str(out / folder.name / "bundle.pdf") for folder in listed]
+    assert all((out / folder.name / "bundle.pdf").exists() for folder in listed)
+    assert not (out / "three").exists()
+
+
+def _holder(lock: Path) -> int | None:
+    """The process holding a flock on `lock` (from /proc/locks), if one does."""
+    try:
+        inode = lock.stat().st_ino
+    except FileNotFoundError:
+        return None
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "FLOCK" in fields and fields[-3].rsplit(":", 1)[-1] == str(inode):
+            return int(fields[-4])
+    return None
+
+
+def test_a_worker_told_to_stop_ends_the_build_it_is_moving_into_place_and_begins_no_other(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SIGTERM a batch sends its workers when it is stopped (`_stop_building`), as it comes at each
+    moment of a worker's case."""
+    monkeypatch.setattr(pipeline.batch, "_stop_asked", 0)
+    monkeypatch.setattr(pipeline.batch, "_building", True)
+    monkeypatch.setattr(pipeline.batch.outputs, "publishing", False)
+    with pytest.raises(Terminated):  # building: stopped there
+        pipeline.batch._stop_building(signal.SIGTERM, None)
+    monkeypatch.setattr(pipeline.batch.outputs, "publishing", True)
+    pipeline.batch._stop_building(signal.SIGTERM, None)  # moving its files into place: it goes on
+    monkeypatch.setattr(pipeline.batch, "_building", False)
+    pipeline.batch._stop_building(signal.SIGTERM, None)  # between cases: nothing to stop
+    assert pipeline.batch._stop_asked == signal.SIGTERM
+    case = make_case()
+    with pytest.raises(Terminated):  # the case it is handed next is not begun
+        build_one(case, BuildOptions(output_root=tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_worker_frees_each_case_s_garbage_before_the_next(make_case: MakeCase, tmp_path: Path) -> None:
