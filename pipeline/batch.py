@@ -72,7 +72,7 @@ def build_one(case_dir: Path, options: object) -> Outcome:
     started = time.monotonic()
     with captured_warnings("pipeline") as warned:  # kept for the summary, which names the case
         try:
-            outputs.publishing = False
+            outputs.publishing = False  # (the last case's, until `build` sets it back)
             # In this order: a stop asked for before the first line is seen by the second, one after stops
             # the build (`_stop_building`).
             _building = True

@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import __version__
+from pipeline import __version__, outputs
 from pipeline.bundle import (
     Metadata,
     Pages,
@@ -139,6 +139,7 @@ class BuildResult:
 
 def build(case_folder: Path, options: BuildOptions | None = None) -> BuildResult:
     """Build the case in `case_folder` into `options.output_root/<case folder name>/`."""
+    outputs.publishing = False
     with fewer_collections():
         return _build(case_folder, options or BuildOptions())
 

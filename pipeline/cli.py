@@ -108,10 +108,10 @@ def reports_errors(command: F) -> F:
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
+            click.echo(f"interrupted; {_left_behind()}", err=True)
             sys.exit(130)
         except Terminated:
-            click.echo("stopped (SIGTERM); nothing was written", err=True)
+            click.echo(f"stopped (SIGTERM); {_left_behind()}", err=True)
             sys.exit(143)
         except click.ClickException:  # a usage error: click says it, with the usage line
             raise
@@ -126,6 +126,14 @@ def reports_errors(command: F) -> F:
             sys.exit(70)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _left_behind() -> str:
+    """What an interrupted command leaves: nothing, unless its build had begun to move its files into place,
+    which it finishes first (`outputs.publish`)."""
+    from pipeline import outputs
+
+    return "the build had finished: its outputs are in place" if outputs.publishing else "nothing was written"
 
 
 @main.command()

@@ -21,8 +21,8 @@ from pipeline.limits import signals_held
 
 MANIFEST = "manifest.json"
 publishing = False
-"""Whether this process has begun to move a build's files into place (`publish`): a batch stopped then lets
-the build end, and counts the case as built (`pipeline.batch`). Set back by whoever starts the next build."""
+"""Whether this process's build has begun to move its files into place (`publish`; `build` sets it back):
+stopped then, it finishes (a batch counts the case as built: `pipeline.batch`)."""
 
 
 def check_output_folder(output: Path, case_folder: Path) -> None:

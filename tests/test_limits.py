@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -12,9 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import pipeline.outputs
 from pipeline.build import fewer_collections
+from pipeline.cli import main
 from pipeline.context import Context
 from pipeline.convert import LocalFilesOnly, html_document
 from pipeline.errors import ConversionError, TemplateError
@@ -202,3 +206,30 @@ def test_a_stop_asked_for_while_the_files_are_moved_into_place_waits_until_all_a
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert sorted(path.name for path in output.iterdir()) == sorted(names)
+
+
+def test_a_build_stopped_while_its_files_are_moved_into_place_finishes_and_says_so(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    output = tmp_path / "out"
+    real_replace = os.replace
+
+    def replace(source: Path, target: Path) -> None:
+        real_replace(source, target)
+        if Path(target).name == "bundle.pdf":  # the first of the outputs moved into place
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(pipeline.outputs.os, "replace", replace)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        result = CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 143, result.output
+    assert result.stderr.splitlines() == [
+        "stopped (SIGTERM); the build had finished: its outputs are in place"
+    ]
+    manifest = json.loads((output / "acme" / MANIFEST).read_text(encoding="utf-8"))
+    for name, digest in manifest["outputs"].items():  # every output in place, the manifest last
+        assert hashlib.sha256((output / "acme" / name).read_bytes()).hexdigest() == digest
