@@ -162,6 +162,18 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _stopped(batch: subprocess.Popen[str], stop: str) -> tuple[str, str]:
+    """Stop the batch command as `stop` says (SIGTERM to it, or Ctrl-C at its terminal: SIGINT to every
+    process of its group); its output, once it exited with the code that stop gives."""
+    if stop == "SIGTERM to the command":
+        batch.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(batch.pid, signal.SIGINT)
+    stdout, err = batch.communicate(timeout=120)
+    assert batch.returncode == (143 if stop == "SIGTERM to the command" else 130), err
+    return stdout, err
+
+
 @pytest.mark.parametrize("stop", ["SIGTERM to the command", "Ctrl-C to every process"])
 def test_an_interrupted_batch_leaves_no_libreoffice(make_case: MakeCase, tmp_path: Path, stop: str) -> None:
     folders = [make_case(name=name) for name in ("one", "two", "three")]
@@ -185,12 +197,7 @@ def test_an_interrupted_batch_leaves_no_libreoffice(make_case: MakeCase, tmp_pat
         while not offices.profiles and time.monotonic() < deadline:  # stop it while LibreOffice works
             time.sleep(0.05)
         assert offices.profiles, "LibreOffice never started"
-        if stop == "SIGTERM to the command":
-            batch.send_signal(signal.SIGTERM)
-        else:
-            os.killpg(batch.pid, signal.SIGINT)
-        _, err = batch.communicate(timeout=120)
-    assert batch.returncode == (143 if stop == "SIGTERM to the command" else 130), err
+        _stopped(batch, stop)
     deadline = time.monotonic() + 10
     while offices.running() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -218,12 +225,7 @@ def test_a_stopped_batch_says_which_cases_it_built_and_writes_no_other(
     while not any((out / name / "bundle.pdf").exists() for name in ("one", "two")):
         assert time.monotonic() < deadline and batch.poll() is None, "no case was built"
         time.sleep(0.02)
-    if stop == "SIGTERM to the command":
-        batch.send_signal(signal.SIGTERM)
-    else:
-        os.killpg(batch.pid, signal.SIGINT)
-    stdout, err = batch.communicate(timeout=120)
-    assert batch.returncode == (143 if stop == "SIGTERM to the command" else 130), err
+    stdout, err = _stopped(batch, stop)
     built = [folder for folder in folders if (out / folder.name / "bundle.pdf").exists()]
     assert 1 <= len(built) <= 2 and folders[2] not in built, err  # the third begins after the first ends
     how = "stopped (SIGTERM)" if stop == "SIGTERM to the command" else "interrupted"
