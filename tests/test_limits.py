@@ -233,3 +233,25 @@ def test_a_build_stopped_while_its_files_are_moved_into_place_finishes_and_says_
     manifest = json.loads((output / "acme" / MANIFEST).read_text(encoding="utf-8"))
     for name, digest in manifest["outputs"].items():  # every output in place, the manifest last
         assert hashlib.sha256((output / "acme" / name).read_bytes()).hexdigest() == digest
+
+
+def test_a_build_stopped_just_before_its_files_are_moved_says_nothing_was_written(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_case()
+    output = tmp_path / "out"
+    real_previous = pipeline.outputs._previous_outputs
+
+    def previous_outputs(where: Path) -> set[str]:  # read on the way to moving the files
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_previous(where)
+
+    monkeypatch.setattr(pipeline.outputs, "_previous_outputs", previous_outputs)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        result = CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 143, result.output
+    assert result.stderr.splitlines() == ["stopped (SIGTERM); nothing was written"]
+    assert list((output / "acme").iterdir()) == []  # (made ready for the files)
