@@ -64,12 +64,12 @@ def publish(staged: Path, output: Path, names: list[str]) -> list[Path]:
     waits until every file is in place: stopped half way, the folder would hold a new bundle beside the old
     letter and manifest."""
     global publishing
-    output.mkdir(parents=True, exist_ok=True)
-    previous = _previous_outputs(output)
     ordered = sorted(names, key=lambda name: name == MANIFEST)
     published = []
     with signals_held():
         publishing = True  # (a stop from here on is raised once every file is in place)
+        output.mkdir(parents=True, exist_ok=True)
+        previous = _previous_outputs(output)
         for name in ordered:
             source, target = staged / name, output / name
             target.parent.mkdir(parents=True, exist_ok=True)
