@@ -202,6 +202,10 @@ def _raise_stop() -> None:
     raise KeyboardInterrupt if _stop_asked == signal.SIGINT else Terminated
 
 
+ERROR_WIDTH = 100
+"""How much of a case's first error line the summary table shows (the whole message follows the table)."""
+
+
 def summary(outcomes: list[Outcome]) -> str:
     """A plain-text table (case, status, pages, size, time, first error line), then each case's whole
     error message and its warnings, then the count."""
@@ -214,7 +218,7 @@ def summary(outcomes: list[Outcome]) -> str:
                 str(outcome.pages) if outcome.ok else "",
                 f"{outcome.size / 1e6:.1f} MB" if outcome.ok else "",
                 f"{outcome.seconds:.1f} s",
-                outcome.first_error_line.removeprefix("error: ")[:100],
+                _shortened(outcome.first_error_line.removeprefix("error: "), ERROR_WIDTH),
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(5)]
@@ -230,3 +234,8 @@ def summary(outcomes: list[Outcome]) -> str:
             lines += [f"  {line}" for warning in outcome.warnings for line in warning.splitlines()]
     lines.append(f"{len(outcomes) - len(failures)} built, {len(failures)} failed")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _shortened(text: str, width: int) -> str:
+    """`text`, or its first `width` characters ending in "…" when it is longer: a cut line says so."""
+    return text if len(text) <= width else text[: width - 1] + "…"

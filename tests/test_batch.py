@@ -334,6 +334,7 @@ def test_the_summary_table_lines_up() -> None:
                 seconds=2.0,
                 warnings=("Exhibit 1 (evidence/scan.pdf): no text",),
             ),
+            Outcome("cases/d", ok=False, seconds=0.2, error="error: cases/d/case.yaml:9: " + "x" * 120),
         ]
     )
     assert table.splitlines() == [
@@ -341,6 +342,7 @@ def test_the_summary_table_lines_up() -> None:
         "cases/a            ok      27     1.2 MB  7.4 s",
         "cases/longer-name  FAILED                 0.1 s  cases/longer-name/case.yaml:7: bad",
         "cases/c            ok      3      0.1 MB  2.0 s",
+        "cases/d            FAILED                 0.2 s  cases/d/case.yaml:9: " + "x" * 78 + "…",
         "",
         "cases/longer-name:",
         "  cases/longer-name/case.yaml:7: bad",
@@ -348,7 +350,10 @@ def test_the_summary_table_lines_up() -> None:
         "",
         "cases/c: 1 warning",
         "  Exhibit 1 (evidence/scan.pdf): no text",
-        "2 built, 1 failed",
+        "",
+        "cases/d:",
+        "  error: cases/d/case.yaml:9: " + "x" * 120,
+        "2 built, 2 failed",
     ]
 
 
