@@ -129,11 +129,14 @@ def reports_errors(command: F) -> F:
 
 
 def _left_behind() -> str:
-    """What an interrupted command leaves: nothing, unless its build had begun to move its files into place,
-    which it finishes first (`outputs.publish`)."""
+    """What an interrupted command leaves: nothing, unless it is a build that had begun to move its files
+    into place, which it finishes first (`outputs.publish`). (`send --build` says no more than before: its
+    build may have ended long before the stop.)"""
     from pipeline import outputs
 
-    return "the build had finished: its outputs are in place" if outputs.publishing else "nothing was written"
+    building = click.get_current_context().command.name == "build"
+    finished = building and outputs.publishing
+    return "the build had finished: its outputs are in place" if finished else "nothing was written"
 
 
 @main.command()

@@ -19,6 +19,7 @@ import trustme
 import yaml
 from click.testing import CliRunner
 
+import pipeline.send
 from pipeline.build import BuildOptions, build
 from pipeline.cli import main
 from pipeline.errors import CaseDataError, SendError, TemplateError
@@ -728,3 +729,18 @@ def test_a_settings_file_inside_the_case_folder_is_refused(tmp_path: Path) -> No
     config.write_text('host = "smtp.example.com"\n', encoding="utf-8")
     with pytest.raises(SendError, match=r"the SMTP settings file is inside the case folder"):
         load_settings({"BUILD_APPEAL_SMTP_CONFIG": str(config)}, tmp_path)
+
+
+def test_a_send_stopped_after_its_build_does_not_say_the_stop_came_as_the_build_ended(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`send --build` builds, then sends: stopped while it sends, it must not speak of the build as a build
+    stopped while moving its files into place does ("the build had finished: its outputs are in place")."""
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.send, "deliver", stopped)
+    code, _, err = run(monkeypatch, smtp_env(1), "send", "cases/acme", "--build")
+    assert code == 130
+    assert err.splitlines()[-1] == "interrupted; nothing was written"
