@@ -301,7 +301,8 @@ def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
     except Terminated:
         _stopped(case_dirs, done, "stopped (SIGTERM)", 143)
     except BrokenProcessPool:  # the system killed a worker (out of memory, say): the others were stopped
-        _stopped(case_dirs, done, "stopped: a worker process was killed (out of memory?)", 1, UNCLEAN)
+        unclean = UNCLEAN.format(scratch=options.output_root / ".<case>.building-*")
+        _stopped(case_dirs, done, "stopped: a worker process was killed (out of memory?)", 1, unclean)
     _report_batch(outcomes)
     if not all(outcome.ok for outcome in outcomes):
         sys.exit(1)
@@ -309,8 +310,8 @@ def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
 
 STOPPED = "were stopped or not begun: nothing of them was written, their earlier outputs are as they were"
 UNCLEAN = (
-    "did not end; the one the killed worker was building may have left its scratch folder "
-    "(OUTPUT/.<case>.building-*), which can be deleted"
+    "did not end; the one the killed worker was building may have left its scratch folder ({scratch}), "
+    "which can be deleted"
 )
 
 

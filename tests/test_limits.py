@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import pipeline.outputs
 from pipeline.build import fewer_collections
@@ -222,11 +222,7 @@ def test_a_build_stopped_while_its_files_are_moved_into_place_finishes_and_says_
             os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(pipeline.outputs.os, "replace", replace)
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        result = CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    result = _built_in_this_process(folder, output)
     assert result.exit_code == 143, result.output
     assert result.stderr.splitlines() == [
         "stopped (SIGTERM); the build had finished: its outputs are in place"
@@ -248,11 +244,17 @@ def test_a_build_stopped_just_before_its_files_are_moved_says_nothing_was_writte
         return real_hold()
 
     monkeypatch.setattr(pipeline.outputs, "signals_held", signals_held)
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        result = CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    result = _built_in_this_process(folder, output)
     assert result.exit_code == 143, result.output
     assert result.stderr.splitlines() == ["stopped (SIGTERM); nothing was written"]
     assert not (output / "acme").exists()
+
+
+def _built_in_this_process(folder: Path, output: Path) -> Result:
+    """`build-appeal -q FOLDER -o OUTPUT` run in this process (the command makes SIGTERM raise: the test
+    process's own handler is put back after)."""
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        return CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
