@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import dataclasses
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -23,6 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from pipeline import outputs
 from pipeline.errors import BuildAppealError
@@ -89,6 +92,8 @@ def build_one(case_dir: Path, options: object) -> Outcome:
             failed = ""
         finally:
             _building = False
+            if _batch_gone:  # no one to hand the outcome to
+                _end_worker()
     seconds, warnings = time.monotonic() - started, tuple(warned)
     collect_garbage()  # the build's (in cycles: WeasyPrint's boxes, pypdf's objects), before the next case
     if failed:
@@ -159,11 +164,42 @@ def _open_worker_session() -> None:
 
     Ctrl-C at a terminal reaches every process of the batch at once; a worker leaves it to the batch, which
     stops its workers with SIGTERM (`_run`): one signal each, whichever way the batch was stopped."""
+    global _worker_session
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_building)
-    session = contextlib.ExitStack()
-    session.enter_context(office_session())
-    atexit.register(session.close)
+    signal.signal(signal.SIGHUP, _stop_building)
+    _told_when_orphaned()
+    _worker_session = contextlib.ExitStack()
+    _worker_session.enter_context(office_session())
+    atexit.register(_worker_session.close)
+
+
+_worker_session: contextlib.ExitStack | None = None
+"""A worker's office session (`_open_worker_session`)."""
+_batch_gone = False
+"""Whether this worker's batch is gone (its process ended, killed with SIGKILL say): told by SIGHUP."""
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal the kernel sends this process when the one that started it ends."""
+
+
+def _told_when_orphaned() -> None:
+    """Have the kernel send this worker SIGHUP when its batch's process ends, even killed with SIGKILL
+    (Linux's parent-death signal): the worker then stops its case and ends, with its LibreOffice, instead of
+    waiting for cases that will never come (`_stop_building`). SIGHUP, which the batch never sends: SIGTERM
+    is how the batch stops a worker it goes on waiting for."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: it waits to be ended by hand
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGHUP)
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():  # the batch ended before the kernel was asked
+        os.kill(os.getpid(), signal.SIGHUP)
+
+
+def _end_worker() -> NoReturn:
+    """End a worker whose batch is gone, once its case has stopped: its LibreOffice killed (the pool's loop
+    would wait for work forever)."""
+    if _worker_session is not None:
+        _worker_session.close()
+    os._exit(128 + signal.SIGHUP)
 
 
 @contextlib.contextmanager
@@ -185,17 +221,20 @@ def _stopping_between_cases() -> Iterator[None]:
 
 def _stop_building(signum: int, frame: FrameType | None) -> None:
     """Ctrl-C or SIGTERM while cases are built one after another (a worker's, or the batch's own with
-    -j 1): the case being built stops there, as a single build stopped does (every clean-up runs, nothing
-    of the case is written), unless its files are being moved into place already: then it ends, and counts
-    as built. No case is begun after (a worker may have one waiting in its queue already); a worker between
-    cases ends when its batch shuts it down, or at once if the batch is gone (killed)."""
-    global _stop_asked
-    _stop_asked = signum
-    if _building and not outputs.publishing:
+    -j 1), or SIGHUP to a worker whose batch is gone: the case being built stops there, as a single build
+    stopped does (every clean-up runs, nothing of the case is written), unless its files are being moved
+    into place already: then it ends, and counts as built. No case is begun after (a worker may have one
+    waiting in its queue already). A worker ends when its batch shuts it down, or, if the batch is gone,
+    once its case has stopped or at once. A stop asked for again while the first is carried out waits for
+    it (it would cut the build's clean-up short: its scratch folder left behind)."""
+    global _stop_asked, _batch_gone
+    again = bool(_stop_asked)  # (the kernel tells a worker once for each thread of its batch that ends)
+    _stop_asked = _stop_asked or (signal.SIGTERM if signum == signal.SIGHUP else signum)
+    _batch_gone = _batch_gone or signum == signal.SIGHUP
+    if _building and not outputs.publishing and not again:  # once: a second stop would cut the clean-up
         _raise_stop()
-    parent = multiprocessing.parent_process()
-    if not _building and parent is not None and not parent.is_alive():  # a worker its batch left behind
-        raise SystemExit(128 + signum)
+    if _batch_gone and not _building:  # between cases, in a worker its batch left behind
+        _end_worker()
 
 
 def _raise_stop() -> None:

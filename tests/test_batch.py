@@ -269,6 +269,39 @@ def test_a_batch_whose_worker_is_killed_says_which_cases_it_built(
     assert not (out / "three").exists()
 
 
+def test_the_workers_of_a_batch_killed_with_sigkill_stop_their_cases_and_end(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """A batch's process killed outright (SIGKILL: no clean-up runs in it) leaves its workers without work
+    or anyone to report to: the kernel tells each (Linux's parent-death signal), and each stops its case as
+    a stopped build does, then ends, with its LibreOffice."""
+    folders = [make_case(name=name) for name in ("one", "two", "three")]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "-q", *map(str, folders), "-o", str(out), "-j", "2"]
+    with watching_libreoffice() as offices:
+        batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while _holder(out / ".three.lock") is None:  # the third case begun: one worker busy, maybe both
+            assert time.monotonic() < deadline and batch.poll() is None, "the third case never began"
+            time.sleep(0.02)
+        workers = [pid for pid, ppid, _, args in processes() if ppid == batch.pid and "spawn_main" in args]
+        assert len(workers) == 2
+        batch.kill()
+        batch.communicate(timeout=60)
+        deadline = time.monotonic() + 30
+        while (offices.running() or _alive(workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _alive(workers) == [] and offices.running() == []
+    assert not (out / "three").exists()
+    assert list(out.glob(".*.building-*")) == []  # each stopped case removed its scratch folder
+
+
+def _alive(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (not reaped zombies: the workers' parent is gone, init reaps them)."""
+    running = {pid for pid, _, _, args in processes() if "<defunct>" not in args}
+    return [pid for pid in pids if pid in running]
+
+
 def _holder(lock: Path) -> int | None:
     """The process holding a flock on `lock` (from /proc/locks), if one does."""
     try:
@@ -292,6 +325,8 @@ def test_a_worker_told_to_stop_ends_the_build_it_is_moving_into_place_and_begins
     monkeypatch.setattr(pipeline.batch.outputs, "publishing", False)
     with pytest.raises(Terminated):  # building: stopped there
         pipeline.batch._stop_building(signal.SIGTERM, None)
+    pipeline.batch._stop_building(signal.SIGTERM, None)  # again, in its clean-up: that goes on
+    monkeypatch.setattr(pipeline.batch, "_stop_asked", 0)
     monkeypatch.setattr(pipeline.batch.outputs, "publishing", True)
     pipeline.batch._stop_building(signal.SIGTERM, None)  # moving its files into place: it goes on
     monkeypatch.setattr(pipeline.batch, "_building", False)
