@@ -245,15 +245,8 @@ def test_a_batch_whose_worker_is_killed_says_which_cases_it_built(
     """The system may kill a worker (out of memory, say): the batch stops the others, says which cases it
     built, and leaves no LibreOffice behind. The worker killed is the one building the third case, begun
     once one of the first two had ended."""
-    folders = [make_case(name=name) for name in ("one", "two", "three")]
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "pipeline", "-q", *map(str, folders), "-o", str(out), "-j", "2"]
     with watching_libreoffice() as offices:
-        batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while (worker := _holder(out / ".three.lock")) is None:  # each build holds its case's lock
-            assert time.monotonic() < deadline and batch.poll() is None, "the third case never began"
-            time.sleep(0.02)
+        batch, folders, out, worker = _at_the_third_case(make_case, tmp_path)
         os.kill(worker, signal.SIGKILL)
         stdout, err = batch.communicate(timeout=120)
         deadline = time.monotonic() + 10  # each LibreOffice's bridge sees its worker gone, and kills it
@@ -275,15 +268,8 @@ def test_the_workers_of_a_batch_killed_with_sigkill_stop_their_cases_and_end(
     """A batch's process killed outright (SIGKILL: no clean-up runs in it) leaves its workers without work
     or anyone to report to: the kernel tells each (Linux's parent-death signal), and each stops its case as
     a stopped build does, then ends, with its LibreOffice."""
-    folders = [make_case(name=name) for name in ("one", "two", "three")]
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "pipeline", "-q", *map(str, folders), "-o", str(out), "-j", "2"]
     with watching_libreoffice() as offices:
-        batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while _holder(out / ".three.lock") is None:  # the third case begun: one worker busy, maybe both
-            assert time.monotonic() < deadline and batch.poll() is None, "the third case never began"
-            time.sleep(0.02)
+        batch, _, out, _ = _at_the_third_case(make_case, tmp_path)  # one worker busy, maybe both
         workers = [pid for pid, ppid, _, args in processes() if ppid == batch.pid and "spawn_main" in args]
         assert len(workers) == 2
         batch.kill()
@@ -300,6 +286,22 @@ def _alive(pids: list[int]) -> list[int]:
     """Those of `pids` still running (not reaped zombies: the workers' parent is gone, init reaps them)."""
     running = {pid for pid, _, _, args in processes() if "<defunct>" not in args}
     return [pid for pid in pids if pid in running]
+
+
+def _at_the_third_case(
+    make_case: MakeCase, tmp_path: Path
+) -> tuple[subprocess.Popen[str], list[Path], Path, int]:
+    """A batch of three cases on two workers, waited for until its third case begins (one of the first two
+    has ended then): the batch, the case folders, the output folder, and the worker building the third."""
+    folders = [make_case(name=name) for name in ("one", "two", "three")]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "-q", *map(str, folders), "-o", str(out), "-j", "2"]
+    batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while (worker := _holder(out / ".three.lock")) is None:  # each build holds its case's lock
+        assert time.monotonic() < deadline and batch.poll() is None, "the third case never began"
+        time.sleep(0.02)
+    return batch, folders, out, worker
 
 
 def _holder(lock: Path) -> int | None:
