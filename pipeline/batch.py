@@ -171,13 +171,15 @@ def _open_worker_session() -> None:
     _told_when_orphaned()
     _worker_session = contextlib.ExitStack()
     _worker_session.enter_context(office_session())
-    atexit.register(_worker_session.close)
+    atexit.register(_close_worker_session)
 
 
 _worker_session: contextlib.ExitStack | None = None
 """A worker's office session (`_open_worker_session`)."""
 _batch_gone = False
 """Whether this worker's batch is gone (its process ended, killed with SIGKILL say): told by SIGHUP."""
+_ending = False
+"""Whether this worker is closing its office session to end: a signal then must not end it half way."""
 PR_SET_PDEATHSIG = 1
 """prctl(2): the signal the kernel sends this process when the one that started it ends."""
 
@@ -197,9 +199,16 @@ def _told_when_orphaned() -> None:
 def _end_worker() -> NoReturn:
     """End a worker whose batch is gone, once its case has stopped: its LibreOffice killed (the pool's loop
     would wait for work forever)."""
+    _close_worker_session()
+    os._exit(128 + signal.SIGHUP)
+
+
+def _close_worker_session() -> None:
+    """Close the worker's office session (LibreOffice killed, its scratch folder removed), as it ends."""
+    global _ending
+    _ending = True  # (the kernel's signals, one for each thread of a batch that ends, may still come)
     if _worker_session is not None:
         _worker_session.close()
-    os._exit(128 + signal.SIGHUP)
 
 
 @contextlib.contextmanager
@@ -233,7 +242,7 @@ def _stop_building(signum: int, frame: FrameType | None) -> None:
     _batch_gone = _batch_gone or signum == signal.SIGHUP
     if _building and not outputs.publishing and not again:  # once: a second stop would cut the clean-up
         _raise_stop()
-    if _batch_gone and not _building:  # between cases, in a worker its batch left behind
+    if _batch_gone and not _building and not _ending:  # between cases, in a worker its batch left behind
         _end_worker()
 
 

@@ -280,6 +280,8 @@ def test_the_workers_of_a_batch_killed_with_sigkill_stop_their_cases_and_end(
         assert _alive(workers) == [] and offices.running() == []
     assert not (out / "three").exists()
     assert list(out.glob(".*.building-*")) == []  # each stopped case removed its scratch folder
+    for profile in offices.profiles:  # each worker closed its LibreOffice session, scratch folder and all
+        assert not Path(urllib.parse.urlsplit(profile).path).parent.exists()
 
 
 def _alive(pids: list[int]) -> list[int]:
