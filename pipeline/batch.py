@@ -29,7 +29,7 @@ from typing import NoReturn
 
 from pipeline import outputs
 from pipeline.errors import BuildAppealError
-from pipeline.limits import Terminated, collect_garbage
+from pipeline.limits import Terminated, collect_garbage, hide_discarded_stops, raise_if_stopped, stop
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
 
@@ -145,6 +145,7 @@ def _run(case_dirs: list[Path], options: object, jobs: int, ended: Callable[[Pat
             for future in as_completed(futures):
                 told.add(future)
                 ended(futures[future], future.result())
+                raise_if_stopped()  # (a Ctrl-C Python discarded while the batch waited)
         except BaseException:  # interrupted, or a worker died: begin no other case, stop those running
             for future in futures:
                 future.cancel()  # those not begun yet (a worker may hold one already: it stops it at once)
@@ -168,6 +169,7 @@ def _open_worker_session() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_building)
     signal.signal(signal.SIGHUP, _stop_building)
+    hide_discarded_stops()
     _told_when_orphaned()
     _worker_session = contextlib.ExitStack()
     _worker_session.enter_context(office_session())
@@ -247,7 +249,7 @@ def _stop_building(signum: int, frame: FrameType | None) -> None:
 
 
 def _raise_stop() -> None:
-    raise KeyboardInterrupt if _stop_asked == signal.SIGINT else Terminated
+    stop(KeyboardInterrupt if _stop_asked == signal.SIGINT else Terminated)
 
 
 ERROR_WIDTH = 100

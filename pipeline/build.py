@@ -46,7 +46,7 @@ from pipeline.exhibits import (
     read_text_exhibit,
 )
 from pipeline.layout import AnyPages, Layout, page_sizes
-from pipeline.limits import DEFAULT_TIMEOUT
+from pipeline.limits import DEFAULT_TIMEOUT, raise_if_stopped
 from pipeline.load import CASE_FILE, Case, load_case
 from pipeline.model import Destination, ExhibitLabels, Language
 from pipeline.ocr import check_ocr_installed
@@ -270,6 +270,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             covers = layout.exhibit_covers(context, work)
             converted()
             guess = draft.lengths() if draft is not None else hint or dict(options.guess) or None
+        raise_if_stopped()  # (a stop Python discarded: here, the build stops at its next step)
         exhibit_pages: list[AnyPages] = [
             pages if pages is not None else Pages(open_pdf(pdf, describe(exhibit)))
             for exhibit, pages, pdf in zip(exhibits, made, exhibit_pdfs, strict=True)
@@ -301,6 +302,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         )
         draft_scope.close()
         cache.note(settled, plan.counts)
+        raise_if_stopped()
 
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)

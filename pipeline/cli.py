@@ -63,9 +63,9 @@ def main(ctx: click.Context, debug: bool, quiet: bool, verbose: bool) -> None:
       build-appeal cases/* -o /tmp/out     build several
       build-appeal schema                  print the JSON Schema of case.yaml
     """
-    from pipeline.limits import stop_on_sigterm
+    from pipeline.limits import stop_on_signals
 
-    stop_on_sigterm()
+    stop_on_signals()
     ctx.obj = {"debug": debug}
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)

@@ -1,5 +1,5 @@
 """Time limits for work that runs inside this process (Jinja rendering, WeasyPrint layout), and turning
-SIGTERM into an orderly stop.
+Ctrl-C and SIGTERM into an orderly stop.
 
 LibreOffice runs in a process of its own and is killed by `convert.office_to_pdf` when it overruns; the
 work here cannot be killed from outside without losing the clean-up, so a timer interrupts it instead: an
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gc
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import _GeneratorContextManager, contextmanager
 from types import FrameType
+from typing import NoReturn
 
 from pipeline.errors import BuildAppealError
 
@@ -85,14 +87,55 @@ def _silence_alarm() -> None:
     signal.sigtimedwait({signal.SIGALRM}, 0)
 
 
-def stop_on_sigterm() -> None:
-    """Make SIGTERM stop the program the way Ctrl-C does: every `finally` and context manager runs, so
-    scratch folders are removed and LibreOffice is killed."""
+stopped: type[KeyboardInterrupt | Terminated] | None = None
+"""The stop (KeyboardInterrupt for Ctrl-C, Terminated for SIGTERM) a signal asked of this process, once its
+handler has raised it; a stop is final.
+
+Python discards an exception raised inside a finalizer, a weakref callback or a gc callback ("Exception
+ignored in ..."), and goes on: a Ctrl-C handled there (once, in the callback of an import's module lock) let
+a build run to its end and write its outputs. `raise_if_stopped` raises the stop again where the work goes
+on to its next step, and before anything is moved into place."""
+
+
+def stop_on_signals() -> None:
+    """Make Ctrl-C and SIGTERM stop the program (KeyboardInterrupt, `Terminated`) so that every `finally`
+    and context manager runs: scratch folders are removed and LibreOffice is killed. A stop that Python
+    discards is raised again at the next step (`stopped`), without the traceback Python prints for it."""
 
     def terminate(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
+        stop(KeyboardInterrupt if signum == signal.SIGINT else Terminated)
 
+    signal.signal(signal.SIGINT, terminate)
     signal.signal(signal.SIGTERM, terminate)
+    hide_discarded_stops()
+
+
+def stop(kind: type[KeyboardInterrupt | Terminated]) -> NoReturn:
+    """Raise the stop `kind`, and keep it for `raise_if_stopped` (from a signal handler)."""
+    global stopped
+    stopped = kind
+    raise kind
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop a signal asked for, if one did: where work goes on to its next step."""
+    if stopped is not None:
+        raise stopped
+
+
+STOPS = (KeyboardInterrupt, Terminated, TimeUp)
+
+
+def hide_discarded_stops() -> None:
+    """Print no traceback for a stop or an alarm that Python discards: each is raised again
+    (`raise_if_stopped`, the alarm's repeat), and its traceback would only alarm the user."""
+    sys.unraisablehook = _unraisable
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, STOPS):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def collect_garbage() -> None:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import BundleError
-from pipeline.limits import signals_held
+from pipeline.limits import raise_if_stopped, signals_held
 
 MANIFEST = "manifest.json"
 publishing = False
@@ -64,6 +64,7 @@ def publish(staged: Path, output: Path, names: list[str]) -> list[Path]:
     waits until every file is in place: stopped half way, the folder would hold a new bundle beside the old
     letter and manifest."""
     global publishing
+    raise_if_stopped()  # a stop Python discarded along the way still stops the build: nothing is moved
     ordered = sorted(names, key=lambda name: name == MANIFEST)
     published = []
     with signals_held():

@@ -25,6 +25,7 @@ from typing import Any
 
 from pipeline.build import BUNDLE, BuildOptions, build, current_input_hashes
 from pipeline.errors import SendError
+from pipeline.limits import raise_if_stopped
 from pipeline.load import Case, display_path, load_case
 from pipeline.mail import (
     Attachment,
@@ -141,6 +142,7 @@ def send(
 
         # 6. ...a real one hands it to the server, recording each delivery the moment it was accepted.
         settings = _with_password(settings, prompt)
+        raise_if_stopped()  # (a Ctrl-C Python discarded on the way: the mail is not sent)
         record = {
             "message_id": message_id,
             "subject": subject,

@@ -6,13 +6,15 @@ import copy
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from pypdf import PdfReader
+
+from pipeline import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cases" / "example"
@@ -31,6 +33,14 @@ def example_data() -> dict[str, Any]:
 
 
 MakeCase = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def _no_stop_kept() -> Iterator[None]:
+    """A stop is final in a process (`limits.stopped`); a test that stops a build in this one must not stop
+    the builds of the tests after it."""
+    yield
+    limits.stopped = None
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from pipeline.cli import main
 from pipeline.context import Context
 from pipeline.convert import LocalFilesOnly, html_document
 from pipeline.errors import ConversionError, TemplateError
-from pipeline.limits import Terminated, collect_garbage, stop_on_sigterm
+from pipeline.limits import Terminated, collect_garbage, stop_on_signals
 from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, publish
@@ -169,7 +169,7 @@ def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost(threads: int) -
     """With another thread (a watch's file watcher), the signal can reach that thread, and Python still
     runs the handler in the main one, in the finalizer: blocking it in the main thread is not enough."""
     previous = signal.getsignal(signal.SIGTERM)
-    stop_on_sigterm()
+    stop_on_signals()
     done = threading.Event()
     others = [threading.Thread(target=done.wait, daemon=True) for _ in range(threads)]
     for thread in others:
@@ -200,7 +200,7 @@ def test_a_stop_asked_for_while_the_files_are_moved_into_place_waits_until_all_a
 
     monkeypatch.setattr(pipeline.outputs.os, "replace", replace)
     previous = signal.getsignal(signal.SIGTERM)
-    stop_on_sigterm()
+    stop_on_signals()
     try:
         with pytest.raises(Terminated):
             publish(staged, output, names)
@@ -251,10 +251,96 @@ def test_a_build_stopped_just_before_its_files_are_moved_says_nothing_was_writte
 
 
 def _built_in_this_process(folder: Path, output: Path) -> Result:
-    """`build-appeal -q FOLDER -o OUTPUT` run in this process (the command makes SIGTERM raise: the test
-    process's own handler is put back after)."""
-    previous = signal.getsignal(signal.SIGTERM)
+    """`build-appeal -q FOLDER -o OUTPUT` run in this process (the command sets how Ctrl-C and SIGTERM
+    stop it: the test process's own handlers are put back after)."""
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    hook = sys.unraisablehook
     try:
         return CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.unraisablehook = hook
+
+
+DISCARDED_STOP = """
+import os, signal, sys, time
+import pipeline.build
+from pipeline.cli import run
+
+class StopsWhenFreed:
+    def __del__(self):  # the stop is raised in here, where Python discards it ("Exception ignored in")
+        os.kill(os.getpid(), signal.{signal})
+        time.sleep(0.05)
+        str(self)  # a call: where Python runs the handlers of signals received meanwhile
+
+def stopping(function, marker=None):
+    def stops(*args, **kwargs):
+        if marker:
+            print(marker, file=sys.stderr)
+        if function.__name__ == {where!r} and not getattr(stopping, "done", False):
+            stopping.done = True
+            StopsWhenFreed()  # freed at once
+        return function(*args, **kwargs)
+    return stops
+
+pipeline.build.check_cjk_font = stopping(pipeline.build.check_cjk_font)
+pipeline.build._write_manifest = stopping(pipeline.build._write_manifest)
+pipeline.build.assemble = stopping(pipeline.build.assemble, "(assembling)")
+sys.argv = ["build-appeal", *sys.argv[1:]]
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("sent", "where"),
+    [
+        (signal.SIGINT, "check_cjk_font"),
+        (signal.SIGTERM, "check_cjk_font"),
+        (signal.SIGINT, "_write_manifest"),
+    ],
+    ids=["Ctrl-C as the build begins", "SIGTERM as the build begins", "Ctrl-C as the files are listed"],
+)
+def test_a_stop_python_discards_in_a_finalizer_still_stops_the_build(
+    make_case: MakeCase, tmp_path: Path, sent: signal.Signals, where: str
+) -> None:
+    """Python discards an exception raised in a finalizer or a weakref callback, and goes on: a Ctrl-C
+    handled in the callback of an import's module lock let a build run to its end, write its outputs and
+    exit 0, after printing a traceback."""
+    folder, output = make_case(), tmp_path / "out"
+    before = snapshot(folder)
+    script = DISCARDED_STOP.format(signal=sent.name, where=where)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder), "-o", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = "interrupted" if sent == signal.SIGINT else "stopped (SIGTERM)"
+    assert done.returncode == (130 if sent == signal.SIGINT else 143), done.stderr
+    assert done.stderr.splitlines()[-1] == f"{said}; nothing was written", done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    if where == "check_cjk_font":  # stopped at its next step, not carried on to the end
+        assert "(assembling)" not in done.stderr
+    assert not output.exists() or not (output / "acme").exists()
+    assert snapshot(folder) == before
+
+
+def test_a_stop_python_discards_stops_a_batch_built_case_after_case(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """With -j 1 the batch's own handler stops its cases (`batch._stop_building`); a stop it raised where
+    Python discards it stops the case all the same, and no other case begins."""
+    folders, output = [make_case(name=name) for name in ("acme", "bolt")], tmp_path / "out"
+    script = DISCARDED_STOP.format(signal="SIGINT", where="check_cjk_font")
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, folders), "-j", "1", "-o", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "interrupted after 0 of 2 cases" in done.stderr.splitlines()[-1], done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert "(assembling)" not in done.stderr
+    assert not (output / "acme").exists() and not (output / "bolt").exists()
