@@ -130,13 +130,15 @@ def reports_errors(command: F) -> F:
 
 def _left_behind() -> str:
     """What an interrupted command leaves: nothing, unless it is a build that had begun to move its files
-    into place, which it finishes first (`outputs.publish`). (`send --build` says no more than before: its
-    build may have ended long before the stop.)"""
+    into place, which it finishes first (`outputs.publish`), or a send that had handed its mail over."""
     from pipeline import outputs
 
-    building = click.get_current_context().command.name == "build"
-    finished = building and outputs.publishing
-    return "the build had finished: its outputs are in place" if finished else "nothing was written"
+    built = "the build had finished: its outputs are in place" if outputs.publishing else ""
+    if click.get_current_context().command.name == "send":  # (its build, if any, may be long finished)
+        from pipeline.send import handed_over
+
+        return handed_over or ("no mail was sent" + (f"; {built}" if built else ""))
+    return built or "nothing was written"
 
 
 @main.command()

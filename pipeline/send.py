@@ -42,6 +42,10 @@ from pipeline.smtp import ENV_PREFIX, Delivery, Outcome, Retry, SmtpSettings, de
 
 log = logging.getLogger(__name__)
 
+handed_over = ""
+"""What this process's send has handed to the mail server so far, in words, for a stop to report ("" until
+the server has taken, or may have taken, the message for someone)."""
+
 SENT_LOG = "sent.jsonl"
 OUTBOX = "outbox"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -98,6 +102,8 @@ def send(
     prompt: Callable[[str], str] | None = None,
 ) -> SendResult:
     """Email the bundle of `case_folder`'s latest build; `prompt` asks for a password when none is set."""
+    global handed_over
+    handed_over = ""
     options = options or SendOptions()
     environ = os.environ if environ is None else environ
     # 1. Build first when asked; load the case and the SMTP settings (these never come from the case).
@@ -152,14 +158,16 @@ def send(
             "attachments": [{"file": a.filename, "sha256": a.sha256} for a in attachments],
             "size": len(raw),
         }
-        outcome = deliver(
-            settings,
-            sender.addr_spec,
-            [recipient.address for recipient in [*to, *cc]],
-            raw,
-            options.retry,
-            lambda delivery: _append_log(sent_log, delivery, record),
-        )
+        shown = {recipient.address: str(recipient) for recipient in [*to, *cc]}
+        deliveries: list[Delivery] = []
+
+        def recorded(delivery: Delivery) -> None:
+            global handed_over
+            _append_log(sent_log, delivery, record)
+            deliveries.append(delivery)
+            handed_over = _handed_over(deliveries, shown, sent_log)
+
+        outcome = deliver(settings, sender.addr_spec, list(shown), raw, options.retry, recorded)
     _check_outcome(outcome, [*to, *cc], sent_log)
     log.debug("sent %s to %s", message_id, ", ".join(outcome.accepted))
     return dataclasses.replace(result, log=sent_log)
@@ -336,6 +344,24 @@ def _with_password(settings: SmtpSettings, prompt: Callable[[str], str] | None) 
             "file (docs/sending.md), or run the command in a terminal to type it"
         )
     return settings.with_password(prompt(f"Password of the mail account on {settings.host}"))
+
+
+def _handed_over(deliveries: list[Delivery], shown: Mapping[str, str], sent_log: Path) -> str:
+    """What `deliveries` left, for a send stopped after them."""
+    took = [
+        shown[address] for delivery in deliveries if delivery.confirmed for address in delivery.recipients
+    ]
+    maybe = [
+        shown[address] for delivery in deliveries if not delivery.confirmed for address in delivery.recipients
+    ]
+    said = [f"the mail was delivered to {', '.join(took)}"] if took else []
+    if maybe:
+        said.append(
+            f"the server may or may not have delivered it to {', '.join(maybe)} (it had the whole message "
+            "and had not answered): sending this bundle to them again is refused until you add --resend; "
+            "first ask them whether it arrived"
+        )
+    return "; ".join(said) + f" (recorded in {display_path(sent_log)})"
 
 
 def _check_outcome(outcome: Outcome, recipients: Sequence[Recipient], sent_log: Path) -> None:

@@ -31,6 +31,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from pipeline.errors import SendError
+from pipeline.limits import Terminated
 from pipeline.load import display_path
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,10 @@ class _Unconfirmed(Exception):
     """The whole message was sent, then the connection was lost before the server answered."""
 
 
+class _StoppedUnconfirmed(Exception):
+    """Ctrl-C or SIGTERM (the cause) came after the whole message was sent, before the server answered."""
+
+
 def deliver(
     settings: SmtpSettings,
     sender: str,
@@ -273,6 +278,10 @@ def deliver(
             on_delivery(Delivery(pending, {}, confirmed=False))
             outcome.unconfirmed, outcome.problem = pending, str(lost)
             return outcome
+        except _StoppedUnconfirmed as stopped:  # recorded as a lost connection is, and the stop goes on
+            on_delivery(Delivery(pending, {}, confirmed=False))
+            assert stopped.__cause__ is not None
+            raise stopped.__cause__ from None
         except _Fault as fault:
             outcome.problem = str(fault)
             reasons = dict.fromkeys(pending, outcome.problem)
@@ -320,7 +329,7 @@ def _transaction(
         if len(refused) == len(recipients):
             return refused
         _expect(smtp.docmd("DATA"), "to take the message", 354)
-        smtp.send(_dot_stuffed(message))
+        smtp.send(_dot_stuffed(message))  # (stopped half way, the server has no end of the message: no mail)
         try:
             reply = Reply.of(smtp.getreply())
         except (smtplib.SMTPServerDisconnected, OSError) as error:
@@ -328,6 +337,9 @@ def _transaction(
                 f"the connection to {settings.server} was lost after the whole message was handed over "
                 f"({error or type(error).__name__})"
             ) from error
+        except (KeyboardInterrupt, Terminated) as stop:  # the server has it all, and may deliver it
+            smtp.close()  # (not QUIT: its answer would wait for the server's to the message)
+            raise _StoppedUnconfirmed from stop
         if reply.code != 250:
             raise _Fault(f"the server did not accept the message: {reply}", temporary=reply.temporary)
         return refused

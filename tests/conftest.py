@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import shutil
+import signal
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,10 +38,15 @@ MakeCase = Callable[..., Path]
 
 
 @pytest.fixture(autouse=True)
-def _no_stop_kept() -> Iterator[None]:
-    """A stop is final in a process (`limits.stopped`); a test that stops a build in this one must not stop
-    the builds of the tests after it."""
+def _stops_as_they_were() -> Iterator[None]:
+    """The command run in this process (CliRunner) sets how Ctrl-C and SIGTERM stop it, and a stop is final
+    in a process (`limits.stopped`): a test that stops a build here must not stop the tests after it."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    hook = sys.unraisablehook
     yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+    sys.unraisablehook = hook
     limits.stopped = None
 
 

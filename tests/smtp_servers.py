@@ -7,6 +7,8 @@ import asyncio
 import email
 import email.policy
 import logging
+import os
+import signal
 import socket
 import ssl
 import threading
@@ -54,12 +56,14 @@ class Handler:
 
     `rcpt_replies` maps an address to the replies its RCPT gets, one per try (then `250 OK`); `data_replies`
     are the replies to successive DATA commands (then `250 OK`); `hang_after_data` makes the server keep
-    the message and then say nothing, as a connection lost at the worst moment does.
+    the message and then say nothing, as a connection lost at the worst moment does; `stop_sender` gives
+    the sender (this process) Ctrl-C once the server has the message, before it answers.
     """
 
     rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
     data_replies: list[str] = field(default_factory=list)
     hang_after_data: bool = False
+    stop_sender: bool = False
     received: list[Received] = field(default_factory=list)
     data_commands: int = 0
 
@@ -87,6 +91,9 @@ class Handler:
         )
         if self.hang_after_data:
             await asyncio.sleep(30)
+        if self.stop_sender:
+            os.kill(os.getpid(), signal.SIGINT)
+            await asyncio.sleep(1)  # (the sender gives up before the answer)
         return "250 2.0.0 OK: queued"
 
 

@@ -168,8 +168,7 @@ class StopsWhileCollected:
 def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost(threads: int) -> None:
     """With another thread (a watch's file watcher), the signal can reach that thread, and Python still
     runs the handler in the main one, in the finalizer: blocking it in the main thread is not enough."""
-    previous = signal.getsignal(signal.SIGTERM)
-    stop_on_signals()
+    stop_on_signals()  # (the test process's own handlers are put back after: `conftest._stops_as_they_were`)
     done = threading.Event()
     others = [threading.Thread(target=done.wait, daemon=True) for _ in range(threads)]
     for thread in others:
@@ -179,7 +178,6 @@ def test_a_stop_asked_for_while_garbage_is_collected_is_not_lost(threads: int) -
         with pytest.raises(Terminated):  # handled in the finalizer, it would be printed and dropped
             collect_garbage()
     finally:
-        signal.signal(signal.SIGTERM, previous)
         done.set()
 
 
@@ -199,13 +197,9 @@ def test_a_stop_asked_for_while_the_files_are_moved_into_place_waits_until_all_a
         os.kill(os.getpid(), signal.SIGTERM)  # after every file: the first would stop it there
 
     monkeypatch.setattr(pipeline.outputs.os, "replace", replace)
-    previous = signal.getsignal(signal.SIGTERM)
     stop_on_signals()
-    try:
-        with pytest.raises(Terminated):
-            publish(staged, output, names)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with pytest.raises(Terminated):
+        publish(staged, output, names)
     assert sorted(path.name for path in output.iterdir()) == sorted(names)
 
 
@@ -251,16 +245,9 @@ def test_a_build_stopped_just_before_its_files_are_moved_says_nothing_was_writte
 
 
 def _built_in_this_process(folder: Path, output: Path) -> Result:
-    """`build-appeal -q FOLDER -o OUTPUT` run in this process (the command sets how Ctrl-C and SIGTERM
-    stop it: the test process's own handlers are put back after)."""
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    hook = sys.unraisablehook
-    try:
-        return CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        sys.unraisablehook = hook
+    """`build-appeal -q FOLDER -o OUTPUT` run in this process (the test process's own handlers of Ctrl-C
+    and SIGTERM are put back after it: `conftest._stops_as_they_were`)."""
+    return CliRunner().invoke(main, ["-q", str(folder), "-o", str(output)])
 
 
 DISCARDED_STOP = """

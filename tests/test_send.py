@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -23,6 +24,7 @@ import pipeline.send
 from pipeline.build import BuildOptions, build
 from pipeline.cli import main
 from pipeline.errors import CaseDataError, SendError, TemplateError
+from pipeline.limits import Terminated
 from pipeline.load import load_case
 from pipeline.mail import (
     Attachment,
@@ -34,7 +36,7 @@ from pipeline.mail import (
 )
 from pipeline.model import Language
 from pipeline.send import SendOptions, send
-from pipeline.smtp import Retry, Security, load_settings
+from pipeline.smtp import Outcome, Retry, Security, load_settings
 from tests.conftest import EXAMPLE, MakeCase, example_data
 from tests.smtp_servers import Handler, HangUpServer, Login, free_port, smtp_server, tls_server_context
 
@@ -743,4 +745,51 @@ def test_a_send_stopped_after_its_build_does_not_say_the_stop_came_as_the_build_
     monkeypatch.setattr(pipeline.send, "deliver", stopped)
     code, _, err = run(monkeypatch, smtp_env(1), "send", "cases/acme", "--build")
     assert code == 130
-    assert err.splitlines()[-1] == "interrupted; nothing was written"
+    assert (
+        err.splitlines()[-1]
+        == "interrupted; no mail was sent; the build had finished: its outputs are in place"
+    )
+
+
+def test_a_send_stopped_before_the_server_answers_the_message_says_it_may_have_been_delivered(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server has the whole message when the user gives up waiting for its answer: it may deliver it.
+    The command said "nothing was written", recorded nothing, and a second send went out unasked."""
+    handler = Handler(stop_sender=True)
+    with smtp_server(handler) as port:
+        code, _, err = run(monkeypatch, smtp_env(port), "send", "cases/acme")
+        assert code == 130, err
+        assert err.splitlines()[-1] == (
+            f"interrupted; the server may or may not have delivered it to counsel <{COUNSEL}> (it had the "
+            "whole message and had not answered): sending this bundle to them again is refused until you "
+            "add --resend; first ask them whether it arrived (recorded in output/acme/sent.jsonl)"
+        )
+        [entry] = built.log()
+        assert (entry["status"], entry["accepted"], entry["unconfirmed"]) == ("unconfirmed", [], [COUNSEL])
+        code, _, err = run(monkeypatch, smtp_env(port), "send", "cases/acme")
+        assert code == 1 and "may already have received (not confirmed) this bundle" in err
+    assert len(handler.received) == 1
+
+
+def test_a_send_stopped_between_tries_says_who_has_the_mail(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.send.deliver
+
+    def stop(seconds: float) -> None:
+        raise Terminated
+
+    def deliver(*args: Any) -> Outcome:
+        return real(*args[:4], Retry((5.0,), stop), args[5])
+
+    monkeypatch.setattr(pipeline.send, "deliver", deliver)
+    handler = Handler(rcpt_replies={LAWYER: ["450 4.2.1 Mailbox busy"]})
+    with smtp_server(handler) as port:
+        code, _, err = run(monkeypatch, smtp_env(port), "send", "cases/acme", "--cc", "lawyer")
+    assert code == 143, err
+    assert err.splitlines()[-1] == (
+        f"stopped (SIGTERM); the mail was delivered to counsel <{COUNSEL}> "
+        "(recorded in output/acme/sent.jsonl)"
+    )
+    assert [received.recipients for received in handler.received] == [[COUNSEL]]
