@@ -12,7 +12,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ log = logging.getLogger(__name__)
 
 BUNDLE = "bundle.pdf"
 EXHIBITS = "exhibits"
+EMAIL_TEMPLATES = re.compile(r"^(default-)?templates/email\.(txt|html)$")
+"""Inputs a bundle does not depend on: editing the email never makes the bundle out of date."""
 """The folder of the court profile's exhibit files, beside the bundle."""
 
 TITLES = {
@@ -326,7 +329,15 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         # 7. Record what went in and what came out, then move everything into place.
         names = [path.name for path in staged.iterdir() if path.is_file()]
         names += [f"{EXHIBITS}/{file.name}" for file in checked.files] if checked else []
-        _write_manifest(staged, case, inputs, names, created, plan.exhibits)
+        shown_as: dict[str, object] = {  # what changes the pages besides the input files
+            "date": created.isoformat(),
+            "language": context.lang,
+            "destination": destination,
+            "ocr": ocr,
+            "redact": options.redact,
+            "compress": options.compress,
+        }
+        _write_manifest(staged, case, inputs, content_key(inputs, shown_as), names, created, plan.exhibits)
         files = publish(staged, output, [*names, MANIFEST])
     cache.prune()
     for warning in warnings:
@@ -559,10 +570,22 @@ def current_input_hashes(case: Case) -> dict[str, str]:
     return input_hashes(case, evidence, sha256_of(export) if export is not None else "")
 
 
+def content_key(inputs: dict[str, str], options: Mapping[str, object]) -> str:
+    """SHA-256 of what a bundle's pages are made from: this version of the tool, the `inputs` but the email
+    templates, and the `options` that change the pages (the date printed among them). Two builds with the
+    same key show the same pages, even where their bytes differ (a batch's build and a single one, or one
+    that reused the cache): `send` takes such bundles for one."""
+    made_from = {key: digest for key, digest in inputs.items() if not EMAIL_TEMPLATES.match(key)}
+    shown = {name: str(value) for name, value in options.items()}
+    key = {"version": __version__, "inputs": made_from, "options": shown}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
 def _write_manifest(
     staged: Path,
     case: Case,
     inputs: dict[str, str],
+    content: str,
     names: list[str],
     created: dt.datetime,
     exhibits: list[Exhibit],
@@ -573,6 +596,7 @@ def _write_manifest(
         "built": created.isoformat(),
         "case": case.data.case.number,
         "inputs": inputs,
+        "content": content,
         "outputs": {name: sha256_of(staged / name) for name in sorted(names)},
         "exhibits": [
             {

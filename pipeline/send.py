@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -23,7 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from pipeline.build import BUNDLE, BuildOptions, build, current_input_hashes
+from pipeline.build import BUNDLE, EMAIL_TEMPLATES, BuildOptions, build, current_input_hashes
 from pipeline.errors import SendError
 from pipeline.limits import raise_if_stopped
 from pipeline.load import Case, display_path, load_case
@@ -49,8 +48,6 @@ the server has taken, or may have taken, the message for someone)."""
 SENT_LOG = "sent.jsonl"
 OUTBOX = "outbox"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_EMAIL_TEMPLATES = re.compile(r"^(default-)?templates/email\.(txt|html)$")
-"""Inputs a bundle does not depend on: editing the email never makes the bundle out of date."""
 
 
 @dataclass(frozen=True)
@@ -116,14 +113,14 @@ def send(
     attach_docx = data.send.attach_docx if options.attach_docx is None else options.attach_docx
     with locked(output):
         # 2. The latest build: refuse a missing bundle, or one older than case.yaml, evidence or templates.
-        files = _latest_build(case, output, attach_docx)
+        files, content = _latest_build(case, output, attach_docx)
         bundle_sha256 = hashlib.sha256(files[BUNDLE]).hexdigest()
 
         # 3. Who gets it; refuse anyone who already has this very bundle, unless --resend.
         to, cc = resolve_recipients(data, options.to, options.cc)
         sent_log = output / SENT_LOG
         if not options.resend:
-            _refuse_repeats(sent_log, bundle_sha256, [*to, *cc])
+            _refuse_repeats(sent_log, bundle_sha256, content, [*to, *cc])
 
         # 4. Compose the message, and check its size before connecting.
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -155,6 +152,7 @@ def send(
             "from": sender.addr_spec,
             "server": settings.server,
             "bundle_sha256": bundle_sha256,
+            "content": content,
             "attachments": [{"file": a.filename, "sha256": a.sha256} for a in attachments],
             "size": len(raw),
         }
@@ -173,8 +171,9 @@ def send(
     return dataclasses.replace(result, log=sent_log)
 
 
-def _latest_build(case: Case, output: Path, attach_docx: bool) -> dict[str, bytes]:
-    """The bundle (and the .docx files) of the latest build, each checked against its manifest."""
+def _latest_build(case: Case, output: Path, attach_docx: bool) -> tuple[dict[str, bytes], str]:
+    """The bundle (and the .docx files) of the latest build, each checked against its manifest, and what
+    its pages are made from (`build.content_key`; "" from a build before it was recorded)."""
     again = f"build it again: build-appeal {display_path(case.folder)} (or add --build to this command)"
     bundle, manifest_path = output / BUNDLE, output / MANIFEST
     if not bundle.is_file():
@@ -193,7 +192,7 @@ def _latest_build(case: Case, output: Path, attach_docx: bool) -> dict[str, byte
     changed = sorted(
         key
         for key in {*recorded, *current}
-        if recorded.get(key) != current.get(key) and not _EMAIL_TEMPLATES.match(key)
+        if recorded.get(key) != current.get(key) and not EMAIL_TEMPLATES.match(key)
     )
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
@@ -208,7 +207,7 @@ def _latest_build(case: Case, output: Path, attach_docx: bool) -> dict[str, byte
                 f"replaced or removed); {again}"
             )
         files[name] = content
-    return files
+    return files, str(manifest.get("content", ""))
 
 
 def _compose(
@@ -244,11 +243,15 @@ def _attachments(case: Case, files: dict[str, bytes]) -> list[Attachment]:
     return attachments
 
 
-def _refuse_repeats(sent_log: Path, bundle_sha256: str, recipients: Sequence[Recipient]) -> None:
-    """Refuse the send when sent.jsonl shows this bundle already went to one of `recipients`."""
+def _refuse_repeats(
+    sent_log: Path, bundle_sha256: str, content: str, recipients: Sequence[Recipient]
+) -> None:
+    """Refuse the send when sent.jsonl shows this bundle already went to one of `recipients`: these very
+    bytes, or a bundle built from the same inputs, which shows the same pages (`build.content_key`)."""
     earlier: dict[str, tuple[str, bool]] = {}
     for entry in read_log(sent_log):
-        if entry.get("bundle_sha256") != bundle_sha256:
+        same_pages = bool(content) and entry.get("content") == content
+        if entry.get("bundle_sha256") != bundle_sha256 and not same_pages:
             continue
         for address in entry.get("accepted", []):
             earlier.setdefault(str(address).lower(), (str(entry.get("time")), True))

@@ -494,6 +494,28 @@ def test_a_second_send_is_refused_and_resend_sends_again(
     assert len(built.log()) == 3
 
 
+def test_a_bundle_built_again_from_the_same_inputs_counts_as_the_same_bundle(built: Built) -> None:
+    """A build without a draft (a batch's) shows the same pages as one with, in other bytes (its PDF
+    objects differ), and so may a build that reused the cache: counsel who has one has the other. Only the
+    bytes were compared, so a case built again that way went to counsel a second time."""
+    handler = Handler()
+    output_root = built.root / "output"
+    with smtp_server(handler) as port:
+        env = smtp_env(port)
+        send(built.case, built.options(), environ=env)
+        sent = built.bundle_sha256
+        build(built.case, BuildOptions(output_root=output_root, draft=False, cache=False))
+        assert built.bundle_sha256 != sent  # (the same bytes would not test this)
+        with pytest.raises(SendError, match=rf"counsel <{COUNSEL}> already received this bundle on "):
+            send(built.case, built.options(), environ=env)
+        # Other pages from the same files (another language) are another bundle.
+        build(built.case, BuildOptions(output_root=output_root, language=Language.ZH))
+        send(built.case, built.options(), environ=env)
+    first, second = built.log()
+    assert first["content"] != second["content"]
+    assert len(handler.received) == 2
+
+
 def test_no_secret_reaches_any_output_log_or_file(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
