@@ -28,7 +28,7 @@ from types import FrameType
 from typing import NoReturn
 
 from pipeline import outputs
-from pipeline.errors import BuildAppealError
+from pipeline.errors import told
 from pipeline.limits import Terminated, collect_garbage, hide_discarded_stops, raise_if_stopped, stop
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
@@ -83,11 +83,13 @@ def build_one(case_dir: Path, options: object) -> Outcome:
                 _raise_stop()
             result = build(case_dir, dataclasses.replace(options, guess=_settled))
             _settled = tuple(sorted(result.counts.items()))
-        except BuildAppealError as error:
-            failed = str(error)
         except Exception as error:  # a bug in one case must not stop the others
-            log.debug("unexpected failure building %s", case_dir, exc_info=True)
-            failed = f"failed unexpectedly ({type(error).__name__}: {error}); run it alone with --debug"
+            actionable = told(error, options.output_root)
+            if actionable is not None:
+                failed = str(actionable)
+            else:
+                log.debug("unexpected failure building %s", case_dir, exc_info=True)
+                failed = f"failed unexpectedly ({type(error).__name__}: {error}); run it alone with --debug"
         else:
             failed = ""
         finally:

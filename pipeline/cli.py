@@ -92,21 +92,17 @@ def output_option(help: str) -> Callable[[F], F]:
 
 
 def reports_errors(command: F) -> F:
-    """Print a BuildAppealError as one message and exit 1; with --debug, show the traceback."""
+    """Print a BuildAppealError (or a full disk) as one message and exit 1; with --debug, show the
+    traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pipeline.errors import BuildAppealError
+        from pipeline.errors import told
         from pipeline.limits import Terminated
 
         debug = bool(click.get_current_context().find_root().obj.get("debug"))
         try:
             return command(*args, **kwargs)
-        except BuildAppealError as error:
-            if debug:
-                raise
-            click.echo(f"error: {error}", err=True)
-            sys.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo(f"interrupted; {_left_behind()}", err=True)
             sys.exit(130)
@@ -115,10 +111,14 @@ def reports_errors(command: F) -> F:
             sys.exit(143)
         except click.ClickException:  # a usage error: click says it, with the usage line
             raise
-        except Exception as error:  # a bug: say so plainly, without a wall of traceback
+        except Exception as error:
             if debug:
                 raise
-            click.echo(
+            actionable = told(error, kwargs.get("output_root"))
+            if actionable is not None:
+                click.echo(f"error: {actionable}", err=True)
+                sys.exit(actionable.exit_code)
+            click.echo(  # a bug: say so plainly, without a wall of traceback
                 f"error: build-appeal failed unexpectedly ({type(error).__name__}: {error}); nothing was "
                 "written. Run again with --debug and report the output.",
                 err=True,

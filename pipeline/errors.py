@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 
 class BuildAppealError(Exception):
     """Base of every error the user can act on; the CLI prints it without a traceback and exits 1."""
@@ -41,3 +44,33 @@ class SendError(BuildAppealError):
     """Raised by `build-appeal send` when the bundle is missing or out of date, a recipient is unknown or
     already has this bundle, the message is over the size cap, the SMTP settings are wrong, or the server did
     not take the message for every recipient; the message says what was delivered and what to do."""
+
+
+class DiskFull(BuildAppealError):
+    """Raised in place of whatever error a full disk (or a reached quota) caused, wherever it was writing."""
+
+
+def told(error: Exception, folder: Path | None = None) -> BuildAppealError | None:
+    """`error` as the user can act on it: a full disk, when it or one of its causes is one; else the
+    error itself if it is a BuildAppealError; None for a bug.
+
+    A build that fills the disk fails wherever it happens to be writing: an exhibit's page, LibreOffice's
+    PDF, the bundle. That step's message ("the image could not be put on a page") or "failed unexpectedly"
+    sent the user looking for a bad file or a bug. `folder` (the output folder) is named when the error
+    names no file."""
+    return _disk_full(error, folder) or (error if isinstance(error, BuildAppealError) else None)
+
+
+def _disk_full(error: BaseException, folder: Path | None) -> DiskFull | None:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = seen.filename2 or seen.filename or folder
+            writing = f" while writing {where}" if where else ""
+            cache = f"{folder / '.cache'}" if folder is not None else "the .cache folder of an output folder"
+            return DiskFull(
+                f"the disk is full (no space left{writing}). Free some space and try again; {cache} can be "
+                "deleted (it only makes builds faster)"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import BuildAppealError
+from pipeline.errors import told
 from pipeline.limits import Terminated, collect_garbage
 
 if TYPE_CHECKING:
@@ -89,8 +89,11 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
     started = time.monotonic()
     try:
         result = build(case_folder, options)
-    except BuildAppealError as error:
-        report(f"error: {error}")
+    except Exception as error:
+        actionable = told(error, options.output_root)  # (a full disk too: once space is freed, a save builds)
+        if actionable is None:
+            raise
+        report(f"error: {actionable}")
         report(f"build failed after {time.monotonic() - started:.1f} s; the previous outputs are kept")
     else:
         report(

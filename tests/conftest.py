@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import signal
 import subprocess
@@ -153,3 +154,25 @@ def office_group(parent: int) -> int | None:
 def group_alive(pgid: int) -> list[str]:
     """The command lines still running in a process group (zombies, already dead, do not count)."""
     return [args for _, _, group, args in processes() if group == pgid and "<defunct>" not in args]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A disk of its own (tmpfs, 16 MB) to fill up."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:  # (not root, or in a container that may not mount)
+        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Fill `disk` until `leave` bytes are free."""
+    free = os.statvfs(disk)
+    (disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - leave))

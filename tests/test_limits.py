@@ -28,7 +28,7 @@ from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, publish
 from pipeline.render import Templates
-from tests.conftest import NEVER_ENDS, ROOT, MakeCase, group_alive, office_group, snapshot
+from tests.conftest import NEVER_ENDS, ROOT, MakeCase, fill, group_alive, office_group, snapshot
 
 BUILD_APPEAL = str(Path(sys.executable).with_name("build-appeal"))
 
@@ -331,3 +331,41 @@ def test_a_stop_python_discards_stops_a_batch_built_case_after_case(
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert "(assembling)" not in done.stderr
     assert not (output / "acme").exists() and not (output / "bolt").exists()
+
+
+def test_a_full_disk_is_said_plainly_and_the_earlier_outputs_stay(
+    make_case: MakeCase, small_disk: Path
+) -> None:
+    """A build that fills the disk fails wherever it is writing; it blamed that step ("the image could not
+    be put on a page") or said it failed unexpectedly and asked for a bug report."""
+    folder, output = make_case(), small_disk / "out"
+    first = subprocess.run(
+        [BUILD_APPEAL, "-q", str(folder), "-o", str(output)], capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    before = snapshot(output / "acme")
+    fill(small_disk, leave=300_000)
+    again = subprocess.run(
+        [BUILD_APPEAL, "-q", "--no-cache", str(folder), "-o", str(output)], capture_output=True, text=True
+    )
+    assert again.returncode == 1, again.stderr
+    said = again.stderr.splitlines()[-1]
+    assert said.startswith(f"error: the disk is full (no space left while writing {output}"), again.stderr
+    assert said.endswith(
+        f"Free some space and try again; {output / '.cache'} can be deleted (it only makes builds faster)"
+    )
+    assert "Traceback" not in again.stderr
+    assert snapshot(output / "acme") == before
+    assert not list(output.glob(".acme.building-*"))
+
+
+def test_a_batch_on_a_full_disk_says_so_for_each_case(make_case: MakeCase, small_disk: Path) -> None:
+    folders, output = [make_case(name=name) for name in ("acme", "bolt")], small_disk / "out"
+    fill(small_disk, leave=300_000)
+    done = subprocess.run(
+        [BUILD_APPEAL, *map(str, folders), "-j", "2", "-o", str(output)], capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    whole = f"the disk is full (no space left while writing {output}). Free some space and try again; "
+    assert done.stderr.count(whole) == 2, done.stderr  # each case's whole message, after the table
+    assert "unexpectedly" not in done.stderr

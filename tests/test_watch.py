@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from pipeline.build import BuildOptions
 from pipeline.watch import _build, watch
-from tests.conftest import ROOT, MakeCase, group_alive, office_group
+from tests.conftest import ROOT, MakeCase, fill, group_alive, office_group
 from tests.samples import text_pdf
 
 
@@ -132,6 +132,17 @@ def test_a_watch_frees_each_build_s_garbage_before_the_next(make_case: MakeCase,
         gc.enable()
     assert lines[0].startswith("built ")
     assert left < 1000, f"{left} objects of the build were still waiting for the collector"
+
+
+def test_a_watch_on_a_full_disk_says_so_and_goes_on(make_case: MakeCase, small_disk: Path) -> None:
+    """Once space is freed, the next save builds: the watch must not end, nor blame the step that failed."""
+    lines: list[str] = []
+    fill(small_disk, leave=300_000)
+    _build(make_case(), BuildOptions(output_root=small_disk / "out"), lines.append)
+    assert lines[0].startswith(
+        f"error: the disk is full (no space left while writing {small_disk / 'out'}"
+    ), lines
+    assert lines[1].startswith("build failed after ")
 
 
 def test_sigterm_right_after_a_rebuild_stops_the_watch(make_case: MakeCase, tmp_path: Path) -> None:
