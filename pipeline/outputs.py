@@ -7,6 +7,7 @@ Files a user or another command keeps in the output folder (a send log, an outbo
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -47,10 +48,21 @@ def staging(output: Path) -> Iterator[Path]:
 
 @contextmanager
 def locked(output: Path) -> Iterator[None]:
-    """Hold the case's build lock: a second build of the same case waits for the first to finish."""
-    output.parent.mkdir(parents=True, exist_ok=True)
+    """Hold the case's build lock: a second build of the same case waits for the first to finish. Its
+    lock file is the first thing a build writes: an output folder that cannot be written is refused here,
+    in words (a read-only disk, no permission, a path through a file)."""
     lock_path = output.parent / f".{output.name}.lock"
-    with lock_path.open("a") as lock_file:
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = lock_path.open("a")
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # (said as a full disk: `errors.told`)
+        raise BundleError(
+            f"{output.parent}: the outputs cannot be written there ({error.strerror}); choose another "
+            "folder with -o"
+        ) from error
+    with lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield

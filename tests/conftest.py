@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -156,20 +157,27 @@ def group_alive(pgid: int) -> list[str]:
     return [args for _, _, group, args in processes() if group == pgid and "<defunct>" not in args]
 
 
+@contextlib.contextmanager
+def disk_of_its_own(folder: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted on a new `folder` (`mount -o options`), unmounted after; the test is skipped where
+    mounting is not allowed (not root, or a container that may not mount)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a disk here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A disk of its own (tmpfs, 16 MB) to fill up."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:  # (not root, or in a container that may not mount)
-        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
-    try:
+    """A disk of its own, 16 MB, to fill up."""
+    with disk_of_its_own(tmp_path / "disk", "size=16m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "--lazy", str(disk)], check=True)
 
 
 def fill(disk: Path, leave: int) -> None:

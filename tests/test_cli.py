@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from pipeline import __version__
 from pipeline.cli import _converts_probably, main
 from pipeline.context import Context
 from pipeline.render import Rendered, TemplateFile, Templates, default_templates_folder
-from tests.conftest import MakeCase, group_alive, office_group
+from tests.conftest import MakeCase, disk_of_its_own, group_alive, office_group
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -167,3 +168,25 @@ def test_libreoffice_starts_early_when_a_word_source_changed_since_the_bundle(
     os.utime(case / "case.yaml", (earlier, earlier))
     (case / "evidence" / "sales_records.xlsx").touch()
     assert _converts_probably(case, output, no_cache=False)
+
+
+@pytest.mark.parametrize("where", ["through a file", "on a read-only disk"])
+def test_an_output_folder_that_cannot_be_written_is_refused_in_words(
+    make_case: MakeCase, tmp_path: Path, where: str
+) -> None:
+    """It was "failed unexpectedly ... report the output" (exit 70): a bug report for a wrong -o."""
+    folder = make_case()
+    with contextlib.ExitStack() as scope:
+        if where == "through a file":
+            (tmp_path / "notes.txt").write_text("a file", encoding="utf-8")
+            output, reason = tmp_path / "notes.txt" / "out", "Not a directory"
+        else:
+            output, reason = (
+                scope.enter_context(disk_of_its_own(tmp_path / "disk", "size=1m,ro")) / "out",
+                "Read-only file system",
+            )
+        code, _, err = run(str(folder), "-o", str(output))
+    assert (code, err.splitlines()[-1]) == (
+        1,
+        f"error: {output}: the outputs cannot be written there ({reason}); choose another folder with -o",
+    )
