@@ -28,7 +28,7 @@ from types import FrameType
 from typing import NoReturn
 
 from pipeline import outputs
-from pipeline.errors import told
+from pipeline.errors import user_error
 from pipeline.limits import Terminated, collect_garbage, hide_discarded_stops, raise_if_stopped, stop
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
@@ -84,7 +84,7 @@ def build_one(case_dir: Path, options: object) -> Outcome:
             result = build(case_dir, dataclasses.replace(options, guess=_settled))
             _settled = tuple(sorted(result.counts.items()))
         except Exception as error:  # a bug in one case must not stop the others
-            actionable = told(error, options.output_root)
+            actionable = user_error(error, options.output_root)
             if actionable is not None:
                 failed = str(actionable)
             else:

@@ -97,7 +97,7 @@ def reports_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pipeline.errors import told
+        from pipeline.errors import user_error
         from pipeline.limits import Terminated
 
         debug = bool(click.get_current_context().find_root().obj.get("debug"))
@@ -114,7 +114,7 @@ def reports_errors(command: F) -> F:
         except Exception as error:
             if debug:
                 raise
-            actionable = told(error, kwargs.get("output_root"))
+            actionable = user_error(error, kwargs.get("output_root"))
             if actionable is not None:
                 click.echo(f"error: {actionable}", err=True)
                 sys.exit(actionable.exit_code)

@@ -50,7 +50,7 @@ class DiskFull(BuildAppealError):
     """Raised in place of whatever error a full disk (or a reached quota) caused, wherever it was writing."""
 
 
-def told(error: Exception, folder: Path | None = None) -> BuildAppealError | None:
+def user_error(error: Exception, folder: Path | None = None) -> BuildAppealError | None:
     """`error` as the user can act on it: a full disk, when it or one of its causes is one; else the
     error itself if it is a BuildAppealError; None for a bug.
 

@@ -124,6 +124,7 @@ def raise_if_stopped() -> None:
 
 
 STOPS = (KeyboardInterrupt, Terminated, TimeUp)
+"""What a signal raises in this process: the stops, and a time limit's alarm."""
 
 
 def hide_discarded_stops() -> None:

@@ -57,7 +57,7 @@ def locked(output: Path) -> Iterator[None]:
         lock_file = lock_path.open("a")
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise  # (said as a full disk: `errors.told`)
+            raise  # (said as a full disk: `errors.user_error`)
         raise BundleError(
             f"{output.parent}: the outputs cannot be written there ({error.strerror}); choose another "
             "folder with -o"

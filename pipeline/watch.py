@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import told
+from pipeline.errors import user_error
 from pipeline.limits import Terminated, collect_garbage
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
     try:
         result = build(case_folder, options)
     except Exception as error:
-        actionable = told(error, options.output_root)  # (a full disk too: once space is freed, a save builds)
+        actionable = user_error(error, options.output_root)  # (a full disk: a save builds once freed)
         if actionable is None:
             raise
         report(f"error: {actionable}")
