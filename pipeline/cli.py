@@ -466,7 +466,7 @@ def init(case_dir: Path, lang: str | None, platform: str | None, **given: str | 
     On a terminal, asks for what the options did not give (Enter leaves a TODO to fill in later);
     otherwise only the options are used. Never overwrites an existing case.yaml. Next: add the evidence,
     replace every TODO, then `build-appeal check CASE_DIR`."""
-    from pipeline.model import Language, Platform
+    from pipeline.model import Language, Platform, platform_named
     from pipeline.start import QUESTIONS, Answers, start_case
 
     asking = _interactive()
@@ -474,21 +474,30 @@ def init(case_dir: Path, lang: str | None, platform: str | None, **given: str | 
         lang = click.prompt(
             "Language / 文件语言", type=click.Choice(["en", "zh", "bilingual"]), default="bilingual"
         )
+    known = ", ".join(member.value for member in Platform)
     if asking and platform is None:
-        choices = click.Choice([member.value for member in Platform])
-        platform = click.prompt("Platform / 平台", type=choices, default=Platform.ALIBABA.value)
+
+        def answered(value: str) -> str:  # (a wrong answer is asked again)
+            named = platform_named(value)
+            if named is None:
+                raise click.BadParameter(f"{value!r} is not one of {known}")
+            return named.value
+
+        platform = click.prompt(
+            f"Platform / 平台 ({known})", default=Platform.ALIBABA.value, value_proc=answered
+        )
     answers = dict(given)
     for name, question in QUESTIONS.items():
         if asking and not answers.get(name):
             answers[name] = click.prompt(question, default="", show_default=False).strip() or None
-    known = [member.value for member in Platform]
-    if platform is not None and platform not in known:
-        raise click.BadParameter(f"{platform!r} is not one of {', '.join(known)}", param_hint="--platform")
+    named = platform_named(platform) if platform else None
+    if platform and named is None:
+        raise click.BadParameter(f"{platform!r} is not one of {known}", param_hint="--platform")
     path = start_case(
         case_dir,
         Answers(
             language=Language(lang or "bilingual"),
-            platform=Platform(platform) if platform else None,
+            platform=named,
             **{key: value for key, value in answers.items() if value},  # type: ignore[arg-type]
         ),
     )

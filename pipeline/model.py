@@ -116,15 +116,19 @@ class Platform(StrEnum):
     OTHER = "Other"
 
 
+def platform_named(value: str) -> Platform | None:
+    """The platform `value` names, in any spelling a user is likely to type (`alibaba`, `Alibaba.com`,
+    `ALIEXPRESS`, `tiktok shop`...); None if none."""
+    folded = re.sub(r"[\s._-]", "", value).lower()
+    for platform in Platform:
+        name = re.sub(r"[\s._-]", "", platform.value).lower()
+        if folded in (name, name.removesuffix("com")):
+            return platform
+    return None
+
+
 def _platform(value: object) -> object:
-    """Accept any spelling a user is likely to type: `alibaba`, `Alibaba.com`, `ALIEXPRESS`..."""
-    if isinstance(value, str):
-        folded = re.sub(r"[\s._-]", "", value).lower()
-        for platform in Platform:
-            name = re.sub(r"[\s._-]", "", platform.value).lower()
-            if folded in (name, name.removesuffix("com")):
-                return platform
-    return value
+    return (platform_named(value) or value) if isinstance(value, str) else value
 
 
 # --- Case numbers -------------------------------------------------------------------------------------

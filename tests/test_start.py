@@ -16,7 +16,7 @@ from tests.conftest import MakeCase, example_data
 from tests.samples import text_pdf
 
 OPTIONS = [
-    "--lang", "en", "--platform", "Amazon", "--merchant", "Acme Trading Co., Ltd.", "--store", "Acme: Home",
+    "--lang", "en", "--platform", "amazon", "--merchant", "Acme Trading Co., Ltd.", "--store", "Acme: Home",
     "--contact", "Li Wei", "--email", "li.wei@acme.example.cn", "--phone", "+86 755 1234 5678",
     "--address", "1 Keji Road, Shenzhen, China", "--case-number", "24 CV 607",
     "--plaintiff", "Glowbright Brands, LLC", "--firm", "Harbor & Vance LLP",
@@ -33,7 +33,8 @@ def test_init_then_check_then_build(tmp_path: Path) -> None:
     code, out = run("init", str(case), *OPTIONS)
     assert code == 0, out
     assert (case / "evidence").is_dir()
-    data = load_case(case).data  # every option went in as typed (a colon in the store name stays text)
+    data = load_case(case).data  # every option went in as typed (a colon in the store name stays text),
+    # the platform spelled as case.yaml accepts it
     assert (data.merchant.store_name, data.merchant.platform.value, data.case.number) == (
         "Acme: Home",
         "Amazon",
@@ -84,13 +85,14 @@ def test_init_leaves_a_todo_for_each_answer_not_given(tmp_path: Path) -> None:
 
 def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_interactive", lambda: True)
-    answers = ["zh", "AliExpress", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store", "Li Wei",
+    answers = ["zh", "amazone", "ali express", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store", "Li Wei",
                "li.wei@acme.example.cn", "+86 755 1234 5678", "1 Keji Road, Shenzhen", "1:24-cv-02015",
                "Glowbright Brands, LLC", ""]  # fmt: skip
     code, out = run("init", str(tmp_path / "asked"), input="\n".join(answers) + "\n")
     assert code == 0, out
     text = (tmp_path / "asked" / "case.yaml").read_text(encoding="utf-8")
     assert "language: zh" in text and '"阿克米贸易有限公司"' in text and "platform: AliExpress" in text
+    assert "Error: 'amazone' is not one of Alibaba.com, AliExpress, Amazon," in out  # and asked again
     assert 'firm: "TODO: ' in text  # Enter left the law firm to fill in later
 
 
