@@ -85,9 +85,9 @@ def test_init_leaves_a_todo_for_each_answer_not_given(tmp_path: Path) -> None:
 
 def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_interactive", lambda: True)
-    answers = ["zh", "amazone", "ali express", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store", "Li Wei",
-               "li.wei@acme.example.cn", "+86 755 1234 5678", "1 Keji Road, Shenzhen", "1:24-cv-02015",
-               "Glowbright Brands, LLC", ""]  # fmt: skip
+    answers = ["zh", "amazone", "ali express", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store",
+               "Li Wei", "li.wei@acme.example.cn", "+86 755 1234 5678", "1 Keji Road, Shenzhen",
+               "1:24-cv-02015", "Glowbright Brands, LLC", ""]  # fmt: skip
     code, out = run("init", str(tmp_path / "asked"), input="\n".join(answers) + "\n")
     assert code == 0, out
     text = (tmp_path / "asked" / "case.yaml").read_text(encoding="utf-8")
