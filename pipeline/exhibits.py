@@ -30,6 +30,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Na
 
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
+from pipeline.libraries import load_pikepdf
 from pipeline.logs import captured_warnings
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ class _Unreadable(Exception):
 
 
 def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -> None:
+    load_pikepdf()
     import pikepdf
 
     try:
@@ -297,6 +299,7 @@ def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
 
 def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
     """One page per image (per frame for TIFF), fitted inside the margins of a Letter page."""
+    load_pikepdf()  # (img2pdf imports it)
     import img2pdf
     from PIL import Image, ImageFile
 

@@ -1,4 +1,4 @@
-"""Load WeasyPrint's C libraries quickly.
+"""Load WeasyPrint's C libraries quickly, and pikepdf safely.
 
 WeasyPrint opens Pango, HarfBuzz and fontconfig through cffi, trying up to six names for each library; for
 every name that is not a file, cffi asks `ctypes.util.find_library`, which on Linux runs `ldconfig -p` and,
@@ -20,6 +20,8 @@ import subprocess
 import sys
 from types import ModuleType
 
+from pipeline.limits import signals_held
+
 
 def import_weasyprint() -> ModuleType:
     """`import weasyprint`, without the slow library search."""
@@ -34,6 +36,19 @@ def import_weasyprint() -> ModuleType:
         return importlib.import_module("weasyprint")
     finally:
         ctypes.util.find_library = real
+
+
+def load_pikepdf() -> None:
+    """Import pikepdf, if it is not yet, with Ctrl-C, SIGTERM and SIGHUP held back until it is done
+    (`limits.signals_held`); then `import pikepdf` (or img2pdf, which imports it) is immediate.
+
+    pikepdf's extension module (built with nanobind) aborts the whole process when anything raises while
+    it sets itself up ("Critical nanobind error: nanobind::detail::enum_create"), and a stop's handler
+    raises: stopped at that moment, a build, or a batch's worker, died on the spot and left its scratch
+    folder and LibreOffice's behind. Held back, the stop comes a moment later, where Python handles it."""
+    if "pikepdf" not in sys.modules:
+        with signals_held():
+            importlib.import_module("pikepdf")
 
 
 def _find_in_linker_cache(name: str) -> str | None:

@@ -150,8 +150,9 @@ def collect_garbage() -> None:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back while the block runs, and raise them after it: for work that must not
-    stop half done (moving a build's files into place) or where a raised signal would be lost.
+    """Hold Ctrl-C, SIGTERM and SIGHUP back while the block runs, and raise them after it: for work that
+    must not stop half done (moving a build's files into place), where a raised signal would be lost, or
+    where it would abort the process (`libraries.load_pikepdf`).
 
     Python runs its signal handlers in the main thread whichever thread the signal reached, so blocking the
     signals in this thread is not enough where others run (a watch's file watcher is a thread of its own):
@@ -165,7 +166,8 @@ def signals_held() -> Iterator[None]:
     def note(signum: int, frame: FrameType | None) -> None:
         noted.append(signum)
 
-    held = [signum for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not None]
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    held = [signum for signum in stops if signal.getsignal(signum) is not None]
     previous = {signum: signal.signal(signum, note) for signum in held}  # (None: a handler set in C, kept)
     try:
         yield

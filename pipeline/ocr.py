@@ -32,6 +32,7 @@ from pypdf import PdfReader
 
 from pipeline.bundle import page_has_text
 from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.libraries import load_pikepdf
 from pipeline.processes import run_in_group
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def add_text_layer(
 def _steady_names(output: Path, target: Path, pages: list[int]) -> None:
     """Save OCRmyPDF's output to `target` with its text layers named `/OCRText` instead of a random name
     (`/OCR-8iNjjwJSdLAPDUUF2hVDow`), which would make every build's pages differ in their bytes."""
-    import pikepdf  # here: only OCR needs it, and it takes a while to import
+    load_pikepdf()  # here: only OCR needs it, and it takes a while to import
+    import pikepdf
 
     with pikepdf.open(output) as pdf:
         for number in pages:

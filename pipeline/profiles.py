@@ -25,6 +25,7 @@ from typing import Any
 from pypdf import PageObject, PdfReader, PdfWriter
 
 from pipeline.errors import BundleError
+from pipeline.libraries import load_pikepdf
 from pipeline.model import CaseFile, Destination
 
 MB = 1_000_000
@@ -210,6 +211,7 @@ def downsample_images(source: Path, target: Path) -> int:
     """Write `source` to `target` with every image sharper than `IMAGE_DPI` (at the size it is shown on
     the page) scaled down to it and stored as JPEG; text and drawings are untouched. Returns how many
     images were changed."""
+    load_pikepdf()
     import pikepdf
     from PIL import Image
 

@@ -369,3 +369,42 @@ def test_a_batch_on_a_full_disk_says_so_for_each_case(make_case: MakeCase, small
     whole = f"the disk is full (no space left while writing {output}). Free some space and try again; "
     assert done.stderr.count(whole) == 2, done.stderr  # each case's whole message, after the table
     assert "unexpectedly" not in done.stderr
+
+
+STOP_AS_PIKEPDF_LOADS = """
+import enum, os, signal, sys
+from pipeline.cli import run
+
+real = enum.EnumType.__call__
+
+def call(cls, value, *args, **kwargs):  # the first enum pikepdf's extension module makes for itself
+    module = sys._getframe(1).f_globals.get("__name__")  # (called from C: the frame below is importlib's)
+    loading = module == "importlib._bootstrap" and "pikepdf._core" in sys.modules
+    if loading and not getattr(call, "done", False):
+        call.done = True
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at the next call: inside pikepdf's set-up
+    return real(cls, value, *args, **kwargs)
+
+enum.EnumType.__call__ = call
+sys.argv = ["build-appeal", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_stop_as_pikepdf_loads_stops_the_build_instead_of_aborting_it(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """pikepdf's extension module aborts the process when something raises while it sets itself up, and a
+    stop's handler raises: a build (or a batch's worker, found by a flaky test) stopped then died with
+    "Critical nanobind error", leaving its scratch folder and LibreOffice's behind."""
+    folder, output = make_case(), tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_AS_PIKEPDF_LOADS, str(folder), "-o", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.splitlines()[-1] == "stopped (SIGTERM); nothing was written", done.stderr
+    assert "nanobind" not in done.stderr
+    assert not list(output.glob(".acme.building-*"))
