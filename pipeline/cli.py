@@ -106,9 +106,9 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo(f"interrupted; {_left_behind()}", err=True)
             sys.exit(130)
-        except Terminated:
-            click.echo(f"stopped (SIGTERM); {_left_behind()}", err=True)
-            sys.exit(143)
+        except Terminated as stopped:  # SIGTERM, or SIGHUP (`HungUp`)
+            click.echo(f"stopped ({stopped.signum.name}); {_left_behind()}", err=True)
+            sys.exit(128 + stopped.signum)
         except click.ClickException:  # a usage error: click says it, with the usage line
             raise
         except Exception as error:
@@ -300,8 +300,8 @@ def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
             outcomes = build_many(case_dirs, options, jobs=jobs, progress=ended)
     except KeyboardInterrupt:
         _stopped(case_dirs, done, "interrupted", 130)
-    except Terminated:
-        _stopped(case_dirs, done, "stopped (SIGTERM)", 143)
+    except Terminated as stopped:  # SIGTERM, or SIGHUP (`HungUp`)
+        _stopped(case_dirs, done, f"stopped ({stopped.signum.name})", 128 + stopped.signum)
     except BrokenProcessPool:  # the system killed a worker (out of memory, say): the others were stopped
         unclean = UNCLEAN.format(scratch=options.output_root / ".<case>.building-*")
         _stopped(case_dirs, done, "stopped: a worker process was killed (out of memory?)", 1, unclean)

@@ -35,6 +35,14 @@ class TimeUp(BaseException):
 class Terminated(BaseException):
     """Raised in the main thread when the process receives SIGTERM, so clean-up code runs as for Ctrl-C."""
 
+    signum = signal.SIGTERM
+
+
+class HungUp(Terminated):
+    """Raised instead when the process receives SIGHUP: its terminal was closed."""
+
+    signum = signal.SIGHUP
+
 
 @contextmanager
 def time_limit(seconds: float, error: Callable[[], BuildAppealError]) -> Iterator[None]:
@@ -98,15 +106,22 @@ on to its next step, and before anything is moved into place."""
 
 
 def stop_on_signals() -> None:
-    """Make Ctrl-C and SIGTERM stop the program (KeyboardInterrupt, `Terminated`) so that every `finally`
-    and context manager runs: scratch folders are removed and LibreOffice is killed. A stop that Python
-    discards is raised again at the next step (`stopped`), without the traceback Python prints for it."""
+    """Make Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop the program (KeyboardInterrupt,
+    `Terminated`, `HungUp`) so that every `finally` and context manager runs: scratch folders are removed
+    and LibreOffice is killed. A stop that Python discards is raised again at the next step (`stopped`),
+    without the traceback Python prints for it. SIGHUP ignored (`nohup`) stays ignored."""
+    kinds: dict[int, type[KeyboardInterrupt | Terminated]] = {
+        signal.SIGINT: KeyboardInterrupt,
+        signal.SIGTERM: Terminated,
+        signal.SIGHUP: HungUp,
+    }
 
     def terminate(signum: int, frame: FrameType | None) -> None:
-        stop(KeyboardInterrupt if signum == signal.SIGINT else Terminated)
+        stop(kinds[signum])
 
-    signal.signal(signal.SIGINT, terminate)
-    signal.signal(signal.SIGTERM, terminate)
+    for signum in kinds:
+        if signum != signal.SIGHUP or signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, terminate)
     hide_discarded_stops()
 
 

@@ -41,9 +41,10 @@ MakeCase = Callable[..., Path]
 
 @pytest.fixture(autouse=True)
 def _stops_as_they_were() -> Iterator[None]:
-    """The command run in this process (CliRunner) sets how Ctrl-C and SIGTERM stop it, and a stop is final
-    in a process (`limits.stopped`): a test that stops a build here must not stop the tests after it."""
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    """The command run in this process (CliRunner) sets how Ctrl-C, SIGTERM and SIGHUP stop it, and a stop
+    is final in a process (`limits.stopped`): a test that stops a build here must not stop the tests after
+    it."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     hook = sys.unraisablehook
     yield
     for signum, handler in handlers.items():

@@ -85,8 +85,10 @@ def test_a_document_too_long_to_lay_out_is_stopped(tmp_path: Path) -> None:
 
 def _interruptible() -> None:
     """A job started in the background by a script inherits SIGINT ignored, and Python then installs no
-    Ctrl-C handler; give the build the SIGINT a user at a terminal would have."""
+    Ctrl-C handler (and under `nohup`, SIGHUP ignored); give the build the signals a user at a terminal
+    would have."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def start_build(folder: Path, output: Path, *options: str) -> subprocess.Popen[str]:
@@ -99,10 +101,12 @@ def start_build(folder: Path, output: Path, *options: str) -> subprocess.Popen[s
     )
 
 
-@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_an_interrupted_build_leaves_nothing_behind(
     make_case: MakeCase, tmp_path: Path, sent: signal.Signals
 ) -> None:
+    """SIGHUP: the terminal closed (a paralegal closing the window); it used to kill the build on the spot,
+    its scratch folders left behind."""
     folder = make_case()
     output = tmp_path / "out"
     first = subprocess.run(
@@ -119,8 +123,9 @@ def test_an_interrupted_build_leaves_nothing_behind(
     assert group is not None, "LibreOffice never started"
     process.send_signal(sent)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == (143 if sent == signal.SIGTERM else 130), err
-    assert "nothing was written" in err and "Traceback" not in err
+    assert process.returncode == 128 + sent, err
+    said = "interrupted" if sent == signal.SIGINT else f"stopped ({sent.name})"
+    assert err.splitlines()[-1] == f"{said}; nothing was written" and "Traceback" not in err
     assert snapshot(output / "acme") == before and snapshot(folder) == case_before
     assert sorted(path.name for path in output.iterdir()) == [".acme.lock", ".cache", "acme"]  # no scratch
     assert group_alive(group) == []
@@ -408,3 +413,9 @@ def test_a_stop_as_pikepdf_loads_stops_the_build_instead_of_aborting_it(
     assert done.stderr.splitlines()[-1] == "stopped (SIGTERM); nothing was written", done.stderr
     assert "nanobind" not in done.stderr
     assert not list(output.glob(".acme.building-*"))
+
+
+def test_sighup_ignored_as_by_nohup_stays_ignored() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # (put back after: `conftest._stops_as_they_were`)
+    stop_on_signals()
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
