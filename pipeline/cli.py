@@ -212,6 +212,7 @@ def build(
     Several cases are built in parallel; a failed case does not stop the others, a summary table follows,
     and the exit code is 1 if any failed. Parts whose inputs did not change since an earlier build are
     taken from OUTPUT/.cache/."""
+    case_dirs = _one_output_each(case_dirs, output_root)
     if watch and len(case_dirs) > 1:
         raise click.UsageError("--watch follows one case; name one CASE_DIR")
     from pipeline.office_session import office_session
@@ -259,6 +260,21 @@ def build(
             click.echo(str(result.bundle))
             return
         _build_batch(list(case_dirs), options, jobs)
+
+
+def _one_output_each(case_dirs: tuple[Path, ...], output_root: Path) -> tuple[Path, ...]:
+    """Each case folder once, in the order given; refuse two folders of one name, which would be built
+    into one output folder, the second over the first (`cases/*/appeal`, say)."""
+    named: dict[str, Path] = {}
+    for case_dir in case_dirs:
+        name = case_dir.resolve().name
+        first = named.setdefault(name, case_dir)
+        if first.resolve() != case_dir.resolve():
+            raise click.UsageError(
+                f"{first} and {case_dir} would both be built into {output_root / name}, the second over "
+                "the first: rename one of the folders, or build them one at a time with different -o"
+            )
+    return tuple(named.values())
 
 
 def _converts_probably(case_dir: Path, output_root: Path, no_cache: bool) -> bool:

@@ -190,3 +190,24 @@ def test_an_output_folder_that_cannot_be_written_is_refused_in_words(
         1,
         f"error: {output}: the outputs cannot be written there ({reason}); choose another folder with -o",
     )
+
+
+def test_two_case_folders_of_one_name_are_refused_and_one_named_twice_is_built_once(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """`build-appeal cases/*/appeal` built every seller's case into output/appeal, each over the one
+    before, and reported them all as built."""
+    first = make_case(name="acme")
+    other = tmp_path / "other" / "acme"
+    shutil.copytree(first, other)
+    output = tmp_path / "out"
+    result = CliRunner().invoke(main, [str(first), str(other), "-o", str(output)])
+    assert result.exit_code == 2
+    assert (
+        f"Error: {first} and {other} would both be built into {output / 'acme'}, the second over the first: "
+        "rename one of the folders, or build them one at a time with different -o"
+    ) in result.stderr
+    assert not output.exists()
+    result = CliRunner().invoke(main, ["-q", str(first), f"{first}/", "-o", str(output)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [str(output / "acme" / "bundle.pdf")]  # once
