@@ -69,9 +69,9 @@ log = logging.getLogger(__name__)
 
 BUNDLE = "bundle.pdf"
 EXHIBITS = "exhibits"
+"""The folder of the court profile's exhibit files, beside the bundle."""
 EMAIL_TEMPLATES = re.compile(r"^(default-)?templates/email\.(txt|html)$")
 """Inputs a bundle does not depend on: editing the email never makes the bundle out of date."""
-"""The folder of the court profile's exhibit files, beside the bundle."""
 
 TITLES = {
     "appeal_letter": ("Appeal letter", "申诉函"),

@@ -166,7 +166,7 @@ def send(
             handed_over = _handed_over(deliveries, shown, sent_log)
 
         outcome = deliver(settings, sender.addr_spec, list(shown), raw, options.retry, recorded)
-    _check_outcome(outcome, [*to, *cc], sent_log)
+    _check_outcome(outcome, shown, sent_log)
     log.debug("sent %s to %s", message_id, ", ".join(outcome.accepted))
     return dataclasses.replace(result, log=sent_log)
 
@@ -367,9 +367,9 @@ def _handed_over(deliveries: list[Delivery], shown: Mapping[str, str], sent_log:
     return "; ".join(said) + f" (recorded in {display_path(sent_log)})"
 
 
-def _check_outcome(outcome: Outcome, recipients: Sequence[Recipient], sent_log: Path) -> None:
-    """Raise SendError unless every recipient got the message; say exactly who did and who did not."""
-    shown = {recipient.address: str(recipient) for recipient in recipients}
+def _check_outcome(outcome: Outcome, shown: Mapping[str, str], sent_log: Path) -> None:
+    """Raise SendError unless every recipient got the message; say exactly who did and who did not
+    (`shown`: each recipient's address, and how the messages name it)."""
     got = ", ".join(shown[address] for address in outcome.accepted)
     logged = display_path(sent_log)
     if outcome.unconfirmed:
