@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -26,9 +25,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.fonts import check_cjk_font as check_cjk_font  # re-exported: the build checks fonts first
+from pipeline.leftovers import Scratch
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.logs import captured_warnings
 from pipeline.office_session import (
+    OFFICE_SCRATCH,
     OfficeSession,
     current_session,
     did_not_finish,
@@ -104,8 +105,7 @@ def _in_session(session: OfficeSession, jobs: Sequence[Job], timeout: float) -> 
 def _one_off(jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]]:
     """A LibreOffice of its own converts the jobs, in one run."""
     soffice = find_soffice()
-    with tempfile.TemporaryDirectory(prefix="build-appeal-lo-") as scratch:
-        scratch_dir = Path(scratch)
+    with Scratch(OFFICE_SCRATCH) as scratch_dir:
         inbox, outbox = scratch_dir / "in", scratch_dir / "out"
         inbox.mkdir()
         outbox.mkdir()

@@ -33,7 +33,6 @@ import secrets
 import select
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pipeline.errors import ConversionError, EnvironmentProblem
+from pipeline.leftovers import Scratch
 from pipeline.processes import kill_group
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
+OFFICE_SCRATCH = "build-appeal-lo-"
+"""The name LibreOffice's scratch folders begin with, one-off or in a session (pipeline.leftovers)."""
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 """Debian's Python, which python3-uno gives LibreOffice's UNO bridge (build-appeal's own may be another)."""
 NO_BRIDGE = (
@@ -124,7 +126,7 @@ class OfficeSession:
     def __init__(self, *, optional: bool = False) -> None:
         self.optional = optional
         self._process: subprocess.Popen[bytes] | None = None
-        self._scratch: Path | None = None
+        self._scratch: Scratch | None = None
         self._pipe = ""  # the name of the pipe LibreOffice listens on
         self._pending = b""  # what the bridge wrote past the last full line
         self._ready = False  # the bridge said LibreOffice answers
@@ -175,7 +177,7 @@ class OfficeSession:
             self._spawn()
         assert self._scratch is not None
         self._batches += 1
-        files = self._scratch / f"files-{self._batches}"
+        files = self._scratch.path / f"files-{self._batches}"
         files.mkdir()
         staged = []
         for index, job in enumerate(jobs):  # copies: LibreOffice dislikes odd characters in names
@@ -231,12 +233,12 @@ class OfficeSession:
         python = next((str(path) for path in _pythons(soffice) if os.access(path, os.X_OK)), None)
         if python is None:
             raise EnvironmentProblem(NO_BRIDGE)
-        self._scratch = Path(tempfile.mkdtemp(prefix="build-appeal-lo-"))
+        self._scratch = scratch = Scratch(OFFICE_SCRATCH)
         self._pipe = pipe = f"build-appeal-{os.getpid()}-{secrets.token_hex(8)}"
-        log.debug("LibreOffice: starting a session in %s", self._scratch)
-        with open(self._scratch / "office.log", "wb") as office_log:
+        log.debug("LibreOffice: starting a session in %s", scratch.path)
+        with open(scratch.path / "office.log", "wb") as office_log:
             self._process = subprocess.Popen(
-                [python, str(BRIDGE), soffice, (self._scratch / "profile").as_uri(), pipe],
+                [python, str(BRIDGE), soffice, (scratch.path / "profile").as_uri(), pipe],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=office_log,
@@ -283,7 +285,7 @@ class OfficeSession:
     def _last_words(self) -> str:
         """The last line LibreOffice or the bridge wrote to the log, to say why it stopped."""
         assert self._scratch is not None
-        lines = (self._scratch / "office.log").read_text("utf-8", "replace").strip().splitlines()
+        lines = (self._scratch.path / "office.log").read_text("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else "it stopped unexpectedly"
 
     def stop(self) -> None:
@@ -301,7 +303,7 @@ class OfficeSession:
             for folder in ("/tmp", "/var/tmp"):  # the pipe's socket, which a killed LibreOffice leaves
                 Path(folder, f"OSL_PIPE_{os.getuid()}_{self._pipe}").unlink(missing_ok=True)
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.remove()
 
 
 def _pythons(soffice: str) -> list[Path]:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import BundleError
+from pipeline.leftovers import staging_prefix, sweep_staging
 from pipeline.limits import raise_if_stopped, signals_held
 
 MANIFEST = "manifest.json"
@@ -37,9 +38,11 @@ def check_output_folder(output: Path, case_folder: Path) -> None:
 
 @contextmanager
 def staging(output: Path) -> Iterator[Path]:
-    """A fresh, empty folder beside `output` (same file system, so moves are atomic), removed afterwards."""
+    """A fresh, empty folder beside `output` (same file system, so moves are atomic), removed afterwards.
+    Called with the case's lock held (`locked`): the staging folders a killed build left are removed first."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    sweep_staging(output)
+    folder = Path(tempfile.mkdtemp(prefix=staging_prefix(output), dir=output.parent))
     try:
         yield folder
     finally:

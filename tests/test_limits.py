@@ -135,6 +135,68 @@ def test_an_interrupted_build_leaves_nothing_behind(
     assert again.returncode == 0, again.stderr
 
 
+HOLDS_A_SCRATCH_FOLDER = """
+import sys
+from pipeline.leftovers import Scratch
+scratch = Scratch("build-appeal-lo-")
+print(scratch.path, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_what_a_build_killed_outright_left_is_removed_by_the_next_build(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """SIGKILL (or the system out of memory) runs no clean-up: the staging folder beside the outputs and
+    LibreOffice's scratch folder stayed for good. The next build removes them, and no folder a running
+    process holds."""
+    folder, output, temporary = make_case(), tmp_path / "out", tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary)}
+    killed = subprocess.Popen(
+        [BUILD_APPEAL, "-q", "--no-cache", str(folder), "-o", str(output)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline, group = time.monotonic() + 30, None
+    while not (group and list(output.glob(".acme.building-*"))) and time.monotonic() < deadline:
+        group = office_group(killed.pid)  # killed while LibreOffice works, with its files staged
+        time.sleep(0.02)
+    assert group is not None, "LibreOffice never started"
+    killed.kill()
+    killed.wait()
+    while group_alive(group) and time.monotonic() < deadline + 10:  # its bridge ends LibreOffice
+        time.sleep(0.1)
+    staged, [office] = list(output.glob(".acme.building-*")), list(temporary.glob("build-appeal-lo-*"))
+    assert len(staged) == 1
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDS_A_SCRATCH_FOLDER],
+        cwd=ROOT,
+        env=environment,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    held = Path(holder.stdout.readline().strip())
+    an_hour_ago = time.time() - 3600
+    for old in (office, held):
+        os.utime(old, (an_hour_ago, an_hour_ago))
+    again = subprocess.run(
+        [BUILD_APPEAL, "-q", "--no-cache", str(folder), "-o", str(output)],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr
+    assert not list(output.glob(".acme.building-*"))
+    assert list(temporary.glob("build-appeal-lo-*")) == [held]  # the killed build's gone, the held one kept
+    holder.communicate("")
+    for socket_folder in {temporary, Path("/tmp"), Path("/var/tmp")}:
+        assert not list(socket_folder.glob(f"OSL_PIPE_*_build-appeal-{killed.pid}-*"))
+
+
 def test_two_builds_of_one_case_at_once_both_succeed(make_case: MakeCase, tmp_path: Path) -> None:
     folder = make_case()
     output = tmp_path / "out"
