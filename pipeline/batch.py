@@ -4,8 +4,9 @@
 Each worker process (or the one process, with -j 1) keeps one LibreOffice for all its cases, in an office
 session opened when the worker starts and closed when it ends: LibreOffice starts at most once per worker.
 
-A batch stopped (Ctrl-C, SIGTERM) stops its workers too: the cases they were building are left unwritten,
-as a single build stopped is, and the batch reports the cases that were done before it stopped.
+A batch stopped (Ctrl-C, SIGTERM, SIGHUP when its terminal is closed) stops its workers too: the cases they
+were building are left unwritten, as a single build stopped is, and the batch reports the cases that were
+done before it stopped.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from typing import NoReturn
 
 from pipeline import outputs
 from pipeline.errors import user_error
-from pipeline.limits import Terminated, collect_garbage, hide_discarded_stops, raise_if_stopped, stop
+from pipeline.limits import (
+    HungUp,
+    Terminated,
+    collect_garbage,
+    hide_discarded_stops,
+    raise_if_stopped,
+    signals_blocked,
+    stop,
+)
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
 
@@ -63,7 +72,12 @@ case's first guess when it drafts none (`BuildOptions.guess`)."""
 _building = False
 """Whether this process is building a case: a stop asked for meanwhile stops that build (`_stop_building`)."""
 _stop_asked = 0
-"""The signal that asked this process to stop building cases (SIGINT or SIGTERM), 0 if none did."""
+"""The signal that asked this process to stop building cases (SIGINT, SIGTERM, or SIGHUP: the terminal of a
+-j 1 batch closed), 0 if none did."""
+BATCH_GONE = signal.SIGUSR1
+"""The signal the kernel sends a worker when its batch's process ends (`_told_when_orphaned`). Not SIGHUP:
+closing the terminal sends that to every process of the batch, and the batch, which lives on, stops its
+workers itself."""
 
 
 def build_one(case_dir: Path, options: object) -> Outcome:
@@ -138,6 +152,7 @@ def _run(case_dirs: list[Path], options: object, jobs: int, ended: Callable[[Pat
     options = dataclasses.replace(options, draft=False)  # type: ignore[type-var]
     context = multiprocessing.get_context("spawn")
     workers = min(jobs, len(case_dirs))
+    _start_resource_tracker()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_open_worker_session) as pool:
         futures: dict[Future[Outcome], Path] = {
             pool.submit(build_one, case_dir, options): case_dir for case_dir in case_dirs
@@ -161,16 +176,28 @@ def _run(case_dirs: list[Path], options: object, jobs: int, ended: Callable[[Pat
             raise
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (the process that frees the pool's semaphores) with SIGHUP
+    blocked, so that it outlives its terminal being closed, as it does Ctrl-C and SIGTERM: killed by the
+    SIGHUP the whole batch gets, it was started again and printed a traceback for each semaphore."""
+    from multiprocessing import resource_tracker
+
+    with signals_blocked(signal.SIGHUP):  # (a blocked signal stays blocked across exec; ours waits)
+        resource_tracker.ensure_running()
+
+
 def _open_worker_session() -> None:
     """Pool initializer: an office session for the worker's whole life, closed (LibreOffice killed) when
     the worker exits; if the worker is killed instead, LibreOffice's bridge kills it (`uno_bridge.py`).
 
-    Ctrl-C at a terminal reaches every process of the batch at once; a worker leaves it to the batch, which
-    stops its workers with SIGTERM (`_run`): one signal each, whichever way the batch was stopped."""
+    Ctrl-C at a terminal, and SIGHUP when the terminal is closed, reach every process of the batch at once;
+    a worker leaves them to the batch, which stops its workers with SIGTERM (`_run`): one signal each,
+    whichever way the batch was stopped."""
     global _worker_session
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_building)
-    signal.signal(signal.SIGHUP, _stop_building)
+    signal.signal(BATCH_GONE, _stop_building)
     hide_discarded_stops()
     _told_when_orphaned()
     _worker_session = contextlib.ExitStack()
@@ -181,7 +208,7 @@ def _open_worker_session() -> None:
 _worker_session: contextlib.ExitStack | None = None
 """A worker's office session (`_open_worker_session`)."""
 _batch_gone = False
-"""Whether this worker's batch is gone (its process ended, killed with SIGKILL say): told by SIGHUP."""
+"""Whether this worker's batch is gone (its process ended, killed with SIGKILL say): told by `BATCH_GONE`."""
 _ending = False
 """Whether this worker is closing its office session to end: a signal then must not end it half way."""
 PR_SET_PDEATHSIG = 1
@@ -189,22 +216,22 @@ PR_SET_PDEATHSIG = 1
 
 
 def _told_when_orphaned() -> None:
-    """Have the kernel send this worker SIGHUP when its batch's process ends, even killed with SIGKILL
+    """Have the kernel send this worker `BATCH_GONE` when its batch's process ends, even killed with SIGKILL
     (Linux's parent-death signal): the worker then stops its case and ends, with its LibreOffice, instead of
-    waiting for cases that will never come (`_stop_building`). SIGHUP, which the batch never sends: SIGTERM
-    is how the batch stops a worker it goes on waiting for."""
+    waiting for cases that will never come (`_stop_building`). A signal the batch never sends: SIGTERM is
+    how the batch stops a worker it goes on waiting for."""
     with contextlib.suppress(OSError, AttributeError):  # not Linux: it waits to be ended by hand
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGHUP)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, BATCH_GONE)
     parent = multiprocessing.parent_process()
     if parent is not None and not parent.is_alive():  # the batch ended before the kernel was asked
-        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), BATCH_GONE)
 
 
 def _end_worker() -> NoReturn:
     """End a worker whose batch is gone, once its case has stopped: its LibreOffice killed (the pool's loop
     would wait for work forever)."""
     _close_worker_session()
-    os._exit(128 + signal.SIGHUP)
+    os._exit(128 + BATCH_GONE)
 
 
 def _close_worker_session() -> None:
@@ -217,14 +244,17 @@ def _close_worker_session() -> None:
 
 @contextlib.contextmanager
 def _stopping_between_cases() -> Iterator[None]:
-    """While this process builds the cases one after another, Ctrl-C and SIGTERM stop them as they stop a
-    worker's (`_stop_building`); as before after."""
+    """While this process builds the cases one after another, Ctrl-C, SIGTERM and SIGHUP (the terminal
+    closed; unless ignored, as under `nohup`) stop them as they stop a worker's (`_stop_building`); as
+    before after."""
     global _stop_asked
     _stop_asked = 0
     if threading.current_thread() is not threading.main_thread():  # (no signal handler runs here)
         yield
         return
-    previous = {signum: signal.signal(signum, _stop_building) for signum in (signal.SIGINT, signal.SIGTERM)}
+    stops = [signal.SIGINT, signal.SIGTERM]
+    stops += [signal.SIGHUP] if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN else []
+    previous = {signum: signal.signal(signum, _stop_building) for signum in stops}
     try:
         yield
     finally:
@@ -233,8 +263,8 @@ def _stopping_between_cases() -> Iterator[None]:
 
 
 def _stop_building(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C or SIGTERM while cases are built one after another (a worker's, or the batch's own with
-    -j 1), or SIGHUP to a worker whose batch is gone: the case being built stops there, as a single build
+    """Ctrl-C, SIGTERM or SIGHUP while cases are built one after another (a worker's, or the batch's own
+    with -j 1), or `BATCH_GONE` to a worker: the case being built stops there, as a single build
     stopped does (every clean-up runs, nothing of the case is written), unless its files are being moved
     into place already: then it ends, and counts as built. No case is begun after (a worker may have one
     waiting in its queue already). A worker ends when its batch shuts it down, or, if the batch is gone,
@@ -242,8 +272,8 @@ def _stop_building(signum: int, frame: FrameType | None) -> None:
     it (it would cut the build's clean-up short: its scratch folder left behind)."""
     global _stop_asked, _batch_gone
     again = bool(_stop_asked)  # (the kernel tells a worker once for each thread of its batch that ends)
-    _stop_asked = _stop_asked or (signal.SIGTERM if signum == signal.SIGHUP else signum)
-    _batch_gone = _batch_gone or signum == signal.SIGHUP
+    _stop_asked = _stop_asked or (signal.SIGTERM if signum == BATCH_GONE else signum)
+    _batch_gone = _batch_gone or signum == BATCH_GONE
     if _building and not outputs.publishing and not again:  # once: a second stop would cut the clean-up
         _raise_stop()
     if _batch_gone and not _building and not _ending:  # between cases, in a worker its batch left behind
@@ -251,7 +281,11 @@ def _stop_building(signum: int, frame: FrameType | None) -> None:
 
 
 def _raise_stop() -> None:
-    stop(KeyboardInterrupt if _stop_asked == signal.SIGINT else Terminated)
+    kinds: dict[int, type[KeyboardInterrupt | Terminated]] = {
+        signal.SIGINT: KeyboardInterrupt,
+        signal.SIGHUP: HungUp,
+    }
+    stop(kinds.get(_stop_asked, Terminated))
 
 
 ERROR_WIDTH = 100

@@ -164,6 +164,17 @@ def collect_garbage() -> None:
 
 
 @contextmanager
+def signals_blocked(*signums: int) -> Iterator[None]:
+    """Block `signums` in this thread while the block runs: one that comes meanwhile is delivered after. A
+    process started meanwhile starts with them blocked, and keeps them so unless it unblocks them."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
 def signals_held() -> Iterator[None]:
     """Hold Ctrl-C, SIGTERM and SIGHUP back while the block runs, and raise them after it: for work that
     must not stop half done (moving a build's files into place), where a raised signal would be lost, or
