@@ -351,7 +351,7 @@ def _image_pages(image: Any, original: Path | None) -> list[bytes]:
 
     if original is not None and not _too_tall(image.size):
         return [original.read_bytes()]
-    upright = ImageOps.exif_transpose(image.copy())
+    upright = _eight_bit(ImageOps.exif_transpose(image.copy()))
     if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         rgba = upright.convert("RGBA")
         white = Image.new("RGB", rgba.size, "white")
@@ -369,6 +369,18 @@ def _image_pages(image: Any, original: Path | None) -> list[bytes]:
             part.save(buffer, format="PNG")
         slices.append(buffer.getvalue())
     return slices
+
+
+def _eight_bit(image: Any) -> Any:
+    """A 16-bit (or 32-bit) grey image, as scanners write them, as 8-bit grey with its levels scaled down:
+    Pillow's own conversion keeps the levels and clips all above 255 to white, and such a scan came out as
+    a blank page."""
+    if image.mode.startswith("I;16") or image.mode == "I":  # 0 to 65,535
+        return image.convert("I").point(lambda level: level / 256).convert("L")
+    if image.mode == "F":  # floating point: 0 to 1, or as the 16-bit ones
+        scale = 255 if image.getextrema()[1] <= 1 else 1 / 256
+        return image.point(lambda level: level * scale).convert("L")
+    return image
 
 
 def _usable() -> tuple[float, float]:

@@ -134,6 +134,22 @@ def test_transparency_is_flattened_on_white(tmp_path: Path) -> None:
     assert picture.getpixel((5, 5)) == (255, 255, 255)
 
 
+@pytest.mark.parametrize(("name", "mode"), [("scan.png", "I;16"), ("scan.tif", "I;16"), ("scan.tif", "F")])
+def test_a_16_bit_grey_scan_keeps_its_levels(tmp_path: Path, name: str, mode: str) -> None:
+    """Scanners write 16-bit grey; Pillow's conversion clipped every level above 255 to white, and the scan
+    came out as a blank page without a word."""
+    levels = [0, 8_000, 30_000, 65_535] if mode == "I;16" else [0.0, 0.125, 0.5, 1.0]
+    scan = Image.new(mode, (4, 1))
+    scan.putdata(levels)
+    scan.resize((400, 100), Image.Resampling.NEAREST).save(tmp_path / name)
+    reader, _ = image_pages(tmp_path / name, tmp_path)
+    picture = reader.pages[0].images[0].image
+    assert picture is not None and picture.mode == "L"
+    shown = [picture.getpixel((50 + 100 * band, 50)) for band in range(4)]
+    expected = [0, 31, 117, 255] if mode == "I;16" else [0, 31, 127, 255]
+    assert all(abs(level - want) <= 1 for level, want in zip(shown, expected, strict=True)), shown
+
+
 @pytest.mark.parametrize(("name", "kind"), [("scan.tif", "TIFF"), ("clip.gif", "GIF")])
 def test_every_tiff_frame_is_a_page_and_a_gif_shows_its_first(tmp_path: Path, name: str, kind: str) -> None:
     reader, warnings = image_pages(samples.multi_frame(tmp_path / name, 3, kind), tmp_path)
