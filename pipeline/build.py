@@ -64,6 +64,7 @@ from pipeline.render import (
 )
 from pipeline.sales import accused_sales, export_path
 from pipeline.stamps import Stamp
+from pipeline.start import refuse_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     # 1. Load and check everything (case.yaml, evidence paths and kinds, the sales export, fonts) before any
     # work is done.
     case = load_case(case_folder)
+    refuse_placeholders(case)  # (`init` wrote them; `check` names them too)
     destination = options.destination or case.data.bundle.destination
     profile = profile_for(destination, case.data) if destination else None
     if profile is not None and profile.court:  # some judges refuse letters: exhibits are numbered

@@ -10,7 +10,6 @@ the evidence's text. Nothing is laid out, converted or written.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +60,9 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
 
 
 def _placeholders(case: Case, destination: Destination | None, report: Report) -> None:
-    from pipeline.start import placeholders
+    from pipeline.start import placeholder_problems
 
-    for path in placeholders(case.data):
-        loc = tuple(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part)
-        report.errors.append(f"{case.where(*loc)}: still the placeholder `init` wrote; write the real value")
+    report.errors += placeholder_problems(case)
 
 
 def _placeholder_lines(folder: Path) -> list[str]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from pipeline.errors import CaseDataError
-from pipeline.load import CASE_FILE, display_path
+from pipeline.load import CASE_FILE, Case, display_path
 from pipeline.model import Language, Platform
 
 TODO = "TODO: "
@@ -158,6 +159,23 @@ def placeholders(data: object, prefix: str = "") -> list[str]:
         for index, item in enumerate(data):
             found += placeholders(item, f"{prefix}[{index}]")
     return found
+
+
+def placeholder_problems(case: Case) -> list[str]:
+    """One line for each field of the case that still holds an `init` placeholder, naming its line."""
+    problems = []
+    for path in placeholders(case.data):
+        loc = tuple(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part)
+        problems.append(f"{case.where(*loc)}: still the placeholder `init` wrote; write the real value")
+    return problems
+
+
+def refuse_placeholders(case: Case) -> None:
+    """Raise CaseDataError naming every `init` placeholder left: a letter must not say "TODO: Company name"
+    to a court or a platform."""
+    problems = placeholder_problems(case)
+    if problems:
+        raise CaseDataError(problems)
 
 
 def placeholder_lines(text: str) -> list[int]:

@@ -43,6 +43,10 @@ def test_init_then_check_then_build(tmp_path: Path) -> None:
     code, out = run("check", str(case))
     assert code == 1
     assert "case.yaml:" in out and "position.statement: still the placeholder `init` wrote" in out
+    code, out = run(str(case), "-o", str(tmp_path / "out"))  # a build refuses it too: the letter said
+    assert code == 1, out  # "Our position: TODO: say in a few sentences..."
+    assert "position.statement: still the placeholder `init` wrote; write the real value" in out
+    assert not (tmp_path / "out" / "acme").exists()
 
     text = (case / "case.yaml").read_text(encoding="utf-8")
     start = text.index("    TODO: say in a few sentences")
