@@ -19,7 +19,7 @@ from pipeline.context import Exhibit, Money, money, sha256_of
 from pipeline.errors import CaseDataError, EvidenceError
 from pipeline.evidence import resolve_file
 from pipeline.load import Case, display_path
-from pipeline.model import CaseFile
+from pipeline.model import CaseFile, Ground
 from pipeline.sales_export import Line, read_export, same_country, text_key
 
 PRODUCTS_SOURCE = (
@@ -188,7 +188,8 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
     settings = data.sales
     path = export_path(case)
     if path is None:
-        return from_products(data), []
+        sales = from_products(data)
+        return sales, _freeze_claim(case, sales)
     wanted = accused_listings(data)
     export = read_export(case, path, wanted)
     rows = _rows(data, wanted, export.counted, export.titles)
@@ -212,7 +213,26 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
         units_column=settings.columns.quantity if settings.columns else "",
         amount_column=settings.columns.amount if settings.columns else "",
     )
-    return sales, _warnings(case, sales, export.listings_seen, wanted, path)
+    return sales, _warnings(case, sales, export.listings_seen, wanted, path) + _freeze_claim(case, sales)
+
+
+def _freeze_claim(case: Case, sales: AccusedSales) -> list[str]:
+    """A warning when the letter says the freeze exceeds the accused sales (the ground `freeze_excessive`)
+    and the figures do not show it: the amount frozen is not more than the revenue, or the two are in
+    different currencies, which the letter shows side by side without converting them."""
+    if Ground.FREEZE_EXCESSIVE not in case.data.position.grounds or sales.frozen is None or not sales.rows:
+        return []
+    where = case.where("position", "grounds")
+    claim = f"{where}: freeze_excessive: the letter says the freeze exceeds the accused sales"
+    frozen, revenue = money(sales.frozen), " + ".join(money(total) for total in sales.totals)
+    if sales.excess is not None and sales.excess.amount == 0:
+        return [f"{claim}, but {frozen} frozen is not more than {revenue} of accused revenue"]
+    if not sales.comparable:
+        return [
+            f"{claim}, and shows {frozen} frozen beside {revenue} of accused revenue, in different "
+            "currencies and not converted: make sure the amount frozen is the larger"
+        ]
+    return []
 
 
 def export_path(case: Case) -> Path | None:

@@ -20,7 +20,7 @@ import yaml
 from pypdf import PdfReader
 
 from pipeline.build import BuildOptions, BuildResult, build
-from pipeline.context import Context, Money, make_exhibits
+from pipeline.context import Context, Money, make_exhibits, money
 from pipeline.errors import CaseDataError
 from pipeline.load import load_case
 from pipeline.model import Language
@@ -96,6 +96,11 @@ def xlsx_export(path: Path) -> Path:
 def read(folder: Path) -> tuple[AccusedSales, list[str]]:
     case = load_case(folder)
     return accused_sales(case)
+
+
+def claims(warnings: list[str]) -> list[str]:
+    """The warnings about the letter's claim that the freeze exceeds the accused sales."""
+    return [warning for warning in warnings if "freeze_excessive" in warning]
 
 
 def line_of(folder: Path, text: str) -> int:
@@ -191,23 +196,35 @@ def test_the_example_export_gives_the_figures_of_its_products() -> None:
 def test_the_excess_frozen_is_the_frozen_amount_less_the_accused_revenue(make_case: MakeCase) -> None:
     folder = sales_case(make_case, "evidence/sales.csv")
     csv_export(folder / "evidence" / "sales.csv")
-    sales, _ = read(folder)
+    sales, warnings = read(folder)
     assert sales.frozen == Money(Decimal("48630.25"), "USD")
     assert sales.comparable and sales.excess == Money(Decimal("45395.75"), "USD")
+    assert not claims(warnings)  # the letter's `freeze_excessive` holds
 
 
 def test_a_freeze_smaller_than_the_revenue_leaves_no_excess(make_case: MakeCase) -> None:
     folder = sales_case(make_case, "evidence/sales.csv", frozen={"amount": "1000", "currency": "USD"})
     csv_export(folder / "evidence" / "sales.csv")
-    sales, _ = read(folder)
+    sales, warnings = read(folder)
     assert sales.comparable and sales.excess == Money(Decimal("0"), "USD")
+    grounds = line_of(folder, "grounds:")  # the example claims `freeze_excessive`: the figures say no
+    assert claims(warnings) == [
+        f"{folder / 'case.yaml'}:{grounds}: position.grounds: freeze_excessive: the letter says the freeze "
+        "exceeds the accused sales, but US$1,000.00 frozen is not more than US$3,234.50 of accused revenue"
+    ]
 
 
 def test_other_currencies_are_not_compared_nor_added(make_case: MakeCase) -> None:
     folder = sales_case(make_case, "evidence/orders.xlsx")  # frozen in USD, sold in yuan
     xlsx_export(folder / "evidence" / "orders.xlsx")
-    sales, _ = read(folder)
+    sales, warnings = read(folder)
     assert not sales.comparable and sales.excess is None
+    # the letter sets them side by side:
+    assert [warning.split(": ", 2)[2] for warning in claims(warnings)] == [
+        "freeze_excessive: the letter says the freeze exceeds the accused sales, and shows US$48,630.25 "
+        f"frozen beside {money(sales.totals[0])} of accused revenue, in different currencies and not "
+        "converted: make sure the amount frozen is the larger"
+    ]
 
     data = example_data()
     del data["sales"]
