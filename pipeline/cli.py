@@ -12,6 +12,7 @@ import gc
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,10 +28,14 @@ GROUP_FLAGS = ("--debug", "--quiet", "-q", "--verbose", "-v")
 
 
 class DefaultToBuild(click.Group):
-    """A group where a bare case path means `build`: `build-appeal cases/x` builds cases/x."""
+    """A group where a bare case path means `build`: `build-appeal cases/x` builds cases/x. The group's own
+    flags may come anywhere: `build-appeal cases/x --debug`, as the error messages invite, is
+    `build-appeal --debug cases/x`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        rest = list(args)
+        end = args.index("--") if "--" in args else len(args)  # after `--`, every word is an argument
+        flags = [word for word in args[:end] if word in GROUP_FLAGS]
+        rest = flags + [word for word in args[:end] if word not in GROUP_FLAGS] + list(args[end:])
         position = 0
         while position < len(rest) and rest[position] in GROUP_FLAGS:
             position += 1
@@ -74,7 +79,7 @@ def main(ctx: click.Context, debug: bool, quiet: bool, verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
-    for noisy in ("fontTools", "pikepdf", "img2pdf"):
+    for noisy in ("fontTools", "pikepdf", "img2pdf", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -111,6 +116,9 @@ def reports_errors(command: F) -> F:
             sys.exit(128 + stopped.signum)
         except click.ClickException:  # a usage error: click says it, with the usage line
             raise
+        except click.Abort:  # Ctrl-C or Ctrl-D at a question (`init`, a password): off the question's line
+            click.echo(f"\ncancelled; {_left_behind()}", err=True)
+            sys.exit(1)
         except Exception as error:
             if debug:
                 raise
@@ -518,7 +526,7 @@ def init(case_dir: Path, lang: str | None, platform: str | None, **given: str | 
         ),
     )
     click.echo(f"wrote {path} and {case_dir / 'evidence'}/; next: fill in every TODO, add evidence, then")
-    click.echo(f"  build-appeal check {case_dir}")
+    click.echo(f"  build-appeal check {shlex.quote(str(case_dir))}")
 
 
 def _interactive() -> bool:

@@ -62,12 +62,37 @@ def test_a_bad_case_file_gives_its_problems_and_exit_1(
     assert "Traceback" not in err
 
 
-def test_debug_shows_the_traceback(make_case: MakeCase) -> None:
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(make_case: MakeCase, where: str) -> None:
+    """After the case folder too, where a user adds it when the error asks to run again with --debug (it
+    was "No such option: --debug")."""
     folder = make_case(evidence=False)
     (folder / "case.yaml").write_text("language: fr\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["--debug", str(folder)])
+    args = ["--debug", str(folder)] if where == "before" else [str(folder), "-o", "out", "--debug"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert type(result.exception).__name__ == "CaseDataError"
+    quiet = CliRunner().invoke(main, ["check", str(folder), "-q"])  # the other flags too, any command
+    assert quiet.exit_code == 1 and "No such option" not in quiet.output
+
+
+def test_a_question_left_with_ctrl_c_or_ctrl_d_cancels_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "build-appeal failed unexpectedly (Abort: ) ... report the output" (exit 70)."""
+    monkeypatch.setattr("pipeline.cli._interactive", lambda: True)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "new case")], input="zh\n")  # then input ends
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "cancelled; nothing was written"
+    assert not (tmp_path / "new case").exists()
+
+
+def test_init_names_the_next_command_ready_to_paste(tmp_path: Path) -> None:
+    """A folder name with a space was shown bare: pasted, it named two folders that do not exist."""
+    case = tmp_path / "案件 一"
+    result = CliRunner().invoke(main, ["init", str(case)])
+    assert result.exit_code == 0, result.output
+    assert f"  build-appeal check '{case}'" in result.output.splitlines()
 
 
 def test_a_missing_evidence_file_names_the_entry(
