@@ -10,14 +10,24 @@ from pipeline.load import Case
 
 
 def resolve_evidence(case: Case) -> list[Path]:
-    """The real path of every entry's file; every problem of every entry is reported at once."""
+    """The real path of every entry's file; every problem of every entry is reported at once. A file named
+    twice in other words (`./evidence/x.pdf`, a link to it) is refused, as the same words twice are."""
     problems = []
     paths = []
+    first: dict[Path, str] = {}
     for index, entry in enumerate(case.data.evidence):
         try:
-            paths.append(resolve_file(case.folder, entry.file))
+            path = resolve_file(case.folder, entry.file)
         except EvidenceError as error:
             problems.append(f"{case.where('evidence', index, 'file')}: {error}")
+            continue
+        if path in first:
+            problems.append(
+                f"{case.where('evidence', index, 'file')}: {entry.file}: the same file as {first[path]}; "
+                "list each file once"
+            )
+        first.setdefault(path, entry.file)
+        paths.append(path)
     if problems:
         raise EvidenceError("\n".join(problems))
     return paths
@@ -38,7 +48,7 @@ def resolve_file(case_folder: Path, name: str) -> Path:
     folder = case_folder.resolve()
     path = folder / name
     if not path.exists() and not path.is_symlink():
-        raise EvidenceError(f"{name}: no such file in {case_folder.name}/")
+        raise EvidenceError(f"{name}: no such file in {case_folder.name}/{_did_you_mean(folder, name)}")
     real = path.resolve()
     if not real.is_relative_to(folder):
         raise EvidenceError(f"{name}: a link to a file outside the case folder; copy the file in instead")
@@ -48,4 +58,31 @@ def resolve_file(case_folder: Path, name: str) -> Path:
         raise EvidenceError(f"{name}: not a regular file")
     if real.stat().st_size == 0:
         raise EvidenceError(f"{name}: the file is empty (0 bytes)")
+    try:
+        with real.open("rb"):
+            pass
+    except OSError as error:
+        raise EvidenceError(
+            f"{name}: the file cannot be read ({error.strerror}); check its permissions"
+        ) from error
     return real
+
+
+def _did_you_mean(folder: Path, name: str) -> str:
+    """A hint for a name that is not found: `\\` written for `/` (as Windows shows paths), or the file's
+    name in other capitals (`photo.jpg` for `photo.JPG`: Linux tells them apart)."""
+    written = PurePosixPath(name.replace("\\", "/"))
+    hint = "; write paths with / (evidence/photo.jpg), not \\" if "\\" in name else ""
+    parent = folder / written.parent
+    try:
+        alike = [
+            path
+            for path in parent.iterdir()
+            if path.name.casefold() == written.name.casefold() and path.is_file()
+        ]
+    except OSError:
+        return hint
+    if alike:
+        shown = (written.parent / alike[0].name).as_posix()
+        return f"; did you mean {shown}?" if shown != name else hint
+    return hint

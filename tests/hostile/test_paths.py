@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.errors import EvidenceError
+from pipeline.evidence import resolve_evidence
+from pipeline.load import load_case
 from tests import samples
 from tests.conftest import flat
 from tests.hostile import evidence as ev
@@ -90,6 +93,50 @@ def test_every_bad_entry_is_named_at_once(hostile: Hostile) -> None:
         f"cases/acme/case.yaml:{lines[1]}: evidence[2].file: /b.pdf: an absolute path; give the path inside "
         "the case folder, e.g. evidence/x.pdf\n"
         f"cases/acme/case.yaml:{lines[2]}: evidence[3].file: evidence/c.pdf: no such file in acme/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "hint"),
+    [
+        ("evidence\\photo.JPG", "; did you mean evidence/photo.JPG?"),  # as Windows shows paths
+        ("evidence/photo.jpg", "; did you mean evidence/photo.JPG?"),  # Linux tells capitals apart
+        ("evidence\\other.jpg", "; write paths with / (evidence/photo.jpg), not \\"),
+    ],
+)
+def test_a_name_not_found_says_what_was_probably_meant(hostile: Hostile, entry: str, hint: str) -> None:
+    """A seller copying a path from Windows, or typing the extension in lower case, was told "no such
+    file" of a file there in front of them."""
+    write_case(hostile, {"evidence/photo.JPG": lambda path: samples.image(path, format="JPEG")}, entry)
+    refused(hostile, entry, f"no such file in acme/{hint}")
+
+
+def test_one_file_named_twice_in_other_words_is_refused(hostile: Hostile) -> None:
+    """`./evidence/x.pdf` beside `evidence/x.pdf` put the same invoice in the bundle as two exhibits."""
+    write_case(hostile, {"evidence/x.pdf": pdf("Invoice")}, "evidence/x.pdf", "./evidence/x.pdf")
+    line = hostile.line("file: ./evidence/x.pdf")
+    hostile.fails(
+        f"cases/acme/case.yaml:{line}: evidence[1].file: ./evidence/x.pdf: the same file as evidence/x.pdf; "
+        "list each file once"
+    )
+
+
+def test_a_file_that_cannot_be_read_is_named(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was "failed unexpectedly (PermissionError ...)", exit 70. (These tests run as root, who reads
+    everything: the refusal is made to happen.)"""
+    write_case(hostile, {"evidence/x.pdf": pdf("Invoice")}, "evidence/x.pdf")
+    real_open = Path.open
+
+    def refusing(path: Path, *args: object, **kwargs: object) -> object:
+        if path.name == "x.pdf":
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", refusing)
+    with pytest.raises(EvidenceError) as raised:
+        resolve_evidence(load_case(hostile.folder))
+    assert str(raised.value).endswith(
+        "evidence[0].file: evidence/x.pdf: the file cannot be read (Permission denied); check its permissions"
     )
 
 
