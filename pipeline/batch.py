@@ -62,8 +62,12 @@ class Outcome:
 
     @property
     def first_error_line(self) -> str:
-        """The first line of the error, for the summary table."""
-        return self.error.splitlines()[0] if self.error else ""
+        """The first line of the error, for the summary table; the first of the list when it only introduces
+        one (`...the platform profile, so nothing was written:`, then the rules broken, one a line)."""
+        lines = [line.strip() for line in self.error.splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].endswith(":"):
+            return lines[1].lstrip("-•* ")
+        return lines[0] if lines else ""
 
 
 _settled: tuple[tuple[str, int], ...] = ()

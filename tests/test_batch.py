@@ -369,6 +369,19 @@ def test_a_worker_frees_each_case_s_garbage_before_the_next(make_case: MakeCase,
     assert left < 1000, f"{left} objects of the build were still waiting for the collector"
 
 
+def test_the_summary_shows_the_first_rule_broken_not_the_line_that_introduces_them() -> None:
+    """The error column read "the bundle breaks the rules of the platform profile, so nothing was written:"
+    for every case a destination refused, whatever the rule."""
+    error = (
+        "the bundle breaks the rules of the platform profile, so nothing was written:\n"
+        "  the bundle is 15.3 MB, 5.3 MB over the platform's 10 MB\n"
+        "  Exhibit 2 (evidence/scan.pdf): page 1 has no searchable text"
+    )
+    refused = Outcome("cases/big", ok=False, seconds=1.0, error=error)
+    assert refused.first_error_line == "the bundle is 15.3 MB, 5.3 MB over the platform's 10 MB"
+    assert Outcome("cases/x", ok=False, error="case.yaml:7: bad\nmore").first_error_line == "case.yaml:7: bad"
+
+
 def test_the_summary_table_lines_up() -> None:
     table = summary(
         [
