@@ -92,11 +92,15 @@ PAGE_DEPENDENT = ("evidence_index",)
 """Documents that print bundle page numbers, so they are laid out again until the numbers settle."""
 
 
+DEFAULT_OUTPUT = Path("output")
+"""Where the cases' outputs go unless `-o` says otherwise: `output/<case>/`."""
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """How to build: where to write, in which language, how long converters may run."""
 
-    output_root: Path = Path("output")
+    output_root: Path = DEFAULT_OUTPUT
     language: Language | None = None
     """Overrides `language:` of case.yaml when set."""
     timeout: float = DEFAULT_TIMEOUT

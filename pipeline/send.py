@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -22,7 +23,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from pipeline.build import BUNDLE, EMAIL_TEMPLATES, BuildOptions, build, current_input_hashes
+from pipeline.build import (
+    BUNDLE,
+    DEFAULT_OUTPUT,
+    EMAIL_TEMPLATES,
+    BuildOptions,
+    build,
+    current_input_hashes,
+)
 from pipeline.errors import SendError
 from pipeline.limits import raise_if_stopped
 from pipeline.load import Case, display_path, load_case
@@ -54,7 +62,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 class SendOptions:
     """What to send to whom; empty lists and None fall back to the `send:` section of case.yaml."""
 
-    output_root: Path = Path("output")
+    output_root: Path = DEFAULT_OUTPUT
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     dry_run: bool = False
@@ -171,16 +179,22 @@ def send(
     return dataclasses.replace(result, log=sent_log)
 
 
+def _build_command(case: Case, output: Path) -> str:
+    """The command that builds the case into `output`, ready to paste: `-o` when not the default folder."""
+    words = ["build-appeal", display_path(case.folder)]
+    if output.parent.resolve() != Path(DEFAULT_OUTPUT).resolve():
+        words += ["-o", display_path(output.parent)]
+    return shlex.join(words)
+
+
 def _latest_build(case: Case, output: Path, attach_docx: bool) -> tuple[dict[str, bytes], str]:
     """The bundle (and the .docx files) of the latest build, each checked against its manifest, and what
     its pages are made from (`build.content_key`; "" from a build before it was recorded)."""
-    again = f"build it again: build-appeal {display_path(case.folder)} (or add --build to this command)"
+    command = f"{_build_command(case, output)} (or add --build to this command)"
+    again = f"build it again: {command}"
     bundle, manifest_path = output / BUNDLE, output / MANIFEST
     if not bundle.is_file():
-        raise SendError(
-            f"{display_path(bundle)}: there is no bundle to send yet; build it first: "
-            f"build-appeal {display_path(case.folder)} (or add --build to this command)"
-        )
+        raise SendError(f"{display_path(bundle)}: there is no bundle to send yet; build it first: {command}")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         recorded, outputs = dict(manifest["inputs"]), dict(manifest["outputs"])

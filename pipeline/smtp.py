@@ -112,6 +112,8 @@ def load_settings(environ: Mapping[str, str], case_folder: Path) -> SmtpSettings
     path = config_path(environ)
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
+    if environ.get(CONFIG_VARIABLE) and not path.is_file():  # a typo must not turn the send into a dry run
+        raise SendError(f"{CONFIG_VARIABLE} names {path}: no such file")
     if path.is_file():
         if path.resolve().is_relative_to(case_folder.resolve()):
             raise SendError(

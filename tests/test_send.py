@@ -119,7 +119,8 @@ def no_smtp_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Neither the machine's BUILD_APPEAL_SMTP_* variables nor the user's smtp.toml reach a test."""
     for name in ("HOST", "PORT", "USER", "PASSWORD", "TLS", "FROM", "CAFILE", "TIMEOUT"):
         monkeypatch.delenv(f"BUILD_APPEAL_SMTP_{name}", raising=False)
-    monkeypatch.setenv("BUILD_APPEAL_SMTP_CONFIG", str(tmp_path / "no-such-smtp.toml"))
+    monkeypatch.delenv("BUILD_APPEAL_SMTP_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
 
 
 def smtp_env(port: int, **values: str) -> dict[str, str]:
@@ -129,7 +130,7 @@ def smtp_env(port: int, **values: str) -> dict[str, str]:
         "BUILD_APPEAL_SMTP_PORT": str(port),
         "BUILD_APPEAL_SMTP_TLS": "none",
         "BUILD_APPEAL_SMTP_TIMEOUT": "5",
-        "BUILD_APPEAL_SMTP_CONFIG": "/nonexistent/smtp.toml",
+        "XDG_CONFIG_HOME": "/nonexistent",
     }
     env.update({f"BUILD_APPEAL_SMTP_{key.upper()}": value for key, value in values.items()})
     return env
@@ -562,6 +563,11 @@ def test_a_missing_bundle_is_refused(built: Built, monkeypatch: pytest.MonkeyPat
         "error: output/acme/bundle.pdf: there is no bundle to send yet; build it first: "
         "build-appeal cases/acme (or add --build to this command)\n"
     )
+    (built.root / "elsewhere").mkdir()  # the command to paste keeps -o (without it, it built elsewhere)
+    code, out, err = run(monkeypatch, {}, "send", "cases/acme", "-o", "elsewhere")
+    assert err.endswith(
+        "build it first: build-appeal cases/acme -o elsewhere (or add --build to this command)\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -744,8 +750,16 @@ def test_bad_settings_are_refused_with_the_variable_named(
     tmp_path: Path, env: dict[str, str], message: str
 ) -> None:
     with pytest.raises(SendError) as error:
-        load_settings({"BUILD_APPEAL_SMTP_CONFIG": str(tmp_path / "none.toml"), **env}, tmp_path)
+        load_settings({"XDG_CONFIG_HOME": str(tmp_path / "none"), **env}, tmp_path)
     assert str(error.value) == message
+
+
+def test_a_settings_file_named_but_not_there_is_refused(tmp_path: Path) -> None:
+    """A typo in the variable turned the send into a dry run that exited 0: a script saw success."""
+    named = tmp_path / "smtp-typo.toml"
+    with pytest.raises(SendError) as error:
+        load_settings({"BUILD_APPEAL_SMTP_CONFIG": str(named)}, tmp_path / "case")
+    assert str(error.value) == f"BUILD_APPEAL_SMTP_CONFIG names {named}: no such file"
 
 
 def test_a_settings_file_inside_the_case_folder_is_refused(tmp_path: Path) -> None:
