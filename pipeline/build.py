@@ -552,8 +552,8 @@ def _metadata(case: Case, created: dt.datetime, inputs: dict[str, str], language
 def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]:
     """SHA-256 of everything a build reads: case.yaml, the evidence files and the sales export (their
     hashes given: `evidence` in case.yaml's order, `export` or "" for none), and every template file (the
-    case's own as `templates/<name>`, the defaults as `default-templates/<name>`). A bundle whose manifest
-    records other hashes is out of date."""
+    case's own as `templates/<name>`, the defaults as `default-templates/<name>`) but what editors and file
+    browsers leave there (`not_a_template`). A bundle whose manifest records other hashes is out of date."""
     inputs = {CASE_FILE: sha256_of(case.folder / CASE_FILE)}
     inputs |= {entry.file: digest for entry, digest in zip(case.data.evidence, evidence, strict=True)}
     if case.data.sales.file:
@@ -564,9 +564,17 @@ def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]
     ):
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
-                if path.is_file():
+                if path.is_file() and not not_a_template(path.name):
                     inputs[f"{label}/{path.name}"] = sha256_of(path)
     return inputs
+
+
+def not_a_template(name: str) -> bool:
+    """Whether a file of a templates folder is one no template can use: hidden files (`.DS_Store`, an
+    editor's swap file), Word's and LibreOffice's lock files (`~$peal_letter.docx`, `.~lock.x#`, there while
+    the template is open), backups (`letter.html~`), Windows' Thumbs.db and desktop.ini. They made the
+    bundle out of date for `send`, and a bundle built with one sent again as a new one."""
+    return name.startswith((".", "~$")) or name.endswith("~") or name.lower() in ("thumbs.db", "desktop.ini")
 
 
 def current_input_hashes(case: Case) -> dict[str, str]:

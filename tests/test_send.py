@@ -495,6 +495,25 @@ def test_a_second_send_is_refused_and_resend_sends_again(
     assert len(built.log()) == 3
 
 
+def test_what_editors_leave_in_the_templates_folder_changes_nothing(built: Built) -> None:
+    """Word's lock file, there while a template is open, or a Mac's .DS_Store made the bundle "out of date",
+    and a bundle built with one went to counsel a second time as a new bundle."""
+    handler = Handler()
+    with smtp_server(handler) as port:
+        env = smtp_env(port)
+        send(built.case, built.options(), environ=env)
+        templates = built.case / "templates"
+        templates.mkdir(exist_ok=True)
+        for name in ("~$peal_letter.docx", ".DS_Store", ".~lock.appeal_letter.docx#", "Thumbs.db"):
+            (templates / name).write_bytes(b"\x00junk")
+        with pytest.raises(SendError, match=rf"counsel <{COUNSEL}> already received this bundle on "):
+            send(built.case, built.options(), environ=env)  # not "out of date"
+        build(built.case, BuildOptions(output_root=built.root / "output"))
+        with pytest.raises(SendError, match=rf"counsel <{COUNSEL}> already received this bundle on "):
+            send(built.case, built.options(), environ=env)
+    assert len(handler.received) == 1
+
+
 def test_a_bundle_built_again_from_the_same_inputs_counts_as_the_same_bundle(built: Built) -> None:
     """A build without a draft (a batch's) shows the same pages as one with, in other bytes (its PDF
     objects differ), and so may a build that reused the cache: counsel who has one has the other. Only the
