@@ -9,6 +9,7 @@ possible), and so are duplicate keys, which YAML parsers otherwise resolve silen
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,22 @@ def load_case(folder: Path) -> Case:
         kind = "empty" if data is None else f"a {_yaml_kind(data)}, not a mapping of sections"
         raise CaseDataError([*problems, f"{shown}:1: the file is {kind} (language:, merchant:, case:, ...)"])
     try:
-        case_file = CaseFile.model_validate(data)
+        case_file = CaseFile.model_validate(_given(data))
     except pydantic.ValidationError as error:
         raise CaseDataError(_sorted([*problems, *_describe(error, lines, shown)])) from error
     if problems:
         raise CaseDataError(problems)
     return Case(folder=folder, data=case_file, lines=lines)
+
+
+def _given(data: Any) -> Any:
+    """The data without the keys left empty: an empty value means "not given" (docs/case-format.md), so a
+    field with a default takes it, and a required one is said to be empty."""
+    if isinstance(data, dict):
+        return {key: _given(value) for key, value in data.items() if value is not None}
+    if isinstance(data, list):
+        return [_given(item) for item in data]
+    return data
 
 
 def display_path(path: Path) -> str:
@@ -114,15 +125,38 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
         problem = error.problem or str(error)
-        if "\t" in "".join(text.splitlines()[line - 1 : line]):
-            problem += " (indent with spaces, not tabs)"
-        raise CaseDataError([f"{shown}:{line}: not valid YAML: {problem}"]) from error
+        line, hint = _yaml_hint(text.splitlines(), line)
+        raise CaseDataError([f"{shown}:{line}: not valid YAML: {problem}{hint}"]) from error
     except yaml.YAMLError as error:
         raise CaseDataError([f"{shown}: not valid YAML: {error}"]) from error
     lines: dict[Loc, int] = {}
     problems: list[str] = []
     data = _build(root, (), lines, problems, set(), shown)
     return data, lines, problems
+
+
+_SPACES = {"\u3000": "a full-width space", "\u00a0": "a non-breaking space"}
+_OPENS_A_QUOTE = re.compile(r'^\s*(?:-\s+)?(?:[^:#"]*:\s+)?"')
+
+
+def _yaml_hint(lines: list[str], line: int) -> tuple[int, str]:
+    """The line to name for a YAML error at `line`, and a hint at its likely cause: a tab or an odd space
+    in the indentation, or a Chinese colon after a key (typed on a Chinese keyboard or copied from a web
+    page; YAML's own mark is then often on the line after), or a quote left open above."""
+    for number in (line, line - 1):
+        text = lines[number - 1] if 0 < number <= len(lines) else ""
+        indentation = text[: len(text) - len(text.lstrip(" \t\u3000\u00a0"))]
+        if "\t" in indentation or (number == line and "\t" in text):
+            return number, " (indent with spaces, not tabs)"
+        odd = [name for character, name in _SPACES.items() if character in indentation]
+        if odd:
+            return number, f" (the line is indented with {' and '.join(odd)}; use ordinary spaces)"
+        if "：" in text.split(":")[0].split("#")[0]:
+            return number, " (the line has a Chinese colon “：” after its name; use an ordinary colon :)"
+    for number, text in enumerate(lines[:line], 1):
+        if _OPENS_A_QUOTE.match(text) and (text.count('"') - text.count('\\"')) % 2:
+            return number, f' (a quote “"” opened here is not closed; YAML saw the error on line {line})'
+    return line, ""
 
 
 def _build(
@@ -189,9 +223,44 @@ def _describe(error: pydantic.ValidationError, lines: dict[Loc, int], shown: str
         if detail["type"] == "extra_forbidden":
             message = "unknown field" + _did_you_mean(loc)
         elif detail["type"] == "missing":
-            message = "required field is missing"
+            message = "is empty; write its value" if loc in lines else "required field is missing"
+        else:
+            message = _plainly(detail["type"], loc, message, detail.get("input"))
         problems.append(f"{shown}:{line}: {_dotted(loc)}: {message}")
     return problems
+
+
+_AS_WRITTEN = {  # pydantic's error types -> what to write instead, for a reader of little English
+    "date": "write the date as YYYY-MM-DD, e.g. 2024-03-11 (日期格式 2024-03-11)",
+    "decimal_parsing": "write the amount as a plain number, e.g. 1234.50, without a currency sign or "
+    "thousands separators (金额只写数字); the currency goes in its own field",
+    "decimal_type": "write the amount as a plain number, e.g. 1234.50 (金额只写数字)",
+    "bool_parsing": "write true or false (是 = true, 否 = false)",
+    "int_parsing": "write a whole number in ordinary digits, e.g. 14 (请用半角数字)",
+}
+
+
+def _as_typed(value: str, most: int = 60) -> str:
+    """A value quoted in a message: characters that cannot be printed shown as codes (a line break or a
+    control character would break the message apart), a long one shortened."""
+    shown = "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in value)
+    return shown if len(shown) <= most else shown[: most - 1] + "…"
+
+
+def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
+    """pydantic's message, or what to write instead, with the value as typed (a full-width comma, a
+    currency sign or a Chinese date is then seen at once)."""
+    typed = f"; you wrote “{_as_typed(value)}”" if isinstance(value, str) and value.strip() else ""
+    if kind.startswith("date_"):
+        return _AS_WRITTEN["date"] + typed
+    if kind in _AS_WRITTEN:
+        return _AS_WRITTEN[kind] + typed
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "currency":
+        return "write a three-letter currency code such as USD or CNY (币种代码，如 CNY)" + typed
+    if kind in ("enum", "literal_error", "string_pattern_mismatch"):
+        comma = "; separate the items with an ordinary comma (, not ，)" if "，" in str(value) else ""
+        return message + typed + comma
+    return message
 
 
 def _sorted(problems: list[str]) -> list[str]:

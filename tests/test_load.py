@@ -63,8 +63,8 @@ def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None
         f":{email_line}: merchant.emial: unknown field; did you mean 'email'?",
         f":{number_line}: case.number: 'hello' is not a case number; write it as on the docket, e.g. "
         "1:24-cv-02015 or 24 C 2015",
-        f":{tro_line}: case.tro_date: Input should be a valid date or datetime, month value is outside "
-        "expected range of 1-12",
+        f":{tro_line}: case.tro_date: write the date as YYYY-MM-DD, e.g. 2024-03-11 (日期格式 2024-03-11); "
+        "you wrote “2024-13-45”",
         f":{amount_line}: case.amount_frozen.amount: Input should be greater than or equal to 0",
     ]
 
@@ -79,7 +79,7 @@ def test_the_message_starts_with_the_path_as_typed(
         load_case(Path("cases/acme"))
     assert (
         caught.value.problems[0]
-        == "cases/acme/case.yaml:1: language: Input should be 'en', 'zh' or 'bilingual'"
+        == "cases/acme/case.yaml:1: language: Input should be 'en', 'zh' or 'bilingual'; you wrote “fr”"
     )
 
 
@@ -159,3 +159,85 @@ def test_a_missing_folder_or_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(CaseDataError, match=r"case.yaml: not found; copy cases/example/case.yaml"):
         load_case(tmp_path / "empty")
+
+
+def line_with(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "hint"),
+    [
+        (  # typed on a Chinese keyboard: YAML marked the line after
+            "  store_name: Lumiere",
+            "  store_name：Lumiere",
+            "could not find expected ':' (the line has a Chinese colon “：” after its name; use an ordinary "
+            "colon :)",
+        ),
+        (
+            "  store_name: Lumiere",
+            "\u3000 store_name: Lumiere",
+            "mapping values are not allowed here (the line is indented with a full-width space; use "
+            "ordinary spaces)",
+        ),
+    ],
+)
+def test_a_yaml_error_typed_on_a_chinese_keyboard_is_named_on_its_line(
+    tmp_path: Path, old: str, new: str, hint: str
+) -> None:
+    """YAML's own message named the next line and nothing of the cause, which a seller cannot see: `：`
+    and a full-width space look like `:` and a space."""
+    text = example_text().replace(old, new, 1)
+    assert problems(write(tmp_path, text)) == [f":{line_with(text, new)}: not valid YAML: {hint}"]
+
+
+def test_a_quote_left_open_is_named_where_it_opens(tmp_path: Path) -> None:
+    """YAML saw the error 34 lines further down, and said nothing of a quote."""
+    text = example_text().replace('store_id: "lumierehome2019"', 'store_id: "lumierehome2019', 1)
+    [problem] = problems(write(tmp_path, text))
+    assert problem.startswith(f":{line_with(text, 'store_id:')}: not valid YAML: ")
+    assert problem.endswith('(a quote “"” opened here is not closed; YAML saw the error on line 48)')
+
+
+def test_values_as_a_seller_types_them_get_what_to_write_instead(tmp_path: Path) -> None:
+    """pydantic's words ("Input should be a valid decimal", "invalid date separator, expected `-`") said
+    neither what was wrong in what was typed nor what to write."""
+    text = (
+        example_text()
+        .replace("tro_date: 2024-03-11", "tro_date: 2024年3月11日", 1)
+        .replace("    amount: 48630.25", "    amount: ¥1,234.50", 1)
+        .replace("    currency: USD", "    currency: 人民币", 1)
+        .replace(
+            "grounds: [authorised_reseller, freeze_excessive]", "grounds: [authorised_reseller，own_brand]"
+        )
+        .replace("    accused: true", "    accused: 是", 1)
+    )
+    found = problems(write(tmp_path, text))
+    assert found == [
+        f":{line_with(text, 'tro_date:')}: case.tro_date: write the date as YYYY-MM-DD, e.g. 2024-03-11 "
+        "(日期格式 2024-03-11); you wrote “2024年3月11日”",
+        f":{line_with(text, 'amount: ¥')}: case.amount_frozen.amount: write the amount as a plain number, "
+        "e.g. 1234.50, without a currency sign or thousands separators (金额只写数字); the currency goes in "
+        "its own field; you wrote “¥1,234.50”",
+        f":{line_with(text, 'currency: 人民币')}: case.amount_frozen.currency: write a three-letter currency "
+        "code such as USD or CNY (币种代码，如 CNY); you wrote “人民币”",
+        f":{line_with(text, 'accused: 是')}: products[0].accused: write true or false (是 = true, "
+        "否 = false); you wrote “是”",
+        f":{line_with(text, 'grounds:')}: position.grounds[0]: Input should be 'authorised_reseller', "
+        "'own_brand', 'not_accused_product', 'no_us_sales', 'listing_removed' or 'freeze_excessive'; "
+        "you wrote “authorised_reseller，own_brand”; separate the items with an ordinary comma (, not ，)",
+    ]
+
+
+def test_an_empty_value_is_not_given(tmp_path: Path) -> None:
+    """docs/case-format.md: an empty value means "not given". An empty required field said "Input should
+    be a valid string", and an empty `evidence:` (which may be left out) "Input should be a valid list"."""
+    text = example_text()
+    emptied = text[: text.index("\nevidence:")] + "\nevidence:\n"  # (its last section)
+    case = load_case(write(tmp_path, emptied))
+    assert case.data.evidence == []
+    text = text.replace("  email: chen.xiaoyu@lumiere-home.example.cn", "  email:", 1)
+    (tmp_path / "acme" / "case.yaml").write_text(text, encoding="utf-8")
+    assert problems(tmp_path / "acme") == [
+        f":{line_with(text, '  email:')}: merchant.email: is empty; write its value"
+    ]

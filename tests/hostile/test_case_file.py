@@ -164,12 +164,13 @@ def test_values_of_the_wrong_type(hostile: Hostile) -> None:
                 hostile.at(
                     "defendant_number:",
                     "case.defendant_number",
-                    "Input should be a valid integer, unable to parse string as an integer",
+                    "write a whole number in ordinary digits, e.g. 14 (请用半角数字); "
+                    "you wrote “eighty-seven”",
                 ),
                 hostile.at(
                     "accused: maybe",
                     "products[0].accused",
-                    "Input should be a valid boolean, unable to interpret input",
+                    "write true or false (是 = true, 否 = false); you wrote “maybe”",
                 ),
                 hostile.at("units_sold:", "products[0].units_sold", "Input should be a valid integer"),
                 hostile.at("requests:", "requests", "Input should be a valid list"),
@@ -184,28 +185,30 @@ def test_dates_that_are_not_dates(hostile: Hostile) -> None:
     data["case"]["notified_date"] = "2024-02-30"
     data["letter_date"] = "18/03/2024"
     hostile.write(data)
-    not_a_date = "Input should be a valid date or datetime"
+    not_a_date = "write the date as YYYY-MM-DD, e.g. 2024-03-11 (日期格式 2024-03-11); you wrote"
     hostile.fails(
         "\n".join(
             [
-                hostile.at("tro_date:", "case.tro_date", f"{not_a_date}, invalid character in year"),
-                hostile.at(
-                    "notified_date:",
-                    "case.notified_date",
-                    f"{not_a_date}, day value is outside expected range",
-                ),
-                hostile.at("letter_date:", "letter_date", f"{not_a_date}, invalid character in year"),
+                hostile.at("tro_date:", "case.tro_date", f"{not_a_date} “last Tuesday”"),
+                hostile.at("notified_date:", "case.notified_date", f"{not_a_date} “2024-02-30”"),
+                hostile.at("letter_date:", "letter_date", f"{not_a_date} “18/03/2024”"),
             ]
         )
     )
+
+
+PLAIN_NUMBER = (
+    "write the amount as a plain number, e.g. 1234.50, without a currency sign or thousands separators "
+    "(金额只写数字); the currency goes in its own field"
+)
 
 
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
         ("-48630.25", "Input should be greater than or equal to 0"),
-        ("$48,630.25", "Input should be a valid decimal"),
-        ("forty-eight thousand dollars", "Input should be a valid decimal"),
+        ("$48,630.25", f"{PLAIN_NUMBER}; you wrote “$48,630.25”"),
+        ("forty-eight thousand dollars", f"{PLAIN_NUMBER}; you wrote “forty-eight thousand dollars”"),
         ("48630.255", "Decimal input should have no more than 2 decimal places"),
         ("NaN", "Input should be a finite number"),
     ],
