@@ -45,6 +45,8 @@ OFFICE_SUFFIXES = {".docx", ".doc", ".odt", ".rtf", ".xlsx", ".xls", ".ods", ".p
 TEXT_SUFFIXES = {".txt", ".csv", ".eml"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp"}
 IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "TIFF", "WEBP", "BMP", "MPO"}
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+"""How UTF-16 text begins (Windows Notepad's "Unicode"); other text with NUL bytes is not text."""
 
 
 class Kind(StrEnum):
@@ -73,7 +75,7 @@ def sniff(path: Path) -> Kind | None:
         return Kind.IMAGE
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"{\\rtf")) and suffix in OFFICE_SUFFIXES:
         return Kind.OFFICE
-    if suffix in TEXT_SUFFIXES and b"\x00" not in head:
+    if suffix in TEXT_SUFFIXES and (b"\x00" not in head or head.startswith(UTF16_MARKS)):
         return Kind.TEXT
     return None
 
@@ -123,7 +125,10 @@ def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> tuple[PdfReader
             writer, reader = _read_pdf(repaired, name)
             repairs.append(str(error))
     if reader.is_encrypted:
-        warnings.append(f"{name}: the PDF was encrypted without a password; the bundle's copy is not")
+        warnings.append(
+            f"{name}: the PDF was locked against changes (it opens without a password); the copy in the "
+            "bundle is unlocked"
+        )
     if repairs:
         warnings.append(f"{name}: the PDF was damaged and has been repaired ({repairs[0]})")
     warnings += _clean(writer, reader, name)
@@ -436,6 +441,11 @@ def read_text_exhibit(exhibit: Exhibit, source: Path) -> TextExhibit:
 
 
 def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith(UTF16_MARKS):
+        try:
+            return raw.decode("utf-16")  # (the mark says which byte order, and is dropped)
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)

@@ -48,7 +48,10 @@ def test_an_empty_password_pdf_is_decrypted(plain: Path, tmp_path: Path) -> None
     )
     assert not reader.is_encrypted
     assert reader.pages[1].extract_text() == "Second page text"
-    assert warnings == [f"{NAME}: the PDF was encrypted without a password; the bundle's copy is not"]
+    assert warnings == [
+        f"{NAME}: the PDF was locked against changes (it opens without a password); the copy in the bundle "
+        "is unlocked"
+    ]
 
 
 def test_a_pdf_needing_a_password_is_refused(plain: Path, tmp_path: Path) -> None:
@@ -229,6 +232,10 @@ def test_text_csv_and_email_are_read_as_data(tmp_path: Path) -> None:
     notice = "平台通知：您的账户因美国法院临时限制令已被冻结。<b>not bold</b>\n"
     text.write_bytes(notice.encode("gb18030"))
     assert read_text_exhibit(EXHIBIT, text).text == notice
+    for order in ("utf-16-le", "utf-16-be"):  # Notepad's "Unicode": it was "not a kind of file ... use .txt"
+        text.write_bytes(("\ufeff" + notice).encode(order))
+        assert classify(EXHIBIT, text) == Kind.TEXT
+        assert read_text_exhibit(EXHIBIT, text).text == notice
     table = tmp_path / "orders.csv"
     table.write_text("Order;Qty\nA-1;3\n", encoding="utf-8")
     assert read_text_exhibit(EXHIBIT, table).table == [["Order", "Qty"], ["A-1", "3"]]
