@@ -1,0 +1,72 @@
+"""Warnings about what in a valid case.yaml is probably a mistake: the letter would state it all the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipeline.build import BuildOptions, build
+from pipeline.doubts import doubts
+from pipeline.load import load_case
+from tests.conftest import MakeCase, example_data
+
+LETTER = dt.date(2024, 3, 18)
+
+
+def line(case_yaml: str, needle: str) -> int:
+    return next(number for number, text in enumerate(case_yaml.splitlines(), 1) if needle in text)
+
+
+def test_the_example_raises_no_doubt(make_case: MakeCase) -> None:
+    assert doubts(load_case(make_case(evidence=False)), LETTER) == []
+
+
+def test_dates_out_of_their_era_or_order(make_case: MakeCase) -> None:
+    """Found by probing: a TRO entered in 2204, or before the case was filed, built without a word."""
+    data = example_data()
+    data["case"]["tro_date"] = "2204-03-11"  # a slip of the finger
+    data["case"]["notified_date"] = "2023-03-14"  # before the case number's year (1:24-cv-02015)
+    folder = make_case(data, evidence=False)
+    text = (folder / "case.yaml").read_text(encoding="utf-8")
+    shown = f"{folder / 'case.yaml'}"
+    tro, notified = line(text, "tro_date:"), line(text, "notified_date:")
+    hearing = line(text, "preliminary_injunction_hearing:")
+    assert doubts(load_case(folder), LETTER) == [
+        f"{shown}:{tro}: case.tro_date: 2204-03-11 is after the letter's date, 2024-03-18; check the date",
+        f"{shown}:{notified}: case.notified_date: 2023-03-14 is before the case was filed (1:24-cv-02015); "
+        "check the date",
+        f"{shown}:{notified}: case.notified_date: 2023-03-14 is before the TRO was entered (2204-03-11); "
+        "check the date",
+        f"{shown}:{hearing}: case.preliminary_injunction_hearing: 2024-03-22 is before the TRO was entered "
+        "(2204-03-11); check the date",
+    ]
+
+
+def test_chinese_in_an_english_field_and_english_in_a_chinese_letter(make_case: MakeCase) -> None:
+    """The English letter read "深圳市璐米尔家居科技有限公司 (深圳市璐米尔家居科技有限公司) is a company...";
+    a Chinese letter without statement_zh showed the English statement under 我司意见."""
+    data = example_data()
+    data["merchant"]["name_en"] = "深圳市璐米尔家居科技有限公司"
+    data["position"]["statement_zh"] = ""
+    folder = make_case(data, evidence=False)
+    found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(folder), LETTER)]
+    assert found == [
+        ["merchant.name_en", "holds Chinese, which the English documents show as it is; write it in English; "
+         "the Chinese goes in name_zh"],
+        ["position.statement", "there is no statement_zh: the Chinese letter shows the statement in English"],
+    ]  # fmt: skip
+    data["language"] = "zh"  # a Chinese letter shows an English name as it is: no doubt there
+    for entry in data["evidence"]:
+        entry.pop("title_zh", None)
+    found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(make_case(data, name="zh")), LETTER)]
+    assert [field for field, _ in found] == ["position.statement", "evidence"]
+    assert found[1][1].startswith(f"{len(data['evidence'])} exhibits have no title_zh (evidence/")
+
+
+def test_a_build_says_its_doubts(make_case: MakeCase, tmp_path: Path) -> None:
+    data = example_data()
+    data["case"]["tro_date"] = "2204-03-11"
+    result = build(make_case(data), BuildOptions(output_root=tmp_path / "out"))
+    assert any(
+        "case.tro_date: 2204-03-11 is after the letter's date" in warning for warning in result.warnings
+    )
