@@ -345,7 +345,9 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             "redact": options.redact,
             "compress": options.compress,
         }
-        _write_manifest(staged, case, inputs, content_key(inputs, shown_as), names, created, plan.exhibits)
+        _write_manifest(
+            staged, case, inputs, content_key(inputs, shown_as), names, created, context.lang, plan.exhibits
+        )
         files = publish(staged, output, [*names, MANIFEST])
     cache.prune()
     for warning in warnings:
@@ -604,6 +606,7 @@ def _write_manifest(
     content: str,
     names: list[str],
     created: dt.datetime,
+    language: Language,
     exhibits: list[Exhibit],
 ) -> None:
     manifest = {
@@ -611,6 +614,7 @@ def _write_manifest(
         "version": __version__,
         "built": created.isoformat(),
         "case": case.data.case.number,
+        "language": language.value,
         "inputs": inputs,
         "content": content,
         "outputs": {name: sha256_of(staged / name) for name in sorted(names)},

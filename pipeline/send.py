@@ -44,6 +44,7 @@ from pipeline.mail import (
     render_email,
     resolve_recipients,
 )
+from pipeline.model import Language
 from pipeline.outputs import MANIFEST, locked
 from pipeline.smtp import ENV_PREFIX, Delivery, Outcome, Retry, SmtpSettings, deliver, load_settings
 
@@ -121,7 +122,7 @@ def send(
     attach_docx = data.send.attach_docx if options.attach_docx is None else options.attach_docx
     with locked(output):
         # 2. The latest build: refuse a missing bundle, or one older than case.yaml, evidence or templates.
-        files, content = _latest_build(case, output, attach_docx)
+        files, content, language = _latest_build(case, output, attach_docx)
         bundle_sha256 = hashlib.sha256(files[BUNDLE]).hexdigest()
 
         # 3. Who gets it; refuse anyone who already has this very bundle, unless --resend.
@@ -133,8 +134,8 @@ def send(
         # 4. Compose the message, and check its size before connecting.
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         sender = parse_sender(settings.sender, data, f"{ENV_PREFIX}FROM")
-        attachments = _attachments(case, files)
-        message = _compose(case, sender, to, cc, attachments, now)
+        attachments = _attachments(case, files, language)
+        message = _compose(case, language, sender, to, cc, attachments, now)
         raw = message.as_bytes()
         _check_size(len(raw), options.max_size_mb or data.send.max_size_mb, attach_docx)
         subject, message_id = str(message["Subject"]), str(message["Message-ID"])
@@ -187,9 +188,10 @@ def _build_command(case: Case, output: Path) -> str:
     return shlex.join(words)
 
 
-def _latest_build(case: Case, output: Path, attach_docx: bool) -> tuple[dict[str, bytes], str]:
-    """The bundle (and the .docx files) of the latest build, each checked against its manifest, and what
-    its pages are made from (`build.content_key`; "" from a build before it was recorded)."""
+def _latest_build(case: Case, output: Path, attach_docx: bool) -> tuple[dict[str, bytes], str, Language]:
+    """The bundle (and the .docx files) of the latest build, each checked against its manifest, what its
+    pages are made from (`build.content_key`; "" from a build before it was recorded), and their language
+    (a build's --lang; case.yaml's from a build before it was recorded): the email is written in it."""
     command = f"{_build_command(case, output)} (or add --build to this command)"
     again = f"build it again: {command}"
     bundle, manifest_path = output / BUNDLE, output / MANIFEST
@@ -221,11 +223,16 @@ def _latest_build(case: Case, output: Path, attach_docx: bool) -> tuple[dict[str
                 f"replaced or removed); {again}"
             )
         files[name] = content
-    return files, str(manifest.get("content", ""))
+    try:
+        language = Language(manifest["language"])
+    except (KeyError, ValueError):
+        language = case.data.language
+    return files, str(manifest.get("content", "")), language
 
 
 def _compose(
     case: Case,
+    language: Language,
     sender: Address,
     to: list[Recipient],
     cc: list[Recipient],
@@ -240,19 +247,19 @@ def _compose(
         "to_counsel": any(r.name == "counsel" or r.address.lower() == counsel for r in to),
         "attachments": attachments,
     }
-    letter = render_email(case, case.data.language, now.date(), variables)
+    letter = render_email(case, language, now.date(), variables)
     return compose(case, letter, sender=sender, to=to, cc=cc, attachments=attachments, now=now)
 
 
-def _attachments(case: Case, files: dict[str, bytes]) -> list[Attachment]:
+def _attachments(case: Case, files: dict[str, bytes], language: Language) -> list[Attachment]:
     """The bundle as `<case>_<store>_appeal.pdf`, and each Word file as `<case>_<document>.docx`."""
     attachments = []
     for name, content in files.items():
         if name == BUNDLE:
-            filename = attachment_name(case.data, case.data.language, "bundle", ".pdf")
+            filename = attachment_name(case.data, language, "bundle", ".pdf")
             attachments.append(Attachment(filename, content, "application/pdf"))
         else:
-            filename = attachment_name(case.data, case.data.language, Path(name).stem, Path(name).suffix)
+            filename = attachment_name(case.data, language, Path(name).stem, Path(name).suffix)
             attachments.append(Attachment(filename, content, DOCX_TYPE))
     return attachments
 

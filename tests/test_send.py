@@ -271,6 +271,22 @@ def test_each_language_has_its_subject_body_and_file_name(
         assert text.startswith("尊敬的先生/女士：\n") and "Dear" not in text
 
 
+def test_the_email_is_in_the_language_the_bundle_was_built_in(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle built with --lang en went out with a Chinese subject, text and file name: the email
+    followed case.yaml's language, not the bundle's."""
+    build(built.case, BuildOptions(output_root=built.root / "output", language=Language.EN))
+    code, out, _ = run(monkeypatch, {}, "send", "cases/acme")
+    assert code == 0
+    message = email.message_from_bytes(Path(out.splitlines()[2]).read_bytes(), policy=email.policy.default)
+    assert message["Subject"].startswith("Case No. 1:24-cv-02015, Lumiere Home Official Store")
+    [attachment] = message.iter_attachments()
+    assert attachment.get_filename() == "1-24-cv-02015_Lumiere_Home_Official_Store_appeal.pdf"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.startswith("Dear Counsel,") and "尊敬" not in text
+
+
 def test_auth_over_starttls_with_a_test_certificate(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
