@@ -11,6 +11,7 @@ but files inside the template folders and the case folder: no network, no other 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import urllib.parse
 import urllib.request
@@ -186,22 +187,37 @@ class LocalFilesOnly(URLFetcher):
         if scheme == "data":
             with urllib.request.urlopen(url) as response:  # data: URLs are decoded locally
                 return URLFetcherResponse(url, body=response.read(), headers=response.headers)
+        outside = "; save a copy in the case's templates/ folder and use its name"
         if scheme == "file":
-            path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
+            named = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+            path = named.resolve()
             if any(path.is_relative_to(folder) for folder in self.allowed) and path.is_file():
                 self.served.append(path)
                 return URLFetcherResponse(url, body=path.read_bytes())
+            if path != named and any(named.absolute().is_relative_to(folder) for folder in self.allowed):
+                outside = f" ({named.name} is a link to {path}); copy the file in instead of linking to it"
         self.refused.append(url)
-        raise ValueError(f"build-appeal fetches only files in the case and template folders, not {url}")
+        raise ValueError(f"build-appeal fetches only files in the case and template folders{outside}")
 
 
 @contextmanager
 def _weasyprint_log(name: str) -> Iterator[None]:
-    """Pass WeasyPrint's warnings on with the name of the document it was laying out."""
+    """Pass WeasyPrint's warnings on with the name of the document it was laying out; a file or address
+    the fetcher refused is said in words, without WeasyPrint's error class."""
     with captured_warnings("weasyprint") as messages:
         yield
     for message in messages:
-        log.warning("%s: WeasyPrint: %s", name, message)
+        refused = _REFUSED.search(message)
+        if refused:
+            what, url, why = refused.groups()
+            log.warning("%s: the %s %s is left out: %s", name, what, url, why)
+        else:
+            log.warning("%s: WeasyPrint: %s", name, message)
+
+
+_REFUSED = re.compile(
+    r"Failed to load (\w+(?: \w+)?) at '?([^' ]+?)'?: ValueError: (build-appeal fetches .*)"
+)
 
 
 def html_document(

@@ -141,9 +141,15 @@ def test_a_templates_own_links_are_refused_except_its_folder(hostile: Hostile, l
         ("image", "file:///etc/hostname"),
     ]
     assert sorted(built.fetched) == sorted([(templates / "logo.png").as_uri(), *(url for _, url in refused)])
+    why = {  # (said in words: it was WeasyPrint's "Failed to load image at ...: ValueError: ...")
+        url: f" (seal.png is a link to {outside.resolve()}); copy the file in instead of linking to it"
+        if url.endswith("seal.png")
+        else "; save a copy in the case's templates/ folder and use its name"
+        for _, url in refused
+    }
     assert sorted(built.warnings) == sorted(
-        f"cs_inquiry.html: WeasyPrint: Failed to load {kind} at {url if kind == 'stylesheet' else repr(url)}"
-        f": ValueError: build-appeal fetches only files in the case and template folders, not {url}"
+        f"cs_inquiry.html: the {kind} {url} is left out: build-appeal fetches only files in the case and "
+        f"template folders{why[url]}"
         for kind, url in refused
     )
     assert listener.seen == []
