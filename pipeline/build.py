@@ -419,7 +419,10 @@ def _check_destination(
 ) -> Checked:
     """Check the destination's rules on the staged bundle; raise BundleError naming each rule broken."""
     kind_of = {exhibit.number: kind for exhibit, kind in zip(exhibits, kinds, strict=True)}
-    unsearchable, findings = [], [] if options.redact else [found.message for found in scan_data(case.data)]
+    unsearchable, findings = (
+        [],
+        [] if options.redact else [found.message for found in scan_data(case.data, where=case.at)],
+    )
     for part in parts:
         if not (part.evidence and part.exhibit):
             continue

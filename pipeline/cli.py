@@ -315,7 +315,8 @@ def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
 
     done: list[Outcome] = []  # as they end, for a batch stopped half way
     try:
-        with click.progressbar(length=len(case_dirs), label="building", file=sys.stderr) as bar:
+        label = f"building {len(case_dirs)} cases"  # (all a log file shows of the bar)
+        with click.progressbar(length=len(case_dirs), label=label, file=sys.stderr) as bar:
 
             def ended(outcome: Outcome) -> None:
                 done.append(outcome)

@@ -42,6 +42,12 @@ class Case:
         """`cases/acme/case.yaml:42: evidence[2].file`, for messages about one field."""
         return f"{display_path(self.folder / CASE_FILE)}:{_line_of(loc, self.lines)}: {_dotted(loc)}"
 
+    def at(self, dotted: str) -> str:
+        """`where` of a field named by its dotted path, `evidence[2].file`."""
+        return self.where(
+            *(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", dotted) if part)
+        )
+
     @property
     def name(self) -> str:
         """The folder's name, which names the output folder."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -111,13 +111,13 @@ def masked_data(data: M) -> M:
     return type(data).model_validate(walk(data.model_dump(exclude_unset=True), None))
 
 
-def scan_data(data: Any, prefix: str = "") -> list[Finding]:
+def scan_data(data: Any, prefix: str = "", where: Callable[[str], str] | None = None) -> list[Finding]:
     """The findings in every string of `data` (a pydantic model such as the loaded case, a dict, a list),
-    each `where` naming its field: `case.yaml: evidence[2].description`."""
+    each `where` naming its field: `case.yaml: evidence[2].description`, or as `where` names the field's
+    dotted path (`Case.at`: with its line)."""
+    named = where or (lambda path: f"case.yaml: {path}" if path else "case.yaml")
     return [
-        replace(finding, where=f"case.yaml: {path}" if path else "case.yaml")
-        for path, text in _strings(data, prefix)
-        for finding in find(text)
+        replace(finding, where=named(path)) for path, text in _strings(data, prefix) for finding in find(text)
     ]
 
 

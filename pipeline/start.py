@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -163,11 +162,10 @@ def placeholders(data: object, prefix: str = "") -> list[str]:
 
 def placeholder_problems(case: Case) -> list[str]:
     """One line for each field of the case that still holds an `init` placeholder, naming its line."""
-    problems = []
-    for path in placeholders(case.data):
-        loc = tuple(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part)
-        problems.append(f"{case.where(*loc)}: still the placeholder `init` wrote; write the real value")
-    return problems
+    return [
+        f"{case.at(path)}: still the placeholder `init` wrote; write the real value"
+        for path in placeholders(case.data)
+    ]
 
 
 def refuse_placeholders(case: Case) -> None:

@@ -14,6 +14,7 @@ from pypdf import PdfReader, PdfWriter
 
 from pipeline.build import BuildOptions, build
 from pipeline.errors import BundleError
+from pipeline.load import load_case
 from pipeline.model import Destination
 from tests.conftest import MakeCase, example_data, snapshot
 from tests.samples import CHINESE, ENGLISH, scan, scan_pdf, text_pdf
@@ -173,7 +174,8 @@ def test_redact_masks_the_documents_and_the_platform_only_warns(make_case: MakeC
     data.pop("sales", None)
     folder = make_case(data, name="masked")
     plain = build(folder, BuildOptions(output_root=tmp_path / "plain", destination=Destination.PLATFORM))
-    assert any("case.yaml: merchant.address: card or account number" in w for w in plain.warnings)
+    address = f"case.yaml:{load_case(folder).lines[('merchant', 'address')]}: merchant.address"
+    assert any(f"{address}: card or account number" in w for w in plain.warnings)  # on its line
     assert "6222021234567890123" in text_of(plain.output / "cs_inquiry.pdf")
     masked = build(folder, BuildOptions(output_root=tmp_path / "masked", redact=True))
     for document in ("cs_inquiry.pdf", "appeal_letter.pdf", "bundle.pdf"):
