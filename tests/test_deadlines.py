@@ -323,7 +323,7 @@ def test_status_lists_the_nearest_deadline_first(four_cases: list[Path]) -> None
     assert none[4:] == ["-", "US$48,630.25", "US$209.30"]
     assert invalid[0] == str(four_cases[3])
     assert (
-        invalid[1].startswith("invalid: ") and "case.served_date: Input should be a valid date" in invalid[1]
+        invalid[1].startswith("invalid: ") and "case.served_date: write the date as YYYY-MM-DD" in invalid[1]
     )
     assert lines[5:] == ["4 cases, 1 invalid; days left as of 2024-03-18.", NOT_LEGAL_ADVICE]
 
@@ -364,7 +364,7 @@ def test_status_json_reports_an_invalid_case(four_cases: list[Path]) -> None:
     result = status(str(four_cases[3]), "--json")
     assert result.exit_code == 1
     (row,) = json.loads(result.stdout)["cases"]
-    assert "case.served_date: Input should be a valid date" in row["error"]
+    assert "case.served_date: write the date as YYYY-MM-DD" in row["error"]
     assert (row["number"], row["next_deadline"], row["deadlines"]) == (None, None, [])
 
 
