@@ -1,27 +1,46 @@
 """Check a case without building it: `build-appeal check CASE_DIR ...`.
 
-Runs every check a build runs before it writes anything, in well under a second a case: case.yaml against
-the model, `init` placeholders left, evidence files (there, inside the case folder, of a kind the build
-takes), the sales export, every template (found and parsed: a syntax error names the template and line,
-or the paragraph of a Word template), the fonts, the destination's rules that can be told before building
-(OCR installed for a court, the evidence's size against the cap) and the redaction check of case.yaml and
-the evidence's text. Nothing is laid out, converted or written.
+Runs every check a build runs before it writes anything, in well under a second a case, and reports every
+problem found, not only the first: case.yaml against the model, `init` placeholders left, evidence files
+(there, inside the case folder, of a kind the build takes; each PDF opened as the build opens it, so one
+protected by a password or damaged beyond repair is an error, and one the build repairs a warning), the
+sales export, every template the build renders, rendered with the case's data as the build renders it (a
+syntax error, an unknown variable, a missing include or an expression that fails names the template and
+line, or the paragraph of a Word template), the fonts, the destination's rules that can be told before
+building (OCR installed for a court, the evidence's size against the cap) and the redaction check of
+case.yaml and the evidence's text.
+
+Nothing is laid out or converted, and nothing is written beside the case: the templates are rendered, and
+the PDFs that need it copied, into a temporary folder that is removed. The bundle's cover, its table of
+contents and the evidence index print page numbers a build knows only after layout; a check renders them
+with placeholder numbers (each document one page, each exhibit its cover sheet and one page) and each
+document's name for its title.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pipeline.context import make_exhibits
-from pipeline.errors import BuildAppealError
+from pipeline.context import Context, Entry, Exhibit, exhibit_key, make_exhibits
+from pipeline.doubts import doubts
+from pipeline.errors import BuildAppealError, CaseDataError, EvidenceError, TemplateError
 from pipeline.load import Case, display_path, load_case
-from pipeline.model import Destination
+from pipeline.model import CaseFile, Destination
 from pipeline.render import TEXT_DOCUMENTS, Engine, Templates, documents_of
 
+if TYPE_CHECKING:
+    from pipeline.exhibits import Kind, TextExhibit
+    from pipeline.sales import AccusedSales
+
 MB = 1_000_000
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,6 +56,25 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
+    def add(self, error: BuildAppealError) -> None:
+        """The error's problems, each one error: case.yaml's are listed one a line (`CaseDataError`), as
+        are the evidence entries' (counted one each: "2 errors", not "1 error" above two lines)."""
+        if isinstance(error, CaseDataError):
+            self.errors += error.problems
+        elif isinstance(error, EvidenceError) and all(".yaml:" in line for line in str(error).splitlines()):
+            self.errors += str(error).splitlines()
+        else:
+            self.errors.append(str(error))
+
+
+@dataclass
+class Evidence:
+    """What the evidence check read, for the templates: the exhibits, and the text exhibits' contents by
+    exhibit number (`text_exhibit.html` lays them out)."""
+
+    exhibits: list[Exhibit]
+    texts: dict[int, TextExhibit] = field(default_factory=dict)
+
 
 def check_case(folder: Path, destination: Destination | None = None) -> Report:
     """Every check of the case in `folder`; `destination` overrides case.yaml's `bundle.destination`."""
@@ -45,21 +83,32 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
     try:
         case = load_case(folder)
     except BuildAppealError as error:  # nothing else can be checked without the data
-        report.errors.append(str(error))
+        report.add(error)
         report.errors += _placeholder_lines(folder)
         report.seconds = time.monotonic() - started
         return report
     destination = destination or case.data.bundle.destination
-    for check in (_placeholders, _evidence, _sales, _templates, _environment):
-        try:
-            check(case, destination, report)
-        except BuildAppealError as error:
-            report.errors.append(str(error))
+    _reported(report, _placeholders, case, report)
+    report.warnings += doubts(case, case.data.letter_date or dt.date.today())
+    evidence = _reported(report, _evidence, case, destination, report)
+    evidence = evidence or Evidence(_unread_exhibits(case.data))  # (the templates are rendered all the same)
+    sales = _reported(report, _sales, case, evidence, report)
+    _reported(report, _templates, case, evidence, sales, report)
+    _reported(report, _environment, destination)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _placeholders(case: Case, destination: Destination | None, report: Report) -> None:
+def _reported(report: Report, check: Callable[..., T], *args: Any) -> T | None:
+    """`check(*args)`, its error added to the report (and None returned) if it raises one."""
+    try:
+        return check(*args)
+    except BuildAppealError as error:
+        report.add(error)
+        return None
+
+
+def _placeholders(case: Case, report: Report) -> None:
     from pipeline.start import placeholder_problems
 
     report.errors += placeholder_problems(case)
@@ -81,29 +130,41 @@ def _placeholder_lines(folder: Path) -> list[str]:
     ]
 
 
-def _evidence(case: Case, destination: Destination | None, report: Report) -> None:
+def _evidence(case: Case, destination: Destination | None, report: Report) -> Evidence:
+    """Every evidence file as the build takes it, each problem reported: inside the case folder, of a kind
+    the build takes, and a PDF opened as the build opens it (decrypted, repaired, cleaned: in a copy, in a
+    temporary folder)."""
     from pipeline.evidence import resolve_evidence
     from pipeline.exhibits import Kind, classify, describe
     from pipeline.profiles import profile_for
     from pipeline.redaction import scan_data, scan_pages
 
-    paths = resolve_evidence(case)
-    exhibits = make_exhibits(case.data, case.folder)
-    findings = scan_data(case.data)
+    try:
+        paths = resolve_evidence(case)
+    except EvidenceError as error:  # a file missing, or outside the case folder: none is read
+        report.add(error)
+        return Evidence(_unread_exhibits(case.data))
+    evidence = Evidence(make_exhibits(case.data, case.folder))
+    findings = scan_data(case.data, where=case.at)
     total = 0
-    for exhibit, path in zip(exhibits, paths, strict=True):
-        kind = classify(exhibit, path)
-        total += path.stat().st_size
-        if destination is None:  # the evidence's text is read for a destination's rules only
-            continue
-        texts = _texts(path, kind)
-        findings += scan_pages(texts, describe(exhibit))
-        if destination == Destination.COURT and kind in (Kind.PDF, Kind.IMAGE) and not all(texts):
-            blank = [str(number) for number, text in enumerate(texts, 1) if not text] or ["1"]
-            report.warnings.append(
-                f"{describe(exhibit)}: page{'s' if len(blank) > 1 else ''} {', '.join(blank)} without "
-                "searchable text will be OCRed (the court profile requires text on every page)"
-            )
+    with tempfile.TemporaryDirectory(prefix="build-appeal-check-") as scratch:
+        for exhibit, path in zip(evidence.exhibits, paths, strict=True):
+            total += path.stat().st_size
+            try:
+                kind = classify(exhibit, path)
+                texts = _read(exhibit, path, kind, Path(scratch), evidence, report, destination is not None)
+            except EvidenceError as error:
+                report.errors.append(str(error))
+                continue
+            if destination is None:  # the evidence's text is read for a destination's rules only
+                continue
+            findings += scan_pages(texts, describe(exhibit))
+            if destination == Destination.COURT and kind in (Kind.PDF, Kind.IMAGE) and not all(texts):
+                blank = [str(number) for number, text in enumerate(texts, 1) if not text] or ["1"]
+                report.warnings.append(
+                    f"{describe(exhibit)}: page{'s' if len(blank) > 1 else ''} {', '.join(blank)} without "
+                    "searchable text will be OCRed (the court profile requires text on every page)"
+                )
     messages = [finding.message for finding in findings]
     if destination == Destination.COURT:
         report.errors += messages
@@ -116,46 +177,124 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> No
                 f"the evidence alone is {total / MB:.1f} MB, more than the {profile.cap_text} the "
                 f"{destination.value} profile allows: build with --compress to downsample its images"
             )
+    return evidence
 
 
-def _texts(path: Path, kind: Any) -> list[str]:
-    """The text of each page of a PDF exhibit, the whole text of a text exhibit; nothing for others."""
-    from pipeline.exhibits import Kind
+def _unread_exhibits(data: CaseFile) -> list[Exhibit]:
+    """The exhibits as the build numbers them, without their files' SHA-256: for the templates, when an
+    evidence file cannot be read."""
+    labels = data.bundle.exhibit_labels
+    return [
+        Exhibit(
+            number=index + 1,
+            key=exhibit_key(index, labels),
+            title=entry.title,
+            title_zh=entry.title_zh,
+            date=entry.date,
+            description=entry.description,
+            description_zh=entry.description_zh,
+            file=entry.file,
+            sha256="",
+        )
+        for index, entry in enumerate(data.evidence)
+    ]
+
+
+def _read(
+    exhibit: Exhibit,
+    path: Path,
+    kind: Kind,
+    scratch: Path,
+    evidence: Evidence,
+    report: Report,
+    texts: bool,
+) -> list[str]:
+    """Read the exhibit as the build does, where it is cheap: a PDF opened (its warnings reported), a text
+    exhibit's content kept for the templates. With `texts`, the text of each page of a PDF exhibit, the
+    whole text of a text exhibit, an empty page for an image; nothing for others."""
+    from pipeline.exhibits import Kind, prepare_pdf, read_text_exhibit
 
     if kind == Kind.PDF:
-        from pypdf import PdfReader
-
+        reader, notes = prepare_pdf(exhibit, path, scratch / f"exhibit-{exhibit.number}.pdf")
+        report.warnings += notes
         try:
-            return [page.extract_text() or "" for page in PdfReader(path, strict=False).pages]
-        except Exception:  # the build repairs what it can and says what it cannot
+            return [page.extract_text() or "" for page in reader.pages] if texts else []
+        except Exception:  # the text is for the redaction check and OCR's warning: none, then
             return []
     if kind == Kind.TEXT:
-        return [path.read_text(encoding="utf-8", errors="replace")]
+        evidence.texts[exhibit.number] = read_text_exhibit(exhibit, path)
+        return [path.read_text(encoding="utf-8", errors="replace")] if texts else []
     if kind == Kind.IMAGE:
         return [""]
     return []
 
 
-def _sales(case: Case, destination: Destination | None, report: Report) -> None:
+def _sales(case: Case, evidence: Evidence, report: Report) -> AccusedSales:
     """Read the sales export named in case.yaml, as the build will."""
     from pipeline.sales import accused_sales
 
-    report.warnings += accused_sales(case)[1]
+    sales, warnings = accused_sales(case, evidence.exhibits)
+    report.warnings += warnings
+    return sales
 
 
-def _templates(case: Case, destination: Destination | None, report: Report) -> None:
-    """Find every document's template and parse it, and every HTML and text template it may include."""
+def _templates(case: Case, evidence: Evidence, sales: AccusedSales | None, report: Report) -> None:
+    """Render every template the build renders, with the variables the build gives it, into a temporary
+    folder; then parse every other HTML and text template of the folders (those only included, the
+    email's). Each template's error is reported once."""
+    data = case.data
+    letter_date = data.letter_date or dt.date.today()
+    context = Context(data, evidence.exhibits, letter_date, data.language, sales=sales)
+    numbered = _with_page_numbers(context, documents_of(data))
     templates = Templates(case.templates_folder)
-    for name in documents_of(case.data):
-        template = templates.find(name)
-        if template.engine == Engine.DOCX:
-            templates.check_docx(template)
-    for name in TEXT_DOCUMENTS:
-        templates.find(name, (Engine.TEXT,))
-    templates.check_jinja()
+    problems: list[TemplateError] = []
+    with tempfile.TemporaryDirectory(prefix="build-appeal-check-") as scratch:
+
+        def render(name: str, engines: tuple[Engine, ...], scoped: Context) -> None:
+            try:
+                templates.render(templates.find(name, engines), scoped, Path(scratch))
+            except TemplateError as error:
+                problems.append(error)
+
+        for name in documents_of(data):
+            render(name, (Engine.DOCX, Engine.HTML), numbered if name == "evidence_index" else context)
+        for name in TEXT_DOCUMENTS:
+            render(name, (Engine.TEXT,), context)
+        if evidence.exhibits:
+            render("exhibit_cover", (Engine.HTML,), context)
+        for exhibit in evidence.exhibits:
+            if exhibit.number in evidence.texts:
+                variables = {"exhibit": exhibit, "text_exhibit": evidence.texts[exhibit.number]}
+                render("text_exhibit", (Engine.HTML,), _with(context, variables))
+        render("bundle_cover", (Engine.HTML,), numbered)
+        render("bundle_toc", (Engine.HTML,), numbered)
+    problems += templates.parse_errors()
+    for problem in problems:
+        if str(problem) not in report.errors:
+            report.errors.append(str(problem))
 
 
-def _environment(case: Case, destination: Destination | None, report: Report) -> None:
+def _with_page_numbers(context: Context, documents: tuple[str, ...]) -> Context:
+    """The context of the cover, the contents and the index, with placeholder page numbers: after the
+    cover and the contents, each document one page, each exhibit two (its cover sheet and one page)."""
+    page = 3
+    parts = []
+    for name in documents:
+        parts.append(Entry(name, name, page, page))
+        page += 1
+    exhibits = []
+    for exhibit in context.exhibits:
+        exhibits.append(dataclasses.replace(exhibit, first_page=page, last_page=page + 1))
+        page += 2
+    numbered = dataclasses.replace(context, exhibits=exhibits)
+    return _with(numbered, {"parts": parts, "total_pages": page - 1})
+
+
+def _with(context: Context, variables: dict[str, Any]) -> Context:
+    return dataclasses.replace(context, extra={**context.extra, **variables})
+
+
+def _environment(destination: Destination | None) -> None:
     from pipeline.fonts import check_cjk_font
 
     check_cjk_font()

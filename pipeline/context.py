@@ -145,6 +145,16 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """A document as the cover and the table of contents list it (`parts` of those templates)."""
+
+    title: str
+    title_zh: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
 class Money:
     """An amount with its currency, for templates (`{{ accused_revenue|money }}`)."""
 

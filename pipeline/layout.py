@@ -30,7 +30,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from pipeline.bundle import Bookmark, PageRun, Pages, Part, open_pdf, written
 from pipeline.cache import Cache, convert_office, file_hashes
-from pipeline.context import Context, Exhibit
+from pipeline.context import Context, Entry, Exhibit
 from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
 from pipeline.errors import BundleError
 from pipeline.exhibits import Kind
@@ -83,16 +83,6 @@ class Laid:
 
 
 AnyPages = Pages | Laid
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A document as the cover and the table of contents list it."""
-
-    title: str
-    title_zh: str
-    first: int
-    last: int
 
 
 @dataclass

@@ -9,9 +9,11 @@ only ever a value, never a template.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +46,8 @@ def documents_of(data: CaseFile) -> tuple[str, ...]:
 
 TEXT_DOCUMENTS = ("cs_inquiry",)
 """Documents that also have a plain-text version (`<name>.txt`), for pasting into a chat window."""
+
+NOT_UTF8 = "the template is not UTF-8 text; save it as UTF-8"
 
 
 class Engine(StrEnum):
@@ -111,7 +115,10 @@ class Templates:
         }
         self.html_env = SandboxedEnvironment(autoescape=True, **options)
         self.text_env = SandboxedEnvironment(autoescape=False, **options)
-        self.docx_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+        # A Word template stands alone: its `{% include %}` or `{% extends %}` finds no template.
+        self.docx_env = SandboxedEnvironment(
+            loader=jinja2.DictLoader({}), undefined=jinja2.StrictUndefined, autoescape=True
+        )
         for env in (self.html_env, self.text_env, self.docx_env):
             env.filters.update(FILTERS)
 
@@ -159,8 +166,10 @@ class Templates:
         for note in notes:
             log.warning("%s", note)
 
-    def check_jinja(self) -> None:
-        """Parse every HTML and text template of the folders (`build-appeal check`: nothing rendered)."""
+    def parse_errors(self) -> list[TemplateError]:
+        """The errors of every HTML and text template of the folders that cannot be parsed, those no build
+        renders included (`build-appeal check`)."""
+        errors = []
         for folder in self.folders:
             for path in sorted(folder.glob("*")) if folder.is_dir() else []:
                 if path.suffix.lower() not in (Engine.HTML.value, Engine.TEXT.value):
@@ -170,26 +179,10 @@ class Templates:
                     env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
                 except jinja2.TemplateSyntaxError as error:
                     where = _where(str(path), error.lineno)
-                    raise TemplateError(f"{where}: template syntax error: {error.message}") from error
-                except UnicodeDecodeError as error:
-                    raise TemplateError(f"{display_path(path)}: the template is not UTF-8 text") from error
-
-    def check_docx(self, template: TemplateFile) -> None:
-        """Parse a Word template's tags without rendering it: a syntax error names the paragraph."""
-        from docxtpl import DocxTemplate
-
-        shown = display_path(template.path)
-        try:
-            document = DocxTemplate(str(template.path))
-            document.init_docx()
-            xml = document.patch_xml(document.get_xml())
-        except Exception as error:
-            raise TemplateError(f"{shown}: not a Word document docxtpl can read: {error}") from error
-        try:
-            self.docx_env.parse(xml)
-        except jinja2.TemplateSyntaxError as error:
-            where = _docx_paragraph(document, error.lineno)
-            raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
+                    errors.append(TemplateError(f"{where}: template syntax error: {error.message}"))
+                except UnicodeDecodeError:
+                    errors.append(TemplateError(f"{display_path(path)}: {NOT_UTF8}"))
+        return errors
 
 
 def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: dict[str, Any]) -> str:
@@ -199,10 +192,12 @@ def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: di
     except jinja2.TemplateSyntaxError as error:
         where = _where(error.filename or str(template.path), error.lineno)
         raise TemplateError(f"{where}: template syntax error: {error.message}") from error
-    except (jinja2.TemplateError, UnicodeDecodeError, OverflowError, RecursionError) as error:
-        filename, line = _failing_template_line(error, template.path.parent)
+    except MemoryError:
+        raise  # the machine's limit, not the template's (a stop, or the time limit, is no Exception)
+    except Exception as error:  # whatever the template's expressions and filters raise: the template's
+        filename, line = _failing_template_line(error)
         where = _where(filename or str(template.path), line)
-        raise TemplateError(f"{where}: {_explain(error)}") from error
+        raise TemplateError(f"{where}: {_explain(error, env.filters)}") from error
 
 
 def _where(filename: str, line: int | None) -> str:
@@ -210,19 +205,47 @@ def _where(filename: str, line: int | None) -> str:
     return f"{shown}:{line}" if line else shown
 
 
-def _failing_template_line(error: BaseException, folder: Path | None = None) -> tuple[str | None, int | None]:
+def _failing_template_line(error: BaseException) -> tuple[str | None, int | None]:
     """The innermost template frame of the traceback: Jinja rewrites it to name the template and line."""
     found: tuple[str | None, int | None] = (None, None)
     tb = error.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename == "<template>" or filename.endswith((".html", ".txt", ".css", ".xml")):
+        if _is_template(filename):
             found = (None if filename == "<template>" else filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
 
 
-def _explain(error: BaseException) -> str:
+def _is_template(filename: str) -> bool:
+    return filename == "<template>" or filename.endswith((".html", ".txt", ".css", ".xml"))
+
+
+def _failing_filter(error: BaseException, filters: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The innermost filter running below the innermost template frame when `error` was raised, and the
+    value it was given (its first argument but Jinja's environment or context); None when the template
+    itself raised it."""
+    codes = {name: getattr(inspect.unwrap(function), "__code__", None) for name, function in filters.items()}
+    names = {code: name for name, code in codes.items() if code is not None}
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if _is_template(code.co_filename):
+            found = None
+        elif code in names:
+            given = [tb.tb_frame.f_locals.get(name) for name in code.co_varnames[: code.co_argcount]]
+            values = [value for value in given if not isinstance(value, _JINJA_STATE)]
+            found = (names[code], values[0] if values else None)
+        tb = tb.tb_next
+    return found
+
+
+_JINJA_STATE = (jinja2.Environment, jinja2.runtime.Context, jinja2.nodes.EvalContext)
+"""What Jinja passes to some of its filters before the value."""
+
+
+def _explain(error: BaseException, filters: Mapping[str, Any]) -> str:
     if isinstance(error, jinja2.TemplateNotFound):
         return (
             f"no template named {error.name!r} in the template folders; a template can include or extend "
@@ -233,10 +256,19 @@ def _explain(error: BaseException) -> str:
     if isinstance(error, jinja2.UndefinedError):
         return f"{error.message}: no such variable or field (docs/templates.md lists them)"
     if isinstance(error, UnicodeDecodeError):
-        return "the template is not UTF-8 text; save it as UTF-8"
+        return NOT_UTF8
     if isinstance(error, jinja2.TemplateError):
         return str(error.message or error)
-    return str(error)
+    if isinstance(error, OverflowError):  # the sandbox's "Range too big. ..."
+        return str(error)
+    kind = type(error).__name__
+    failed = _failing_filter(error, filters)
+    if failed is None:  # raised by the template's own expression: {{ 1/0 }}, {{ "a" + 1 }}
+        return f"{error} ({kind})" if str(error) else kind
+    name, value = failed
+    detail = f"{kind}: {error}" if str(error) else kind
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return f"the filter {name} cannot take {shown} ({detail}); docs/templates.md says what each filter takes"
 
 
 def _render_docx(
@@ -255,17 +287,25 @@ def _render_docx(
             "in one go"
             for paragraph, tag, runs in split_tags(document.docx.element.body)
         ]
-        document.render(variables, jinja_env=env, autoescape=True)
-        document.save(str(target))
-        return notes
-    except jinja2.TemplateError as error:
-        line = getattr(error, "lineno", None) or _failing_template_line(error)[1]
-        where = _docx_paragraph(document, line)
-        if isinstance(error, jinja2.TemplateSyntaxError):
-            raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
-        raise TemplateError(f"{shown}{where}: error: {_explain(error)}") from error
     except Exception as error:  # a damaged .docx: zipfile, lxml, KeyError for a missing part
         raise TemplateError(f"{shown}: not a Word document docxtpl can read: {error}") from error
+    try:
+        document.render(variables, jinja_env=env, autoescape=True)
+    except MemoryError:
+        raise
+    except Exception as error:  # the template's tags, expressions and filters, and the data they were given
+        if isinstance(error, jinja2.TemplateSyntaxError):  # (an XML error's lineno is no Jinja line)
+            where = _docx_paragraph(document, error.lineno)
+            raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
+        where = _docx_paragraph(document, _failing_template_line(error)[1])
+        if isinstance(error, jinja2.TemplateNotFound):
+            raise TemplateError(
+                f"{shown}{where}: a Word template cannot include, import or extend another template "
+                f"({error.name!r}); write the text into the document itself"
+            ) from error
+        raise TemplateError(f"{shown}{where}: error: {_explain(error, env.filters)}") from error
+    document.save(str(target))
+    return notes
 
 
 _TAG = re.compile(r"\{[{%#].*?[}%#]\}")

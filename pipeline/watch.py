@@ -89,12 +89,22 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
     started = time.monotonic()
     try:
         result = build(case_folder, options)
-    except Exception as error:
+    except Exception as error:  # (a stop is no Exception: Ctrl-C and SIGTERM end the watch)
         actionable = user_error(error, options.output_root)  # (a full disk: a save builds once freed)
-        if actionable is None:
-            raise
-        report(f"error: {actionable}")
-        report(f"build failed after {time.monotonic() - started:.1f} s; the previous outputs are kept")
+        if actionable is not None:
+            report(f"error: {actionable}")
+        else:  # a bug: said in one line, as a single build says it, and the next save builds again
+            logging.getLogger(__name__).debug("unexpected failure building %s", case_folder, exc_info=True)
+            report(
+                f"error: the build failed unexpectedly ({type(error).__name__}: {error}); build the case "
+                "once without --watch, with --debug, and report the output"
+            )
+        kept = (
+            "the previous outputs are kept"
+            if (options.output_root / case_folder.name).is_dir()
+            else ("nothing was written")
+        )
+        report(f"build failed after {time.monotonic() - started:.1f} s; {kept}")
     else:
         report(
             f"built {result.bundle} ({result.pages} pages) in {time.monotonic() - started:.1f} s "

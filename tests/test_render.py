@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.context import Context
 from pipeline.errors import TemplateError
+from pipeline.limits import Terminated, TimeUp
 from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.render import Engine, Templates
@@ -176,3 +177,105 @@ def test_a_tag_word_split_across_runs_is_named(
         "pieces of Word formatting; it still works, but to be safe select the whole tag, cut it and type it "
         "again in one go"
     ]
+
+
+FILTER_HELP = "docs/templates.md says what each filter takes"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("1/0", "division by zero (ZeroDivisionError)"),
+        ('"a" + 1', 'can only concatenate str (not "int") to str (TypeError)'),
+        (
+            "merchant.name_en|date_en",
+            "the filter date_en cannot take 'Shenzhen Lumiere Home Technology Co., Ltd.' (AttributeError: "
+            f"'str' object has no attribute 'month'); {FILTER_HELP}",
+        ),
+        (
+            "case.number|money",
+            "the filter money cannot take '1:24-cv-02015' (InvalidOperation: [<class "
+            f"'decimal.ConversionSyntax'>]); {FILTER_HELP}",
+        ),
+        (
+            '"abc"|sum',
+            f"the filter sum cannot take 'abc' (TypeError: unsupported operand type(s) for +: "
+            f"'int' and 'str'); {FILTER_HELP}",
+        ),
+    ],
+    ids=["division by zero", "text plus a number", "date_en of text", "money of text", "a Jinja filter"],
+)
+@pytest.mark.parametrize("engine", [Engine.HTML, Engine.TEXT])
+def test_an_expression_that_fails_names_the_template_and_line(
+    folders: tuple[Path, Path],
+    make_case: MakeCase,
+    tmp_path: Path,
+    expression: str,
+    message: str,
+    engine: Engine,
+) -> None:
+    """Whatever the template's expressions and filters raise is the template's problem (or its data's), not
+    a crash of the tool."""
+    case_templates, defaults = folders
+    (case_templates / f"cs_inquiry{engine.value}").write_text(f"<p>fine</p>\n<p>{{{{ {expression} }}}}</p>\n")
+    templates = Templates(case_templates, defaults)
+    with pytest.raises(TemplateError) as caught:
+        templates.render(
+            templates.find("cs_inquiry", (engine,)), context_for(make_case(evidence=False)), tmp_path
+        )
+    assert str(caught.value) == f"{case_templates}/cs_inquiry{engine.value}:2: {message}"
+
+
+def test_an_expression_that_fails_in_word_names_the_paragraph(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    case_templates, defaults = folders
+    word_template(
+        case_templates / "appeal_letter.docx", "Dear team,", "Our revenue is {{ case.number|money }}."
+    )
+    templates = Templates(case_templates, defaults)
+    with pytest.raises(TemplateError) as caught:
+        templates.render(templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path)
+    assert str(caught.value) == str(case_templates) + (
+        '/appeal_letter.docx, paragraph 2 "Our revenue is {{ case.number|money }}.": error: the filter money '
+        f"cannot take '1:24-cv-02015' (InvalidOperation: [<class 'decimal.ConversionSyntax'>]); {FILTER_HELP}"
+    )
+
+
+def test_a_word_template_cannot_include_another(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    case_templates, defaults = folders
+    (defaults / "cs_inquiry.html").write_text("<p>inquiry</p>")
+    word_template(case_templates / "appeal_letter.docx", "Dear team,", '{% include "cs_inquiry.html" %}')
+    templates = Templates(case_templates, defaults)
+    with pytest.raises(TemplateError) as caught:
+        templates.render(templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path)
+    assert str(caught.value) == str(case_templates) + (
+        '/appeal_letter.docx, paragraph 2 "{% include "cs_inquiry.html" %}": a Word template cannot include, '
+        "import or extend another template ('cs_inquiry.html'); write the text into the document itself"
+    )
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Terminated, TimeUp, MemoryError])
+@pytest.mark.parametrize("engine", [Engine.HTML, Engine.DOCX])
+def test_a_stop_or_memory_running_out_in_a_template_is_no_template_error(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, stop: type[BaseException], engine: Engine
+) -> None:
+    """Ctrl-C, SIGTERM, the time limit's alarm and a full memory can land while a template runs: they stop
+    the build as they do elsewhere (the alarm reaches the time limit), never blamed on the template."""
+    case_templates, defaults = folders
+    if engine == Engine.HTML:
+        (case_templates / "appeal_letter.html").write_text("<p>{{ case.number|interrupted }}</p>")
+    else:
+        word_template(case_templates / "appeal_letter.docx", "{{ case.number|interrupted }}")
+
+    def interrupted(value: object) -> str:
+        raise stop
+
+    templates = Templates(case_templates, defaults)
+    for env in (templates.html_env, templates.docx_env):
+        env.filters["interrupted"] = interrupted
+    raised: type[BaseException] = TemplateError if stop is TimeUp else stop  # (the limit names the template)
+    with pytest.raises(raised, match="rendering took longer than" if stop is TimeUp else None):
+        templates.render(templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path)

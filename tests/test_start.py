@@ -3,8 +3,10 @@ placeholders refused until replaced, then checked and built end to end."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -12,8 +14,8 @@ from pypdf import PdfReader
 from pipeline import cli
 from pipeline.cli import main
 from pipeline.load import load_case
-from tests.conftest import MakeCase, example_data
-from tests.samples import text_pdf
+from tests.conftest import ROOT, MakeCase, example_data, snapshot
+from tests.samples import encrypted_pdf, text_pdf, truncated_pdf
 
 OPTIONS = [
     "--lang", "en", "--platform", "amazon", "--merchant", "Acme Trading Co., Ltd.", "--store", "Acme: Home",
@@ -125,6 +127,175 @@ def test_check_reports_every_case_and_a_missing_evidence_file(make_case: MakeCas
     assert code == 1
     assert "evidence[4].file" in out and "product_photo.jpg" in out
     assert "good: ok" in out and "1 ok, 1 with errors" in out
+
+
+def test_check_counts_each_problem_and_says_the_doubts_a_build_says(make_case: MakeCase) -> None:
+    """Two problems of case.yaml were counted "1 error"; the warnings about dates and languages are the
+    build's (pipeline/doubts.py)."""
+    case = make_case()
+    text = (case / "case.yaml").read_text(encoding="utf-8")
+    (case / "case.yaml").write_text(
+        text.replace("  email: chen", "  emial: chen", 1).replace("number: 1:24-cv-02015", "number: x", 1),
+        encoding="utf-8",
+    )
+    code, out = run("check", str(case))
+    assert code == 1 and out.count("\nerror: ") + out.startswith("error: ") == 3, out  # (+ email missing)
+    assert out.strip().splitlines()[-1].startswith(f"{case}: 3 errors")
+    (case / "case.yaml").write_text(text.replace("tro_date: 2024-03-11", "tro_date: 2204-03-11"), "utf-8")
+    code, out = run("check", str(case))
+    assert code == 0 and "warning: " in out and "case.tro_date: 2204-03-11 is after the letter's date" in out
+
+
+UNDEFINED = "no such variable or field (docs/templates.md lists them)"
+INCLUDE = (
+    "in the template folders; a template can include or extend only files in the case's templates/ folder or "
+    "the default templates"
+)
+
+
+def html(body: str) -> str:
+    """An HTML template of the case whose body is `body`, on line 3."""
+    return f'{{% extends "base.html" %}}\n{{% block body %}}\n{body}\n{{% endblock %}}\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "cs_inquiry.html",
+            html("<p>{{ merchant.fax }}</p>"),
+            f"cs_inquiry.html:3: 'pipeline.model.Merchant object' has no attribute 'fax': {UNDEFINED}",
+        ),
+        (
+            "cs_inquiry.html",
+            html('{% include "letterhead.html" %}'),
+            f"cs_inquiry.html:3: no template named 'letterhead.html' {INCLUDE}",
+        ),
+        ("cs_inquiry.txt", "Subject\n{{ 1/0 }}\n", "cs_inquiry.txt:2: division by zero (ZeroDivisionError)"),
+        (
+            "evidence_index.html",
+            html("{% for e in exhibits %}{{ e.first_page + e.sha }}{% endfor %}"),
+            "evidence_index.html:3: 'pipeline.context.Exhibit object' has no attribute 'sha': " + UNDEFINED,
+        ),
+        (
+            "bundle_toc.html",
+            html("{{ parts|length / 0 }}"),
+            "bundle_toc.html:3: division by zero (ZeroDivisionError)",
+        ),
+        (
+            "text_exhibit.html",
+            html("{{ text_exhibit.body }}"),
+            "text_exhibit.html:3: 'pipeline.exhibits.TextExhibit object' has no attribute 'body': "
+            + UNDEFINED,
+        ),
+        (
+            "appeal_letter.docx",
+            ["Dear Sir or Madam,", "Fax: {{ merchant.fax }}"],
+            'appeal_letter.docx, paragraph 2 "Fax: {{ merchant.fax }}": error: '
+            f"'pipeline.model.Merchant object' has no attribute 'fax': {UNDEFINED}",
+        ),
+    ],
+    ids=[
+        "unknown field",
+        "missing include",
+        "text template",
+        "evidence index",
+        "contents",
+        "text exhibit",
+        "word template",
+    ],
+)
+def test_check_renders_every_template_as_the_build_does(
+    make_case: MakeCase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    content: str | list[str],
+    message: str,
+) -> None:
+    """Parsing passed templates whose names or expressions fail only when rendered: check said "ok" and the
+    build failed. They are rendered with the case's data, in a temporary folder that is removed."""
+    case = make_case()
+    (case / "templates").mkdir()
+    if isinstance(content, list):
+        document = docx.Document()
+        for text in content:
+            document.add_paragraph(text)
+        document.save(str(case / "templates" / name))
+    else:
+        (case / "templates" / name).write_text(content, encoding="utf-8")
+    before = snapshot(case)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    code, out = run("check", str(case))
+    assert code == 1, out
+    assert out.splitlines()[0] == f"error: {case}/templates/{message}"
+    assert out.splitlines()[1].startswith(f"{case}: 1 error (")
+    assert snapshot(case) == before
+    assert list(scratch.iterdir()) == []
+
+
+def test_check_gives_the_index_and_the_contents_page_numbers(make_case: MakeCase) -> None:
+    """The bundle's page numbers are known only after layout: a check gives them placeholders."""
+    case = make_case()
+    (case / "templates").mkdir()
+    (case / "templates" / "evidence_index.html").write_text(
+        html("{% for e in exhibits %}{{ e.label }}: {{ e.last_page - e.first_page + 1 }} pages{% endfor %}"),
+        encoding="utf-8",
+    )
+    (case / "templates" / "bundle_toc.html").write_text(
+        html("{% for part in parts %}{{ part.title }}: {{ part.last - part.first }}{% endfor %}"),
+        encoding="utf-8",
+    )
+    code, out = run("check", str(case))
+    assert code == 0, out
+
+
+def test_check_reports_an_error_of_a_shared_piece_once_and_every_other(make_case: MakeCase) -> None:
+    """base.html fails for each HTML template that extends it; each problem is reported, once."""
+    case = make_case()
+    (case / "templates").mkdir()
+    base = (ROOT / "templates" / "base.html").read_text(encoding="utf-8")
+    (case / "templates" / "base.html").write_text("{{ 1/0 }}\n" + base, encoding="utf-8")
+    (case / "templates" / "cs_inquiry.txt").write_text("{{ case.numbr }}\n", encoding="utf-8")
+    code, out = run("check", str(case))
+    assert code == 1
+    assert out.splitlines()[:3] == [
+        f"error: {case}/templates/base.html:1: division by zero (ZeroDivisionError)",
+        f"error: {case}/templates/cs_inquiry.txt:1: 'pipeline.model.CaseDetails object' has no attribute "
+        f"'numbr': {UNDEFINED}",
+        out.splitlines()[2],
+    ]
+    assert out.splitlines()[2].startswith(f"{case}: 2 errors (")
+
+
+def test_check_opens_every_pdf_exhibit_as_the_build_does(make_case: MakeCase, tmp_path: Path) -> None:
+    """Only the first evidence problem was reported, and a PDF protected by a password or damaged passed."""
+    case = make_case()
+    evidence = case / "evidence"
+    plain = text_pdf(tmp_path / "plain.pdf", ["Invoice HT-2024-0108"])
+    truncated_pdf(plain, evidence / "invoice_hengtai_2024-01.pdf")  # repaired by the build
+    encrypted_pdf(plain, evidence / "authorisation_hengtai.pdf", user="secret", owner="owner")
+    (evidence / "design_certificate_hengtai.pdf").write_bytes(b"%PDF-1.7\n" + b"not a PDF " * 100)
+    (evidence / "product_photo.jpg").write_bytes(b"not a photo")
+    before = snapshot(case)
+    code, out = run("check", str(case))
+    assert code == 1
+    assert out.splitlines() == [
+        "error: Exhibit 2 (evidence/authorisation_hengtai.pdf): the PDF is protected by a password; open "
+        "it, print it to a new PDF without a password and use that file",
+        "error: Exhibit 3 (evidence/design_certificate_hengtai.pdf): the PDF is damaged beyond repair "
+        "(Stream has ended unexpectedly); scan or print it again",
+        "error: Exhibit 5 (evidence/product_photo.jpg): not a kind of file build-appeal can put in a "
+        "bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, BMP), an office file (Word, Excel, "
+        "PowerPoint, OpenDocument, RTF), .txt, .csv or .eml",
+        "warning: Exhibit 1 (evidence/invoice_hengtai_2024-01.pdf): the PDF was damaged and has been "
+        "repaired (EOF marker not found)",
+        out.splitlines()[-1],
+    ]
+    assert out.splitlines()[-1].startswith(f"{case}: 3 errors, 1 warning (")
+    assert snapshot(case) == before
 
 
 def test_unredacted_numbers_fail_a_court_check_and_warn_otherwise(make_case: MakeCase) -> None:

@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.build import BuildOptions
+from pipeline.limits import Terminated
 from pipeline.watch import _build, watch
 from tests.conftest import ROOT, MakeCase, fill, group_alive, office_group
 from tests.samples import text_pdf
@@ -143,6 +144,77 @@ def test_a_watch_on_a_full_disk_says_so_and_goes_on(make_case: MakeCase, small_d
         f"error: the disk is full (no space left while writing {small_disk / 'out'}"
     ), lines
     assert lines[1].startswith("build failed after ")
+
+
+UNEXPECTED = (
+    "error: the build failed unexpectedly (RuntimeError: a bug in the build); build the case once without "
+    "--watch, with --debug, and report the output"
+)
+
+
+def test_an_unexpected_failure_is_said_and_the_watch_builds_again(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that breaks one build (no user error) used to end the watch with exit 70: someone editing
+    their case lost it. It is said in one line, and the next save builds."""
+    import pipeline.build
+
+    real = pipeline.build.build
+    calls = []
+
+    def build_with_a_bug(
+        case_folder: Path, options: BuildOptions | None = None
+    ) -> pipeline.build.BuildResult:
+        calls.append(case_folder)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the build")
+        return real(case_folder, options)
+
+    monkeypatch.setattr(pipeline.build, "build", build_with_a_bug)
+    case = make_case()
+    session = Session()
+
+    def edit() -> None:
+        try:
+            assert session.wait_for("error: ") == UNEXPECTED
+            failed = session.wait_for("build failed after ")  # (no earlier outputs: none to keep)
+            assert failed.endswith("; nothing was written"), failed
+            session.wait_for("watching")
+            data = (case / "case.yaml").read_text(encoding="utf-8")
+            put(case / "case.yaml", data.replace("Shenzhen", "Guangzhou"))
+            session.wait_for("changed: case.yaml")
+            session.wait_for("built ")
+        except BaseException as failure:  # reported to the main thread
+            session.failure = failure
+        finally:
+            session.stop.set()
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    output = tmp_path / "out"
+    builds = watch(case, BuildOptions(output_root=output), session.report, stop=session.stop, debounce_ms=200)
+    editor.join(timeout=60)
+    if session.failure is not None:
+        raise session.failure
+    assert builds == 2
+    assert "Guangzhou" in text(output / "acme" / "appeal_letter.pdf")
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Terminated], ids=["Ctrl-C", "SIGTERM"])
+def test_a_stop_during_a_build_still_ends_the_watch(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    """Only failures are said and watched past: a stop reaches `watch`, which ends."""
+    import pipeline.build
+
+    def stopped(case_folder: Path, options: BuildOptions | None = None) -> None:
+        raise stop
+
+    monkeypatch.setattr(pipeline.build, "build", stopped)
+    lines: list[str] = []
+    with pytest.raises(stop):
+        _build(make_case(), BuildOptions(output_root=tmp_path / "out"), lines.append)
+    assert lines == []
 
 
 def test_sigterm_right_after_a_rebuild_stops_the_watch(make_case: MakeCase, tmp_path: Path) -> None:

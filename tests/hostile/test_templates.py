@@ -86,6 +86,62 @@ def test_an_undefined_variable_in_word(hostile: Hostile) -> None:
     )
 
 
+FILTER_HELP = "docs/templates.md says what each filter takes"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("1/0", "division by zero (ZeroDivisionError)"),
+        ('"a" + 1', 'can only concatenate str (not "int") to str (TypeError)'),
+        (
+            "merchant.name_en|date_en",
+            "the filter date_en cannot take 'Shenzhen Lumiere Home Technology Co., Ltd.' (AttributeError: "
+            f"'str' object has no attribute 'month'); {FILTER_HELP}",
+        ),
+        (
+            "case.number|money",
+            "the filter money cannot take '1:24-cv-02015' (InvalidOperation: [<class "
+            f"'decimal.ConversionSyntax'>]); {FILTER_HELP}",
+        ),
+    ],
+    ids=["division by zero", "text plus a number", "date_en of text", "money of text"],
+)
+def test_an_expression_that_fails_in_html(hostile: Hostile, expression: str, message: str) -> None:
+    """Not "build-appeal failed unexpectedly" (exit 70): the template's line, as for an undefined name."""
+    with_template(hostile, "cs_inquiry.html", BASE + "<p>Case</p>\n" + f"<p>{{{{ {expression} }}}}</p>" + END)
+    hostile.fails(f"cases/acme/templates/cs_inquiry.html:4: {message}")
+
+
+def test_an_expression_that_fails_in_word(hostile: Hostile) -> None:
+    hostile.write(
+        files={
+            "templates/appeal_letter.docx": lambda path: word_template(
+                path, plain("Dear Sir or Madam,"), plain("Our revenue is {{ 100 / 0 }}.")
+            )
+        }
+    )
+    hostile.fails(
+        'cases/acme/templates/appeal_letter.docx, paragraph 2 "Our revenue is {{ 100 / 0 }}.": error: '
+        "division by zero (ZeroDivisionError)"
+    )
+
+
+def test_a_word_template_that_includes_another(hostile: Hostile) -> None:
+    hostile.write(
+        files={
+            "templates/appeal_letter.docx": lambda path: word_template(
+                path, plain("Dear Sir or Madam,"), plain('{% include "cs_inquiry.html" %}')
+            )
+        }
+    )
+    hostile.fails(
+        'cases/acme/templates/appeal_letter.docx, paragraph 2 "{% include "cs_inquiry.html" %}": a Word '
+        "template cannot include, import or extend another template ('cs_inquiry.html'); write the text into "
+        "the document itself"
+    )
+
+
 def test_a_broken_word_tag_names_its_paragraph(hostile: Hostile) -> None:
     hostile.write(
         files={
