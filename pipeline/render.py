@@ -295,6 +295,13 @@ def _render_docx(
         raise
     except Exception as error:  # the template's tags, expressions and filters, and the data they were given
         if isinstance(error, jinja2.TemplateSyntaxError):  # (an XML error's lineno is no Jinja line)
+            unclosed = unclosed_tags(document.docx.element.body)
+            if unclosed:  # Jinja read on to the next closing braces, and names where it gave up instead
+                paragraph, tag = unclosed[0]
+                raise TemplateError(
+                    f"{shown}, paragraph {paragraph}: the tag “{tag}” is not closed (its }}}} or %}} is "
+                    f"missing); Jinja said: {error.message}"
+                ) from error
             where = _docx_paragraph(document, error.lineno)
             raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
         where = _docx_paragraph(document, _failing_template_line(error)[1])
@@ -330,6 +337,25 @@ def split_tags(body: Any) -> list[tuple[int, str, int]]:
             )
             if runs > 1:
                 found.append((number, match.group(0), runs))
+    return found
+
+
+_OPENERS = re.compile(r"\{\{|\{%")
+
+
+def unclosed_tags(body: Any) -> list[tuple[int, str]]:
+    """Tags opened in a paragraph and not closed in it: (paragraph number as in error messages, the tag's
+    text to the paragraph's end or the next tag). `{{ merchant.phone }` made Jinja read on to the next `}}`,
+    paragraphs later, and report its error there."""
+    found = []
+    for number, paragraph in enumerate(body.iter(f"{_W}p"), 1):
+        text = "".join(t.text or "" for t in paragraph.iter(f"{_W}t"))
+        openers = [match.start() for match in _OPENERS.finditer(text)]
+        for index, start in enumerate(openers):
+            end = openers[index + 1] if index + 1 < len(openers) else len(text)
+            closer = "}}" if text.startswith("{{", start) else "%}"
+            if closer not in text[start + 2 : end]:
+                found.append((number, text[start:end].strip()[:60]))
     return found
 
 

@@ -133,6 +133,27 @@ def test_a_word_template_error_names_the_paragraph(
     )
 
 
+def test_a_word_tag_left_open_is_named_where_it_opens(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    """`{{ merchant.phone }` made Jinja read on to the next `}}` and name a paragraph further down, with
+    "unknown tag 'endif'"."""
+    case_templates, defaults = folders
+    word_template(
+        case_templates / "appeal_letter.docx",
+        "Dear team,",
+        "Call us on {{ merchant.phone }.",
+        "{% if en %}We are {{ merchant.name_en }}.{% endif %}",
+    )
+    templates = Templates(case_templates, defaults)
+    with pytest.raises(TemplateError) as caught:
+        templates.render(templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path)
+    assert str(caught.value).startswith(
+        f"{case_templates}/appeal_letter.docx, paragraph 2: the tag “{{{{ merchant.phone }}.” is not closed "
+        "(its }} or %} is missing); Jinja said: "
+    )
+
+
 def test_a_damaged_word_template_is_named(
     folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
 ) -> None:
