@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -50,10 +49,10 @@ from pipeline.exhibits import (
 from pipeline.layout import AnyPages, Layout, page_sizes
 from pipeline.limits import DEFAULT_TIMEOUT, raise_if_stopped
 from pipeline.load import CASE_FILE, Case, load_case
-from pipeline.model import Destination, ExhibitLabels, Language
+from pipeline.model import Destination, Language
 from pipeline.ocr import check_ocr_installed
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
-from pipeline.profiles import Checked, Profile, Rule, check, profile_for
+from pipeline.profiles import Checked, Profile, Rule, as_sent_to, check, profile_for
 from pipeline.redaction import masked_data, scan_data, scan_pages
 from pipeline.render import (
     DOCUMENTS,
@@ -177,8 +176,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     refuse_placeholders(case)  # (`init` wrote them; `check` names them too)
     destination = options.destination or case.data.bundle.destination
     profile = profile_for(destination, case.data) if destination else None
-    if profile is not None and profile.court:  # some judges refuse letters: exhibits are numbered
-        case = _numbered(case)
+    case = as_sent_to(destination, case)  # (a court's exhibits are numbered)
     ocr = options.ocr or (profile is not None and profile.court)
     if ocr:
         check_ocr_installed()
@@ -367,11 +365,6 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         pages,
         plan.counts,
     )
-
-
-def _numbered(case: Case) -> Case:
-    bundle = case.data.bundle.model_copy(update={"exhibit_labels": ExhibitLabels.NUMBERS})
-    return dataclasses.replace(case, data=case.data.model_copy(update={"bundle": bundle}))
 
 
 def _ocr(

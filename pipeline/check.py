@@ -88,6 +88,7 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
         report.seconds = time.monotonic() - started
         return report
     destination = destination or case.data.bundle.destination
+    case = _as_sent_to(destination, case)
     _reported(report, _placeholders, case, report)
     report.warnings += doubts(case, case.data.letter_date or dt.date.today())
     evidence = _reported(report, _evidence, case, destination, report)
@@ -97,6 +98,12 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
     _reported(report, _environment, destination)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _as_sent_to(destination: Destination | None, case: Case) -> Case:
+    from pipeline.profiles import as_sent_to  # (pypdf: only when a destination is named)
+
+    return as_sent_to(destination, case) if destination else case
 
 
 def _reported(report: Report, check: Callable[..., T], *args: Any) -> T | None:

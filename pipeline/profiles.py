@@ -15,6 +15,7 @@ Each rule comes back as a `Rule` that held or not; the build prints them, and st
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import unicodedata
@@ -26,7 +27,8 @@ from pypdf import PageObject, PdfReader, PdfWriter
 
 from pipeline.errors import BundleError
 from pipeline.libraries import load_pikepdf
-from pipeline.model import CaseFile, Destination
+from pipeline.load import Case
+from pipeline.model import CaseFile, Destination, ExhibitLabels
 
 MB = 1_000_000
 NAME_LIMIT = 200
@@ -73,6 +75,15 @@ def profile_for(destination: Destination, data: CaseFile, email_cap_mb: float | 
         Destination.EMAIL: email_cap_mb or data.send.max_size_mb,
     }
     return Profile(destination, int(caps[destination] * MB))
+
+
+def as_sent_to(destination: Destination | None, case: Case) -> Case:
+    """The case as a bundle for `destination` shows it: a court's with its exhibits numbered (some judges
+    refuse letters), whatever `bundle.exhibit_labels` says."""
+    if destination is None or not profile_for(destination, case.data).court:
+        return case
+    bundle = case.data.bundle.model_copy(update={"exhibit_labels": ExhibitLabels.NUMBERS})
+    return dataclasses.replace(case, data=case.data.model_copy(update={"bundle": bundle}))
 
 
 def over_cap(size: int, profile: Profile, what: str) -> str:

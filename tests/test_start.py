@@ -310,3 +310,16 @@ def test_unredacted_numbers_fail_a_court_check_and_warn_otherwise(make_case: Mak
     assert "4111 1111 1111 1111" not in out and "123-45-6789" not in out
     code, out = run("check", str(case), "--for", "platform")
     assert code == 0 and "warning: Exhibit 1 (evidence/statement.pdf), page 1" in out
+
+
+def test_a_court_check_names_the_exhibits_as_the_court_bundle_numbers_them(make_case: MakeCase) -> None:
+    """A court's bundle numbers its exhibits whatever case.yaml says; check named them by letter."""
+    data = example_data()
+    data["bundle"] = {"exhibit_labels": "letters"}
+    data["evidence"] = [{"file": "evidence/statement.pdf", "title": "Bank statement"}]
+    case = make_case(data)
+    text_pdf(case / "evidence" / "statement.pdf", ["Card 4111 1111 1111 1111 was charged"])
+    code, out = run("check", str(case), "--for", "court")
+    assert code == 1 and "Exhibit 1 (evidence/statement.pdf), page 1: card or account number" in out, out
+    code, out = run("check", str(case), "--for", "platform")
+    assert "warning: Exhibit A (evidence/statement.pdf), page 1" in out, out
