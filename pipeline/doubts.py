@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.load import Case
+from pipeline.load import Case, strings_of
 from pipeline.model import Language
 
 CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -25,7 +25,12 @@ ENGLISH_ONLY = (  # fields the English documents show as they are, each with whe
 
 def doubts(case: Case, letter_date: dt.date) -> list[str]:
     """Every warning about the case's data, the letter dated `letter_date`."""
-    return [*_dates(case, letter_date), *_chinese_in_english(case), *_english_in_chinese(case)]
+    return [
+        *_dates(case, letter_date),
+        *_chinese_in_english(case),
+        *_english_in_chinese(case),
+        *_curly_quotes(case),
+    ]
 
 
 def _dates(case: Case, letter_date: dt.date) -> list[str]:
@@ -95,3 +100,17 @@ def _english_in_chinese(case: Case) -> list[str]:
                 "English titles"
             )
     return found
+
+
+CURLY = {"“": "”", "‘": "’", "「": "」", "『": "』", "＂": "＂"}
+
+
+def _curly_quotes(case: Case) -> list[str]:
+    """Values typed between curly (or full-width) quotes: YAML takes only straight ones as quotes, so the
+    letter printed `(ID “lumierehome2019”)`."""
+    return [
+        f"{case.at(path)}: written between {text[0]}{text[-1]}, which YAML keeps as part of the value; use "
+        'straight quotes " " or none'
+        for path, text in strings_of(case.data)
+        if len(text) > 1 and CURLY.get(text[0]) == text[-1]
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,3 +314,19 @@ def _model_at(loc: Loc) -> type[pydantic.BaseModel] | None:
             return None
         model = found
     return model
+
+
+def strings_of(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in `data` (the case model, or a part of it) with its field's dotted path:
+    `merchant.address`, `evidence[2].description` (`Case.at` names its line)."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, pydantic.BaseModel):
+        for name in type(data).model_fields:
+            yield from strings_of(getattr(data, name), f"{path}.{name}" if path else name)
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from strings_of(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            yield from strings_of(value, f"{path}[{index}]")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -32,6 +32,8 @@ from pydantic import BaseModel
 from stdnum import iban, luhn
 from stdnum.cn import ric
 from stdnum.us import ssn
+
+from pipeline.load import strings_of
 
 
 class Kind(StrEnum):
@@ -117,7 +119,9 @@ def scan_data(data: Any, prefix: str = "", where: Callable[[str], str] | None = 
     dotted path (`Case.at`: with its line)."""
     named = where or (lambda path: f"case.yaml: {path}" if path else "case.yaml")
     return [
-        replace(finding, where=named(path)) for path, text in _strings(data, prefix) for finding in find(text)
+        replace(finding, where=named(path))
+        for path, text in strings_of(data, prefix)
+        for finding in find(text)
     ]
 
 
@@ -359,21 +363,3 @@ def _month_number(name: str) -> int:
     return ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(
         name[:3].lower()
     ) + 1
-
-
-# --- Walking the case data ----------------------------------------------------------------------------
-
-
-def _strings(data: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string in `data` with its field path: `merchant.address`, `evidence[2].description`."""
-    if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, BaseModel):
-        for name in type(data).model_fields:
-            yield from _strings(getattr(data, name), f"{path}.{name}" if path else name)
-    elif isinstance(data, Mapping):
-        for key, value in data.items():
-            yield from _strings(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(data, list | tuple):
-        for index, value in enumerate(data):
-            yield from _strings(value, f"{path}[{index}]")

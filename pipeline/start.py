@@ -12,10 +12,8 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from pipeline.errors import CaseDataError
-from pipeline.load import CASE_FILE, Case, display_path
+from pipeline.load import CASE_FILE, Case, display_path, strings_of
 from pipeline.model import Language, Platform
 
 TODO = "TODO: "
@@ -146,18 +144,9 @@ def _scalar(answer: object, name: str) -> str:
     return json.dumps(str(answer), ensure_ascii=False)  # JSON strings are YAML double-quoted scalars
 
 
-def placeholders(data: object, prefix: str = "") -> list[str]:
+def placeholders(data: object) -> list[str]:
     """The field paths of the case data that still hold an `init` placeholder."""
-    found: list[str] = []
-    if isinstance(data, str):
-        return [prefix] if data.startswith(TODO) else []
-    if isinstance(data, BaseModel):
-        for name in type(data).model_fields:
-            found += placeholders(getattr(data, name), f"{prefix}.{name}" if prefix else name)
-    elif isinstance(data, list | tuple):
-        for index, item in enumerate(data):
-            found += placeholders(item, f"{prefix}[{index}]")
-    return found
+    return [path for path, text in strings_of(data) if text.startswith(TODO)]
 
 
 def placeholder_problems(case: Case) -> list[str]:

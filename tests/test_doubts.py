@@ -70,3 +70,16 @@ def test_a_build_says_its_doubts(make_case: MakeCase, tmp_path: Path) -> None:
     assert any(
         "case.tro_date: 2204-03-11 is after the letter's date" in warning for warning in result.warnings
     )
+
+
+def test_a_value_between_curly_quotes(make_case: MakeCase) -> None:
+    """`store_id: “lumierehome2019”`, typed in a word processor: the letter printed the quotes."""
+    data = example_data()
+    data["merchant"]["store_id"] = "“lumierehome2019”"
+    data["merchant"]["address_zh"] = "「广东省深圳市」"
+    found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(make_case(data)), LETTER)]
+    kept = 'which YAML keeps as part of the value; use straight quotes " " or none'
+    assert found == [
+        ["merchant.store_id", f"written between “”, {kept}"],
+        ["merchant.address_zh", f"written between 「」, {kept}"],
+    ]
