@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pipeline.context import Context, Entry, Exhibit, exhibit_key, make_exhibits
+from pipeline.context import Context, Entry, Exhibit, make_exhibits, unread_exhibits
 from pipeline.doubts import doubts
 from pipeline.errors import BuildAppealError, CaseDataError, EvidenceError, TemplateError
 from pipeline.load import Case, display_path, load_case
-from pipeline.model import CaseFile, Destination
+from pipeline.model import Destination
 from pipeline.render import TEXT_DOCUMENTS, Engine, Templates, documents_of
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
     _reported(report, _placeholders, case, report)
     report.warnings += doubts(case, case.data.letter_date or dt.date.today())
     evidence = _reported(report, _evidence, case, destination, report)
-    evidence = evidence or Evidence(_unread_exhibits(case.data))  # (the templates are rendered all the same)
+    evidence = evidence or Evidence(unread_exhibits(case.data))  # (the templates are rendered all the same)
     sales = _reported(report, _sales, case, evidence, report)
     _reported(report, _templates, case, evidence, sales, report)
     _reported(report, _environment, destination)
@@ -150,7 +150,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
         paths = resolve_evidence(case)
     except EvidenceError as error:  # a file missing, or outside the case folder: none is read
         report.add(error)
-        return Evidence(_unread_exhibits(case.data))
+        return Evidence(unread_exhibits(case.data))
     evidence = Evidence(make_exhibits(case.data, case.folder))
     findings = scan_data(case.data, where=case.at)
     total = 0
@@ -185,26 +185,6 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
                 f"{destination.value} profile allows: build with --compress to downsample its images"
             )
     return evidence
-
-
-def _unread_exhibits(data: CaseFile) -> list[Exhibit]:
-    """The exhibits as the build numbers them, without their files' SHA-256: for the templates, when an
-    evidence file cannot be read."""
-    labels = data.bundle.exhibit_labels
-    return [
-        Exhibit(
-            number=index + 1,
-            key=exhibit_key(index, labels),
-            title=entry.title,
-            title_zh=entry.title_zh,
-            date=entry.date,
-            description=entry.description,
-            description_zh=entry.description_zh,
-            file=entry.file,
-            sha256="",
-        )
-        for index, entry in enumerate(data.evidence)
-    ]
 
 
 def _read(

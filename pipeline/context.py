@@ -177,12 +177,20 @@ def exhibit_key(index: int, labels: ExhibitLabels) -> str:
 def make_exhibits(data: CaseFile, case_folder: Path) -> list[Exhibit]:
     """The exhibits in order, with the SHA-256 of each file as supplied."""
     return [
-        _exhibit(index, entry, data.bundle.exhibit_labels, case_folder / entry.file)
+        _exhibit(index, entry, data.bundle.exhibit_labels, sha256_of(case_folder / entry.file))
         for index, entry in enumerate(data.evidence)
     ]
 
 
-def _exhibit(index: int, entry: EvidenceEntry, labels: ExhibitLabels, path: Path) -> Exhibit:
+def unread_exhibits(data: CaseFile) -> list[Exhibit]:
+    """The exhibits as the build numbers them, without their files' SHA-256 (`check` renders the templates
+    with them when an evidence file cannot be read)."""
+    return [
+        _exhibit(index, entry, data.bundle.exhibit_labels, "") for index, entry in enumerate(data.evidence)
+    ]
+
+
+def _exhibit(index: int, entry: EvidenceEntry, labels: ExhibitLabels, sha256: str) -> Exhibit:
     return Exhibit(
         number=index + 1,
         key=exhibit_key(index, labels),
@@ -192,7 +200,7 @@ def _exhibit(index: int, entry: EvidenceEntry, labels: ExhibitLabels, path: Path
         description=entry.description,
         description_zh=entry.description_zh,
         file=entry.file,
-        sha256=sha256_of(path),
+        sha256=sha256,
     )
 
 
