@@ -61,6 +61,7 @@ from pipeline.render import (
     Templates,
     default_templates_folder,
     documents_of,
+    for_its_readers,
 )
 from pipeline.sales import accused_sales, export_path
 from pipeline.stamps import Stamp
@@ -206,7 +207,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         found = {name: templates.find(name) for name in document_names}
         merged = [name for name in found if name not in PAGE_DEPENDENT]
         word = {
-            name: templates.render(found[name], context, work)
+            name: templates.render(found[name], for_its_readers(name, context), work)
             for name in merged
             if found[name].engine == Engine.DOCX
         }
@@ -226,7 +227,9 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         settled = f"settled page counts of {case.folder.resolve()}"
         with converting_office(jobs, cache, timeout=options.timeout) as converted:
             rendered = {
-                name: word[name] if name in word else templates.render(found[name], context, work)
+                name: word[name]
+                if name in word
+                else templates.render(found[name], for_its_readers(name, context), work)
                 for name in merged
             }
             for name in TEXT_DOCUMENTS:
@@ -272,7 +275,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
             if draft is not None:  # while this process waits for it, it reads what the assembly will copy
                 draft.meanwhile(read_ahead(pages for pages in made if isinstance(pages, Pages)))
             laid = {
-                name: layout.html(name, context, work, template=item.template)
+                name: layout.html(name, for_its_readers(name, context), work, template=item.template)
                 for name, item in rendered.items()
                 if item.template.engine == Engine.HTML
             }

@@ -33,7 +33,7 @@ from pipeline.doubts import doubts
 from pipeline.errors import BuildAppealError, CaseDataError, EvidenceError, TemplateError
 from pipeline.load import Case, display_path, load_case
 from pipeline.model import Destination
-from pipeline.render import TEXT_DOCUMENTS, Engine, Templates, documents_of
+from pipeline.render import TEXT_DOCUMENTS, Engine, Templates, documents_of, for_its_readers
 
 if TYPE_CHECKING:
     from pipeline.exhibits import Kind, TextExhibit
@@ -244,7 +244,8 @@ def _templates(case: Case, evidence: Evidence, sales: AccusedSales | None, repor
                 problems.append(error)
 
         for name in documents_of(data):
-            render(name, (Engine.DOCX, Engine.HTML), numbered if name == "evidence_index" else context)
+            scoped = numbered if name == "evidence_index" else for_its_readers(name, context)
+            render(name, (Engine.DOCX, Engine.HTML), scoped)
         for name in TEXT_DOCUMENTS:
             render(name, (Engine.TEXT,), context)
         if evidence.exhibits:

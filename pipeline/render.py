@@ -9,6 +9,7 @@ only ever a value, never a template.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import logging
 import re
@@ -27,7 +28,7 @@ from pipeline.context import FILTERS, Context
 from pipeline.errors import TemplateError
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.load import display_path
-from pipeline.model import CaseFile
+from pipeline.model import CaseFile, Language
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,15 @@ asset freeze to the accused revenue, and the declaration of the accused sales un
 def documents_of(data: CaseFile) -> tuple[str, ...]:
     """The documents a build of the case makes, in bundle order."""
     return DOCUMENTS + (NARROWING_DOCUMENTS if data.bundle.freeze_narrowing else ())
+
+
+def for_its_readers(name: str, context: Context) -> Context:
+    """The context a document is rendered in. The request goes to the plaintiff's American counsel and the
+    declaration to an American court: in a Chinese case they are bilingual, English with the Chinese after
+    each paragraph (and the declaration's certificate of translation), never Chinese alone."""
+    if name in NARROWING_DOCUMENTS and context.lang == Language.ZH:
+        return dataclasses.replace(context, lang=Language.BILINGUAL)
+    return context
 
 
 TEXT_DOCUMENTS = ("cs_inquiry",)

@@ -570,3 +570,19 @@ def test_the_request_cites_the_figures_their_source_and_the_declaration(english:
     assert flat("Source of the figures: evidence/orders_export.csv, 26 order lines: 5 counted") in text
     assert flat("Enclosure: Declaration of Chen Xiaoyu under 28 U.S.C. § 1746") in text
     assert flat("not legal advice") in text
+
+
+def test_a_chinese_case_writes_the_request_and_the_declaration_in_english_too(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """They go to the plaintiff's American counsel and an American court; a Chinese case wrote them in
+    Chinese alone (found by auditing the bundle as counsel would). They are bilingual now, the declaration
+    with its certificate of translation; the seller's own documents stay Chinese."""
+    chinese = _build_once(tmp_path_factory, "zh")
+    declaration = flat(pdf_text(chinese.output / "declaration.pdf"))
+    assert flat(PERJURY) in declaration and "CertificateofTranslation" in declaration
+    assert "陈晓宇" in declaration  # the Chinese after each paragraph
+    request = flat(pdf_text(chinese.output / "narrowing_request.pdf"))
+    assert flat("Re: Request to narrow the asset freeze to the accused revenue") in request
+    letter = pdf_text(chinese.output / "appeal_letter.pdf")
+    assert "Dear" not in letter and "尊敬" in letter
