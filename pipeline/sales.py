@@ -189,7 +189,7 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
     path = export_path(case)
     if path is None:
         sales = from_products(data)
-        return sales, _freeze_claim(case, sales)
+        return sales, _freeze_claim(case, sales) + _narrowing(case, sales)
     wanted = accused_listings(data)
     export = read_export(case, path, wanted)
     rows = _rows(data, wanted, export.counted, export.titles)
@@ -213,7 +213,29 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
         units_column=settings.columns.quantity if settings.columns else "",
         amount_column=settings.columns.amount if settings.columns else "",
     )
-    return sales, _warnings(case, sales, export.listings_seen, wanted, path) + _freeze_claim(case, sales)
+    warnings = _warnings(case, sales, export.listings_seen, wanted, path)
+    return sales, warnings + _freeze_claim(case, sales) + _narrowing(case, sales)
+
+
+def _narrowing(case: Case, sales: AccusedSales) -> list[str]:
+    """Warnings about the request to narrow the freeze (`bundle.freeze_narrowing`) and its declaration: an
+    export they rest on that is no exhibit (the reader cannot check the figures), and a request to narrow
+    the freeze to more than is frozen."""
+    if not case.data.bundle.freeze_narrowing:
+        return []
+    found = []
+    if sales.file and sales.exhibit is None:
+        found.append(
+            f"{case.where('sales', 'file')}: {sales.file} is not among the exhibits, yet the request and the "
+            "declaration rest on it: add it to evidence: so that their readers can check the figures"
+        )
+    if sales.excess is not None and sales.excess.amount == 0 and sales.frozen and sales.total:
+        where = case.where("bundle", "freeze_narrowing")
+        found.append(
+            f"{where}: the request asks to narrow the freeze to the accused revenue, {money(sales.total)}, "
+            f"which is not less than the {money(sales.frozen)} frozen"
+        )
+    return found
 
 
 def _freeze_claim(case: Case, sales: AccusedSales) -> list[str]:

@@ -586,3 +586,35 @@ def test_a_chinese_case_writes_the_request_and_the_declaration_in_english_too(
     assert flat("Re: Request to narrow the asset freeze to the accused revenue") in request
     letter = pdf_text(chinese.output / "appeal_letter.pdf")
     assert "Dear" not in letter and "尊敬" in letter
+
+
+def test_the_request_and_its_declaration_warn_about_what_undoes_them(make_case: MakeCase) -> None:
+    """Found by auditing the bundle as counsel would: the declaration swore to the totals of an export no
+    exhibit holds, and a request asked to narrow a US$150 freeze to US$209.30."""
+    data = example_data()
+    data["bundle"] = {"freeze_narrowing": True}
+    del data["sales"]
+    data["case"]["amount_frozen"] = {"amount": "150.00", "currency": "USD"}
+    folder = make_case(data, evidence=False)
+    _, warnings = read(folder)
+    [narrowing] = [warning for warning in warnings if "bundle.freeze_narrowing" in warning]
+    assert narrowing.endswith(
+        "bundle.freeze_narrowing: the request asks to narrow the freeze to the accused revenue, US$209.30, "
+        "which is not less than the US$150.00 frozen"
+    )
+    data = example_data()
+    data["sales"] = {"file": "evidence/sales.csv", "columns": dict(COLUMNS)}
+    data["bundle"] = {"freeze_narrowing": True}
+    folder = make_case(data, name="export")
+    csv_export(folder / "evidence" / "sales.csv")
+    _, warnings = read(folder)
+    assert any(
+        "sales.file: evidence/sales.csv is not among the exhibits, yet the request and the declaration rest "
+        "on it" in warning
+        for warning in warnings
+    )
+    data["evidence"].append({"file": "evidence/sales.csv", "title": "The order export"})
+    (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    case = load_case(folder)
+    _, warnings = accused_sales(case, make_exhibits(case.data, folder))  # as the build reads it
+    assert not [warning for warning in warnings if "not among the exhibits" in warning]
