@@ -23,9 +23,11 @@ from pipeline.model import CaseFile, Ground
 from pipeline.sales_export import Line, read_export, same_country, text_key
 
 PRODUCTS_SOURCE = (
-    "units_sold and revenue of the accused listings in case.yaml (products)",
-    "case.yaml 中涉案链接的销量与销售额（products）",
+    "the company's own records of the accused listings' units sold and revenue",
+    "我司就涉案链接销量与销售额的记录",
 )
+"""The source of figures taken from `products`, as the documents name it to their readers (to whom
+case.yaml means nothing)."""
 
 
 @dataclass(frozen=True)

@@ -418,8 +418,8 @@ def test_the_cover_and_the_letter_show_the_key_dates(example: BuildResult) -> No
     flat = "".join(cover.split())
     for text in (
         "Key dates, as of March 18, 2024",
-        "关键日期（截至2024年3月18日）",
-        "not legal advice: check the docket",
+        "关键日期（截至2024年3月18日）：据法院命令的日期推算",  # (it said 据case.yaml计算, to a court)
+        "counted from the dates of the court's orders; not legal advice: check the docket",
         "March 22, 2024",
         "Preliminary-injunction hearing",
         "4 days",

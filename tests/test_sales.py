@@ -241,7 +241,7 @@ def test_without_an_export_the_products_are_the_source(make_case: MakeCase) -> N
     sales, warnings = read(make_case(data, evidence=False))
     assert not sales.from_export and warnings == []
     assert sales.total == Money(Decimal("209.30"), "USD") and sales.units == 14
-    assert sales.source == "units_sold and revenue of the accused listings in case.yaml (products)"
+    assert sales.source == "the company's own records of the accused listings' units sold and revenue"
 
 
 # --- Errors -------------------------------------------------------------------------------------------
