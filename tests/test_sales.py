@@ -618,3 +618,18 @@ def test_the_request_and_its_declaration_warn_about_what_undoes_them(make_case: 
     case = load_case(folder)
     _, warnings = accused_sales(case, make_exhibits(case.data, folder))  # as the build reads it
     assert not [warning for warning in warnings if "not among the exhibits" in warning]
+
+
+def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path: Path) -> None:
+    """Found by auditing the bundle as counsel would: the letter's "Enclosures: ...; Exhibit 1 to 7", and
+    the Chinese declaration's "链接及其的销售情况" when the figures have no period or destination."""
+    data = example_data()
+    del data["sales"]  # (the figures from products: no period, no destination)
+    folder = make_case(data)
+    case = load_case(folder)
+    context = Context(case.data, make_exhibits(case.data, folder), dt.date(2024, 3, 18), Language.BILINGUAL)
+    templates = Templates(folder / "templates")
+    letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
+    assert "Enclosures: evidence index; Exhibits 1 to 7" in letter
+    declaration = docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
+    assert "及其的" not in declaration and "链接及其" in declaration
