@@ -35,6 +35,7 @@ from pipeline.convert import Job, LocalFilesOnly, html_document, write_pdf
 from pipeline.errors import BundleError
 from pipeline.exhibits import Kind
 from pipeline.font_programs import cut_program, share_font_programs
+from pipeline.model import Language
 from pipeline.render import Engine, TemplateFile, Templates
 
 if TYPE_CHECKING:
@@ -83,6 +84,14 @@ class Laid:
 
 
 AnyPages = Pages | Laid
+
+
+BOOKMARKS = {
+    "cover": ("Cover", "封面"),
+    "toc": ("Table of contents", "目录"),
+    "exhibits": ("Exhibits", "证据"),
+}
+"""The bookmarks of the bundle's own parts, in English and in Chinese."""
 
 
 @dataclass
@@ -247,6 +256,7 @@ class Layout:
             )
 
         starts = laid.starts
+        chinese = context.lang == Language.ZH
         parts = [Part("Cover", laid.cover), Part("Table of contents", laid.toc)]
         parts += [Part(titles[name][0], pages) for name, pages in documents.items()]
         parts.append(Part(titles["evidence_index"][0], laid.index))
@@ -257,18 +267,23 @@ class Layout:
             laid.placed, covers, exhibit_pages, exhibit_kinds, strict=True
         ):
             assert exhibit.first_page is not None
-            children.append(Bookmark(f"{exhibit.label}: {exhibit.title}", exhibit.first_page - 1))
+            shown = (
+                f"{exhibit.label_zh}：{exhibit.title_zh or exhibit.title}"
+                if chinese
+                else f"{exhibit.label}: {exhibit.title}"
+            )
+            children.append(Bookmark(shown, exhibit.first_page - 1))
             parts.append(Part(f"{exhibit.label} cover sheet", cover_pages, exhibit=exhibit))
             parts.append(
                 Part(exhibit.label, pages, exhibit=exhibit, evidence=True, make_room=kind == Kind.PDF)
             )
-        bookmarks = [
-            Bookmark(part.title, starts[name] - 1) for name, part in (("cover", parts[0]), ("toc", parts[1]))
-        ]
-        bookmarks += [Bookmark(titles[name][0], starts[name] - 1) for name in named]
+        word = 1 if chinese else 0  # (a Chinese bundle's bookmarks are Chinese; a bilingual one's English)
+        bookmarks = [Bookmark(BOOKMARKS[name][word], starts[name] - 1) for name in ("cover", "toc")]
+        bookmarks += [Bookmark(titles[name][word], starts[name] - 1) for name in named]
         if laid.placed:
             assert laid.placed[0].first_page is not None
-            bookmarks.append(Bookmark("Exhibits", laid.placed[0].first_page - 1, tuple(children)))
+            exhibits_title = BOOKMARKS["exhibits"][word]
+            bookmarks.append(Bookmark(exhibits_title, laid.placed[0].first_page - 1, tuple(children)))
         return Plan(parts, bookmarks, laid.placed, positions, counts)
 
     def _round(

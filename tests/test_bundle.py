@@ -57,6 +57,19 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     return build(EXAMPLE, BuildOptions(output_root=tmp_path_factory.mktemp("out")))
 
 
+def test_a_chinese_bundle_has_chinese_bookmarks(make_case: MakeCase, tmp_path: Path) -> None:
+    """A zh bundle's bookmarks were English (found by auditing the bundle); a bilingual one's stay English,
+    for the platform and the court."""
+    data = example_data()
+    data["language"] = "zh"
+    result = build(make_case(data), BuildOptions(output_root=tmp_path / "out"))
+    marks = outline(PdfReader(result.bundle))
+    assert [mark[0] for mark in marks] == ["封面", "目录", "申诉函", "客服询问函", "证据目录", "证据"]
+    first = result.exhibits[0]
+    assert marks[5][2][0][0] == f"{first.label_zh}：{first.title_zh}"
+    assert marks[5][2][0][1] == first.first_page - 1  # (where it was)
+
+
 def test_exhibits_start_where_the_toc_and_index_say_and_are_stamped(example: BuildResult) -> None:
     check_exhibit_pages(example)
 
