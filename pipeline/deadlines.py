@@ -122,14 +122,19 @@ def count_days(start: dt.date, days: int) -> Count:
 
 
 def _moved(count: Count) -> tuple[str, str]:
-    """The sentence saying why a last day moved, in English and Chinese; empty when it did not."""
+    """The sentence saying why a last day moved, in English and Chinese: the day the count reached, and each
+    holiday it moved past after that (a Sunday, then Labor Day); empty when it did not move."""
     if not count.moved:
         return "", ""
+    passed = [
+        count.counted_to + dt.timedelta(days=n) for n in range((count.last_day - count.counted_to).days)
+    ]
+    skipped = passed[:1] + [day for day in passed[1:] if day.weekday() < 5]  # (a weekend goes without saying)
+    english = " and ".join(f"{date_en(day)} is {closed_because(day)}" for day in skipped)
+    chinese = "、".join(f"{date_zh(day)}为{_closed_because_zh(day)}" for day in skipped)
     return (
-        f"; {date_en(count.counted_to)} is {closed_because(count.counted_to)}, so the last day moves to "
-        f"{date_en(count.last_day)}",
-        f"；{date_zh(count.counted_to)}为{_closed_because_zh(count.counted_to)}，顺延至"
-        f"{date_zh(count.last_day)}",
+        f"; {english}, so the last day moves to {date_en(count.last_day)}",
+        f"；{chinese}，顺延至{date_zh(count.last_day)}",
     )
 
 

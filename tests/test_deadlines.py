@@ -72,6 +72,20 @@ def test_a_last_day_on_a_saturday_moves_to_monday() -> None:
     assert "2024年3月23日为周六，顺延至2024年3月25日" in expiry.basis_zh
 
 
+def test_a_last_day_moved_past_a_sunday_and_a_holiday_names_both() -> None:
+    """It named the Sunday only, and moved the day to Tuesday without a word of Labor Day."""
+    expiry = only(case(tro_date="2024-08-18"))  # day 14: Sunday, September 1; Monday is Labor Day
+    assert expiry.date == D(2024, 9, 3)
+    assert expiry.basis.endswith(
+        "September 1, 2024 is a Sunday and September 2, 2024 is a federal holiday (Labor Day), so the last "
+        "day moves to September 3, 2024"
+    )
+    assert (
+        "2024年9月1日为周日、2024年9月2日为美国联邦法定假日（Labor Day），顺延至2024年9月3日"
+        in expiry.basis_zh
+    )
+
+
 @pytest.mark.parametrize(
     ("entered", "expires", "holiday"),
     [
