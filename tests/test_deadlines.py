@@ -443,7 +443,6 @@ def test_the_cover_and_the_letter_show_the_key_dates(example: BuildResult) -> No
         "7 days",
         "FRCP 65(b)(2)",
         "14 days after entry on March 11, 2024",
-        "2024年3月11日作出后14日",  # the reason in Chinese too (the bilingual cover gave it in English only)
         "April 5, 2024",
         "答辩期限",
         "18天",
