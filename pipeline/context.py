@@ -20,7 +20,7 @@ from pipeline.model import CaseFile, EvidenceEntry, ExhibitLabels, Language
 if TYPE_CHECKING:
     from pipeline.sales import AccusedSales
 
-CURRENCY_SYMBOLS = {"USD": "US$", "CNY": "¥", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}
+CURRENCY_SYMBOLS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}
 
 
 @dataclass(frozen=True)

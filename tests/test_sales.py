@@ -633,3 +633,12 @@ def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path
     assert "Enclosures: evidence index; Exhibits 1 to 7" in letter
     declaration = docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
     assert "及其的" not in declaration and "链接及其" in declaration
+
+
+def test_amounts_name_their_currency_beyond_doubt() -> None:
+    """A yuan amount printed as "¥350,000.00" in an English letter to a US court reads as yen (found by
+    auditing the bundle as counsel would); JP¥ and US$ were already plain."""
+    assert money(Money(Decimal("350000"), "CNY")) == "CN¥350,000.00"
+    assert money(Money(Decimal("350000"), "JPY")) == "JP¥350,000.00"
+    assert money(Decimal("209.3"), "USD") == "US$209.30"
+    assert money(Decimal("12"), "AUD") == "AUD 12.00"
