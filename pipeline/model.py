@@ -115,6 +115,22 @@ class Platform(StrEnum):
     TIKTOK = "TikTok Shop"
     OTHER = "Other"
 
+    @property
+    def zh(self) -> str:
+        """The name Chinese sellers know it by (阿里巴巴国际站), else its own."""
+        return _PLATFORMS_ZH.get(self.value, self.value)
+
+
+_PLATFORMS_ZH = {
+    "Alibaba.com": "阿里巴巴国际站",
+    "AliExpress": "速卖通",
+    "Amazon": "亚马逊",
+    "Walmart": "沃尔玛",
+    "DHgate": "敦煌网",
+    "eBay": "易贝",
+    "Other": "平台",
+}
+
 
 def platform_named(value: str) -> Platform | None:
     """The platform `value` names, in any spelling a user is likely to type (`alibaba`, `Alibaba.com`,

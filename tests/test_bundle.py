@@ -57,9 +57,10 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     return build(EXAMPLE, BuildOptions(output_root=tmp_path_factory.mktemp("out")))
 
 
-def test_a_chinese_bundle_has_chinese_bookmarks(make_case: MakeCase, tmp_path: Path) -> None:
-    """A zh bundle's bookmarks were English (found by auditing the bundle); a bilingual one's stay English,
-    for the platform and the court."""
+def test_a_chinese_bundle_has_chinese_bookmarks_and_cover(make_case: MakeCase, tmp_path: Path) -> None:
+    """A zh bundle's bookmarks were English, and its cover's store and contact ("on Alibaba.com ...;
+    Schedule A, line 87", "Chen Xiaoyu, General Manager"), found by auditing the bundle; a bilingual one's
+    stay English, for the platform and the court."""
     data = example_data()
     data["language"] = "zh"
     result = build(make_case(data), BuildOptions(output_root=tmp_path / "out"))
@@ -68,6 +69,10 @@ def test_a_chinese_bundle_has_chinese_bookmarks(make_case: MakeCase, tmp_path: P
     first = result.exhibits[0]
     assert marks[5][2][0][0] == f"{first.label_zh}：{first.title_zh}"
     assert marks[5][2][0][1] == first.first_page - 1  # (where it was)
+    cover = flat(pdftotext(result.bundle, "-f", "1", "-l", "1"))
+    store = "阿里巴巴国际站店铺“Lumiere Home Official Store”（店铺ID lumierehome2019）；附表A第87项"
+    assert flat(store) in cover
+    assert flat("陈晓宇，总经理") in cover and "Alibaba.com" not in cover and "GeneralManager" not in cover
 
 
 def test_exhibits_start_where_the_toc_and_index_say_and_are_stamped(example: BuildResult) -> None:
