@@ -631,6 +631,9 @@ def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path
     templates = Templates(folder / "templates")
     letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
     assert "Enclosures: evidence index; Exhibits 1 to 7" in letter
+    assert "The listings concerned and their sales to the United States:" in letter  # ("Our listings ...")
+    request = docx_text(templates.render(templates.find("narrowing_request"), context, tmp_path).path)
+    assert "1. The sales of the accused listing / " in request  # one listing: not "listings"
     declaration = docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
     assert "及其的" not in declaration and "链接及其" in declaration
 
