@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,27 @@ class Session:
         raise AssertionError(f"no line starting {start!r} within {timeout} s; saw {self.seen}")
 
 
+def watched(case: Path, output: Path, session: Session, edit: Callable[[], None]) -> int:
+    """Watch `case` while `edit`, in a thread, saves files and waits for the watch's lines; then stop it. The
+    number of builds; whatever `edit` raised is raised here."""
+
+    def editing() -> None:
+        try:
+            edit()
+        except BaseException as failure:  # reported to the main thread
+            session.failure = failure
+        finally:
+            session.stop.set()
+
+    editor = threading.Thread(target=editing)
+    editor.start()
+    builds = watch(case, BuildOptions(output_root=output), session.report, stop=session.stop, debounce_ms=200)
+    editor.join(timeout=60)
+    if session.failure is not None:
+        raise session.failure
+    return builds
+
+
 def test_watch_builds_again_after_each_change(make_case: MakeCase, tmp_path: Path) -> None:
     case = make_case()
     output = tmp_path / "out"
@@ -70,57 +92,46 @@ def test_watch_builds_again_after_each_change(make_case: MakeCase, tmp_path: Pat
     letter = output / "acme" / "appeal_letter.pdf"
 
     def edit() -> None:
-        try:
-            session.wait_for("watching")
-            first = (output / "acme" / "bundle.pdf").read_bytes()
+        session.wait_for("watching")
+        first = (output / "acme" / "bundle.pdf").read_bytes()
 
-            # case.yaml: the letter follows, and only what the data feeds is made again.
-            data = (case / "case.yaml").read_text(encoding="utf-8")
-            put(case / "case.yaml", data.replace("Shenzhen", "Guangzhou"))
-            session.wait_for("changed: case.yaml")
-            built = session.wait_for("built ")
-            assert "parts reused" in built, built
-            pages = len(PdfReader(output / "acme" / "bundle.pdf").pages)
-            assert f"/acme/bundle.pdf ({pages} pages) in " in built, built
-            assert "Guangzhou" in text(letter)
+        # case.yaml: the letter follows, and only what the data feeds is made again.
+        data = (case / "case.yaml").read_text(encoding="utf-8")
+        put(case / "case.yaml", data.replace("Shenzhen", "Guangzhou"))
+        session.wait_for("changed: case.yaml")
+        built = session.wait_for("built ")
+        assert "parts reused" in built, built
+        pages = len(PdfReader(output / "acme" / "bundle.pdf").pages)
+        assert f"/acme/bundle.pdf ({pages} pages) in " in built, built
+        assert "Guangzhou" in text(letter)
 
-            # An evidence file replaced under the same name.
-            invoice = text_pdf(tmp_path / "invoice.pdf", ["WATCHED INVOICE"]).read_bytes()
-            put(case / "evidence" / "invoice_hengtai_2024-01.pdf", invoice)
-            session.wait_for("changed: evidence/invoice_hengtai_2024-01.pdf")
-            session.wait_for("built ")
-            assert "WATCHED INVOICE" in text(output / "acme" / "bundle.pdf")
+        # An evidence file replaced under the same name.
+        invoice = text_pdf(tmp_path / "invoice.pdf", ["WATCHED INVOICE"]).read_bytes()
+        put(case / "evidence" / "invoice_hengtai_2024-01.pdf", invoice)
+        session.wait_for("changed: evidence/invoice_hengtai_2024-01.pdf")
+        session.wait_for("built ")
+        assert "WATCHED INVOICE" in text(output / "acme" / "bundle.pdf")
 
-            # A broken case.yaml: the error is reported, the outputs stay, the watch goes on.
-            kept = (output / "acme" / "bundle.pdf").read_bytes()
-            put(case / "case.yaml", "merchant: [unclosed\n")
-            error = session.wait_for("error: ")
-            assert "case.yaml" in error
-            session.wait_for("build failed")
-            assert (output / "acme" / "bundle.pdf").read_bytes() == kept != first
+        # A broken case.yaml: the error is reported, the outputs stay, the watch goes on.
+        kept = (output / "acme" / "bundle.pdf").read_bytes()
+        put(case / "case.yaml", "merchant: [unclosed\n")
+        error = session.wait_for("error: ")
+        assert "case.yaml" in error
+        session.wait_for("build failed")
+        assert (output / "acme" / "bundle.pdf").read_bytes() == kept != first
 
-            # A template of the case's own, and the case fixed again.
-            put(case / "case.yaml", data)
-            session.wait_for("built ")
-            templates = tmp_path / "templates"
-            templates.mkdir()
-            (templates / "cs_inquiry.txt").write_text("WATCHED TEMPLATE {{ case.number }}\n", "utf-8")
-            os.replace(templates, case / "templates")
-            session.wait_for("changed: templates")
-            session.wait_for("built ")
-            assert (output / "acme" / "cs_inquiry.txt").read_text(encoding="utf-8").startswith("WATCHED")
-        except BaseException as failure:  # reported to the main thread
-            session.failure = failure
-        finally:
-            session.stop.set()
+        # A template of the case's own, and the case fixed again.
+        put(case / "case.yaml", data)
+        session.wait_for("built ")
+        templates = tmp_path / "templates"
+        templates.mkdir()
+        (templates / "cs_inquiry.txt").write_text("WATCHED TEMPLATE {{ case.number }}\n", "utf-8")
+        os.replace(templates, case / "templates")
+        session.wait_for("changed: templates")
+        session.wait_for("built ")
+        assert (output / "acme" / "cs_inquiry.txt").read_text(encoding="utf-8").startswith("WATCHED")
 
-    editor = threading.Thread(target=edit)
-    editor.start()
-    builds = watch(case, BuildOptions(output_root=output), session.report, stop=session.stop, debounce_ms=200)
-    editor.join(timeout=60)
-    if session.failure is not None:
-        raise session.failure
-    assert builds >= 6
+    assert watched(case, output, session, edit) >= 6
 
 
 def test_a_watch_frees_each_build_s_garbage_before_the_next(make_case: MakeCase, tmp_path: Path) -> None:
@@ -171,32 +182,20 @@ def test_an_unexpected_failure_is_said_and_the_watch_builds_again(
         return real(case_folder, options)
 
     monkeypatch.setattr(pipeline.build, "build", build_with_a_bug)
-    case = make_case()
+    case, output = make_case(), tmp_path / "out"
     session = Session()
 
     def edit() -> None:
-        try:
-            assert session.wait_for("error: ") == UNEXPECTED
-            failed = session.wait_for("build failed after ")  # (no earlier outputs: none to keep)
-            assert failed.endswith("; nothing was written"), failed
-            session.wait_for("watching")
-            data = (case / "case.yaml").read_text(encoding="utf-8")
-            put(case / "case.yaml", data.replace("Shenzhen", "Guangzhou"))
-            session.wait_for("changed: case.yaml")
-            session.wait_for("built ")
-        except BaseException as failure:  # reported to the main thread
-            session.failure = failure
-        finally:
-            session.stop.set()
+        assert session.wait_for("error: ") == UNEXPECTED
+        failed = session.wait_for("build failed after ")  # (no earlier outputs: none to keep)
+        assert failed.endswith("; nothing was written"), failed
+        session.wait_for("watching")
+        data = (case / "case.yaml").read_text(encoding="utf-8")
+        put(case / "case.yaml", data.replace("Shenzhen", "Guangzhou"))
+        session.wait_for("changed: case.yaml")
+        session.wait_for("built ")
 
-    editor = threading.Thread(target=edit)
-    editor.start()
-    output = tmp_path / "out"
-    builds = watch(case, BuildOptions(output_root=output), session.report, stop=session.stop, debounce_ms=200)
-    editor.join(timeout=60)
-    if session.failure is not None:
-        raise session.failure
-    assert builds == 2
+    assert watched(case, output, session, edit) == 2
     assert "Guangzhou" in text(output / "acme" / "appeal_letter.pdf")
 
 
