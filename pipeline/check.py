@@ -122,7 +122,7 @@ def _placeholders(case: Case, report: Report) -> None:
 
 
 def _placeholder_lines(folder: Path) -> list[str]:
-    from pipeline.load import CASE_FILE
+    from pipeline.load import CASE_FILE, fields_by_line
     from pipeline.start import placeholder_lines
 
     path = folder / CASE_FILE
@@ -130,9 +130,10 @@ def _placeholder_lines(folder: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    shown = display_path(path)
+    shown, fields = display_path(path), fields_by_line(text)
     return [
-        f"{shown}:{line}: still the placeholder `init` wrote; write the real value"
+        f"{shown}:{line}: {fields[line] + ': ' if line in fields else ''}still the placeholder `init` wrote; "
+        "write the real value"
         for line in placeholder_lines(text)
     ]
 
@@ -152,7 +153,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
         report.add(error)
         return Evidence(unread_exhibits(case.data))
     evidence = Evidence(make_exhibits(case.data, case.folder))
-    findings = scan_data(case.data, where=case.at)
+    findings = scan_data(case.data, where=case.at) if destination else []  # (as a build: for a destination)
     total = 0
     with tempfile.TemporaryDirectory(prefix="build-appeal-check-") as scratch:
         for exhibit, path in zip(evidence.exhibits, paths, strict=True):

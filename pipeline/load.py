@@ -88,6 +88,20 @@ def load_case(folder: Path) -> Case:
     return Case(folder=folder, data=case_file, lines=lines)
 
 
+def fields_by_line(text: str) -> dict[int, str]:
+    """The field written on each line of a case.yaml text (`merchant.name_en`), for a file that is YAML but
+    does not validate; empty if it is not YAML."""
+    try:
+        _, lines, _ = _parse(text, CASE_FILE)
+    except CaseDataError:
+        return {}
+    fields: dict[int, Loc] = {}
+    for loc, line in lines.items():
+        if len(loc) >= len(fields.get(line, ())):  # the innermost field written there
+            fields[line] = loc
+    return {line: _dotted(loc) for line, loc in fields.items()}
+
+
 def _given(data: Any) -> Any:
     """The data without the keys left empty: an empty value means "not given" (docs/case-format.md), so a
     field with a default takes it, and a required one is said to be empty."""

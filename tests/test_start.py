@@ -86,7 +86,7 @@ def test_init_leaves_a_todo_for_each_answer_not_given(tmp_path: Path) -> None:
     assert code == 1
     for field in ("merchant.platform", "merchant.email", "case.number"):  # not valid as they stand
         assert field in out, field
-    assert "case.yaml:11: still the placeholder `init` wrote" in out  # merchant.name_en, valid but a TODO
+    assert "case.yaml:11: merchant.name_en: still the placeholder `init` wrote" in out  # valid, but a TODO
 
 
 def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,6 +310,18 @@ def test_unredacted_numbers_fail_a_court_check_and_warn_otherwise(make_case: Mak
     assert "4111 1111 1111 1111" not in out and "123-45-6789" not in out
     code, out = run("check", str(case), "--for", "platform")
     assert code == 0 and "warning: Exhibit 1 (evidence/statement.pdf), page 1" in out
+
+
+def test_without_a_destination_check_looks_for_no_numbers_as_a_build(make_case: MakeCase) -> None:
+    """docs/destinations.md: without a destination the redaction check does not run; check warned of the
+    numbers in case.yaml all the same, where a build said nothing (found by checking the docs)."""
+    data = example_data()
+    data["merchant"]["address"] = "Bank account 6222021234567890123, ICBC Shenzhen"
+    case = make_case(data)
+    code, out = run("check", str(case))
+    assert code == 0 and "warning" not in out, out
+    code, out = run("check", str(case), "--for", "platform")
+    assert code == 0 and "merchant.address: card or account number" in out
 
 
 def test_a_court_check_names_the_exhibits_as_the_court_bundle_numbers_them(make_case: MakeCase) -> None:
