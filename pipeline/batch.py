@@ -31,7 +31,7 @@ from typing import NoReturn
 from pipeline import outputs
 from pipeline.errors import user_error
 from pipeline.limits import (
-    HungUp,
+    STOP_KINDS,
     Terminated,
     collect_garbage,
     hide_discarded_stops,
@@ -285,11 +285,7 @@ def _stop_building(signum: int, frame: FrameType | None) -> None:
 
 
 def _raise_stop() -> None:
-    kinds: dict[int, type[KeyboardInterrupt | Terminated]] = {
-        signal.SIGINT: KeyboardInterrupt,
-        signal.SIGHUP: HungUp,
-    }
-    stop(kinds.get(_stop_asked, Terminated))
+    stop(STOP_KINDS.get(_stop_asked, Terminated))
 
 
 ERROR_WIDTH = 100

@@ -62,6 +62,7 @@ from pipeline.render import (
     default_templates_folder,
     documents_of,
     for_its_readers,
+    not_a_template,
 )
 from pipeline.sales import accused_sales, export_path
 from pipeline.stamps import Stamp
@@ -570,14 +571,6 @@ def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]
                 if path.is_file() and not not_a_template(path.name):
                     inputs[f"{label}/{path.name}"] = sha256_of(path)
     return inputs
-
-
-def not_a_template(name: str) -> bool:
-    """Whether a file of a templates folder is one no template can use: hidden files (`.DS_Store`, an
-    editor's swap file), Word's and LibreOffice's lock files (`~$peal_letter.docx`, `.~lock.x#`, there while
-    the template is open), backups (`letter.html~`), Windows' Thumbs.db and desktop.ini. They made the
-    bundle out of date for `send`, and a bundle built with one sent again as a new one."""
-    return name.startswith((".", "~$")) or name.endswith("~") or name.lower() in ("thumbs.db", "desktop.ini")
 
 
 def current_input_hashes(case: Case) -> dict[str, str]:

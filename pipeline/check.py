@@ -210,8 +210,13 @@ def _read(
         except Exception:  # the text is for the redaction check and OCR's warning: none, then
             return []
     if kind == Kind.TEXT:
-        evidence.texts[exhibit.number] = read_text_exhibit(exhibit, path)
-        return [path.read_text(encoding="utf-8", errors="replace")] if texts else []
+        read = evidence.texts[exhibit.number] = read_text_exhibit(exhibit, path)
+        shown = [
+            *(value for _, value in read.headers),
+            *(cell for row in read.table for cell in row),
+            read.text,
+        ]
+        return ["\n".join(shown)] if texts else []
     if kind == Kind.IMAGE:
         return [""]
     return []
@@ -254,7 +259,7 @@ def _templates(case: Case, evidence: Evidence, sales: AccusedSales | None, repor
         for exhibit in evidence.exhibits:
             if exhibit.number in evidence.texts:
                 variables = {"exhibit": exhibit, "text_exhibit": evidence.texts[exhibit.number]}
-                render("text_exhibit", (Engine.HTML,), _with(context, variables))
+                render("text_exhibit", (Engine.HTML,), context.with_variables(variables))
         render("bundle_cover", (Engine.HTML,), numbered)
         render("bundle_toc", (Engine.HTML,), numbered)
     problems += templates.parse_errors()
@@ -276,11 +281,7 @@ def _with_page_numbers(context: Context, documents: tuple[str, ...]) -> Context:
         exhibits.append(dataclasses.replace(exhibit, first_page=page, last_page=page + 1))
         page += 2
     numbered = dataclasses.replace(context, exhibits=exhibits)
-    return _with(numbered, {"parts": parts, "total_pages": page - 1})
-
-
-def _with(context: Context, variables: dict[str, Any]) -> Context:
-    return dataclasses.replace(context, extra={**context.extra, **variables})
+    return numbered.with_variables({"parts": parts, "total_pages": page - 1})
 
 
 def _environment(destination: Destination | None) -> None:

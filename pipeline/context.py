@@ -6,6 +6,7 @@ The context is built once per build from the validated case and the exhibits; ev
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -112,6 +113,10 @@ class Context:
         extra = sorted((name, repr(value)) for name, value in self.extra.items())
         made_of = (self.data.model_dump_json(), self.exhibits, self.letter_date, self.lang.value, extra)
         return repr((*made_of, self.sales))
+
+    def with_variables(self, variables: dict[str, Any]) -> Context:
+        """The same context with more variables for the templates (`parts`, `exhibit`...)."""
+        return dataclasses.replace(self, extra={**self.extra, **variables})
 
     def variables(self) -> dict[str, Any]:
         """The mapping handed to Jinja2 and docxtpl."""

@@ -46,6 +46,10 @@ class SendError(BuildAppealError):
     not take the message for every recipient; the message says what was delivered and what to do."""
 
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+"""The errors of a full disk, or of a reached quota."""
+
+
 class DiskFull(BuildAppealError):
     """Raised in place of whatever error a full disk (or a reached quota) caused, wherever it was writing."""
 
@@ -64,7 +68,7 @@ def user_error(error: Exception, folder: Path | None = None) -> BuildAppealError
 def _disk_full(error: BaseException, folder: Path | None) -> DiskFull | None:
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(seen, OSError) and seen.errno in DISK_FULL:
             where = seen.filename2 or seen.filename or folder
             writing = f" while writing {where}" if where else ""
             cache = f"{folder / '.cache'}" if folder is not None else "the .cache folder of an output folder"

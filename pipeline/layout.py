@@ -171,7 +171,7 @@ class Layout:
         """Render the template `name.html` with the context (plus `variables`) and lay it out, unless the
         cache has the same HTML laid out already."""
         template = template or self.templates.find(name, (Engine.HTML,))
-        scoped = dataclasses.replace(context, extra={**context.extra, **(variables or {})})
+        scoped = context.with_variables(variables or {})
         html = self.templates.render(template, scoped, work).path.read_text(encoding="utf-8")
         base = template.path.parent.resolve()
         key = self.cache.key("html", html, str(base))
@@ -464,8 +464,8 @@ def _placed(
         placed.append(dataclasses.replace(exhibit, first_page=page, last_page=page + size - 1))
         page += size
     entries = [Entry(*titles[name], starts[name], starts[name] + every[name] - 1) for name in named]
-    scoped = dataclasses.replace(
-        context, exhibits=placed, extra={**context.extra, "parts": entries, "total_pages": page - 1}
+    scoped = dataclasses.replace(context, exhibits=placed).with_variables(
+        {"parts": entries, "total_pages": page - 1}
     )
     return scoped, placed, starts
 

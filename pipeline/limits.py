@@ -105,21 +105,24 @@ a build run to its end and write its outputs. `raise_if_stopped` raises the stop
 on to its next step, and before anything is moved into place."""
 
 
+STOP_KINDS: dict[int, type[KeyboardInterrupt | Terminated]] = {
+    signal.SIGINT: KeyboardInterrupt,
+    signal.SIGTERM: Terminated,
+    signal.SIGHUP: HungUp,
+}
+"""What each stop signal raises: Ctrl-C, SIGTERM, and SIGHUP (the terminal closed)."""
+
+
 def stop_on_signals() -> None:
     """Make Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop the program (KeyboardInterrupt,
     `Terminated`, `HungUp`) so that every `finally` and context manager runs: scratch folders are removed
     and LibreOffice is killed. A stop that Python discards is raised again at the next step (`stopped`),
     without the traceback Python prints for it. SIGHUP ignored (`nohup`) stays ignored."""
-    kinds: dict[int, type[KeyboardInterrupt | Terminated]] = {
-        signal.SIGINT: KeyboardInterrupt,
-        signal.SIGTERM: Terminated,
-        signal.SIGHUP: HungUp,
-    }
 
     def terminate(signum: int, frame: FrameType | None) -> None:
-        stop(kinds[signum])
+        stop(STOP_KINDS[signum])
 
-    for signum in kinds:
+    for signum in STOP_KINDS:
         if signum != signal.SIGHUP or signal.getsignal(signum) == signal.SIG_DFL:
             signal.signal(signum, terminate)
     hide_discarded_stops()

@@ -7,7 +7,6 @@ Files a user or another command keeps in the output folder (a send log, an outbo
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -17,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.errors import BundleError
+from pipeline.errors import DISK_FULL, BundleError
 from pipeline.leftovers import staging_prefix, sweep_staging
 from pipeline.limits import raise_if_stopped, signals_held
 
@@ -59,7 +58,7 @@ def locked(output: Path) -> Iterator[None]:
         output.parent.mkdir(parents=True, exist_ok=True)
         lock_file = lock_path.open("a")
     except OSError as error:
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        if error.errno in DISK_FULL:
             raise  # (said as a full disk: `errors.user_error`)
         raise BundleError(
             f"{output.parent}: the outputs cannot be written there ({error.strerror}); choose another "

@@ -54,6 +54,22 @@ def for_its_readers(name: str, context: Context) -> Context:
     return context
 
 
+EDITOR_DEBRIS = ("~$", ".~lock.", ".#")
+"""Files editors keep beside the ones they edit (Word's `~$letter.docx`, LibreOffice's lock files,
+Emacs's `.#case.yaml`): they come and go while a user types, and are not inputs (`--watch` passes them by)."""
+
+
+def not_a_template(name: str) -> bool:
+    """Whether a file of a templates folder is one no template can use: editors' debris, hidden files
+    (`.DS_Store`, an editor's swap file), backups (`letter.html~`), Windows' Thumbs.db and desktop.ini. They
+    made the bundle out of date for `send`, and a bundle built with one sent again as a new one."""
+    return (
+        name.startswith((".", *EDITOR_DEBRIS))
+        or name.endswith("~")
+        or name.lower() in ("thumbs.db", "desktop.ini")
+    )
+
+
 TEXT_DOCUMENTS = ("cs_inquiry",)
 """Documents that also have a plain-text version (`<name>.txt`), for pasting into a chat window."""
 

@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 WAKE_MS = 200
 """How long the watcher waits for a change before it hands back an empty set: the first such wake-up says
 it is running, so "watching" is printed only once a change saved after it will be seen."""
-EDITOR_DEBRIS = ("~$", ".~lock.", ".#")
-"""Files editors keep beside the ones they edit (Word's `~$letter.docx`, LibreOffice's lock files,
-Emacs's `.#case.yaml`): they come and go while a user types, and are not inputs."""
 
 
 def watch(
@@ -102,7 +99,7 @@ def _build(case_folder: Path, options: BuildOptions, report: Callable[[str], Non
         kept = (
             "the previous outputs are kept"
             if (options.output_root / case_folder.name).is_dir()
-            else ("nothing was written")
+            else "nothing was written"
         )
         report(f"build failed after {time.monotonic() - started:.1f} s; {kept}")
     else:
@@ -120,11 +117,14 @@ class _InputsOnly:
     def __init__(self) -> None:
         from watchfiles import DefaultFilter
 
+        from pipeline.render import EDITOR_DEBRIS
+
         self.default = DefaultFilter()
+        self.debris = EDITOR_DEBRIS
 
     def __call__(self, change: object, path: str) -> bool:
         name = Path(path).name
-        return self.default(change, path) and not name.startswith(EDITOR_DEBRIS)  # type: ignore[arg-type]
+        return self.default(change, path) and not name.startswith(self.debris)  # type: ignore[arg-type]
 
 
 def _shown(path: Path, folders: list[Path]) -> str:
