@@ -7,6 +7,8 @@ Files a user or another command keeps in the output folder (a send log, an outbo
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -21,6 +23,8 @@ from pipeline.leftovers import staging_prefix, sweep_staging
 from pipeline.limits import raise_if_stopped, signals_held
 
 MANIFEST = "manifest.json"
+PREVIOUS = ".previous"
+"""Where `publish` keeps, inside the staging folder, the outputs it replaces until all are in place."""
 publishing = False
 """Whether this process's build has begun to move its files into place (`publish`; `build` sets it back):
 stopped then, it finishes (a batch counts the case as built: `pipeline.batch`)."""
@@ -67,34 +71,86 @@ def locked(output: Path) -> Iterator[None]:
     with lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
+            _check_writable(output)
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse, before the build begins, a case's output folder that is there but cannot take new files."""
+    if not output.exists():
+        return
+    try:
+        if not output.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        tempfile.TemporaryFile(dir=output).close()
+    except OSError as error:
+        if error.errno in DISK_FULL:
+            raise
+        raise BundleError(
+            f"{output}: the outputs cannot be written there ({error.strerror}); choose another folder with -o"
+        ) from error
 
 
 def publish(staged: Path, output: Path, names: list[str]) -> list[Path]:
     """Move the staged files `names` into `output`, the manifest last; drop outputs of the previous build
     that this one no longer makes (say the letter's template changed from .docx to .html). Ctrl-C or SIGTERM
     waits until every file is in place: stopped half way, the folder would hold a new bundle beside the old
-    letter and manifest."""
+    letter and manifest. A file that cannot be replaced (read-only, say) puts back the ones already moved,
+    so the folder holds the previous build whole, and is named (BundleError)."""
     global publishing
     raise_if_stopped()  # a stop Python discarded along the way still stops the build: nothing is moved
     ordered = sorted(names, key=lambda name: name == MANIFEST)
-    published = []
+    replaced: list[tuple[Path, Path | None]] = []  # each file moved in, and the previous one kept aside
     with signals_held():
         publishing = True  # (a stop from here on is raised once every file is in place)
         output.mkdir(parents=True, exist_ok=True)
         previous = _previous_outputs(output)
         for name in ordered:
             source, target = staged / name, output / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-            published.append(target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                kept = _keep_aside(target, staged / PREVIOUS / name)
+                os.replace(source, target)
+            except OSError as error:
+                _put_back(replaced)
+                if error.errno in DISK_FULL:
+                    raise
+                raise BundleError(
+                    f"{target}: cannot be replaced ({error.strerror}); the previous outputs are kept as they "
+                    "were"
+                ) from error
+            replaced.append((target, kept))
         for stale in previous - set(names):
             path = output / stale
             if path.is_file() and path.resolve().is_relative_to(output.resolve()):
                 path.unlink()
-    return published
+    return [target for target, _ in replaced]
+
+
+def _keep_aside(target: Path, aside: Path) -> Path | None:
+    """Keep the file at `target` also at `aside` (a second link to it, else a copy), to be put back if a
+    later file cannot be moved in; None when there is none."""
+    if not target.exists():
+        return None
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(target, aside)
+    except OSError:  # a file system without hard links (FAT on a USB drive)
+        shutil.copy2(target, aside)
+    return aside
+
+
+def _put_back(replaced: list[tuple[Path, Path | None]]) -> None:
+    """Undo the moves of `publish` so far: each previous file back in place, each new one without one
+    removed."""
+    for target, kept in reversed(replaced):
+        with contextlib.suppress(OSError):
+            if kept is not None:
+                os.replace(kept, target)
+            else:
+                target.unlink()
 
 
 def _previous_outputs(output: Path) -> set[str]:

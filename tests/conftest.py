@@ -174,6 +174,19 @@ def disk_of_its_own(folder: Path, options: str) -> Iterator[Path]:
         subprocess.run(["umount", "--lazy", str(folder)], check=True)
 
 
+@contextlib.contextmanager
+def immutable(path: Path) -> Iterator[Path]:
+    """`path` made immutable (`chattr +i`: not even root may change it), as a read-only file or folder is to
+    a user; the test is skipped where the user or the file system may not."""
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a file immutable here: {made.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A disk of its own, 16 MB, to fill up."""

@@ -29,6 +29,7 @@ from tests.conftest import (
     example_data,
     flat,
     group_alive,
+    immutable,
     office_group,
     pdftotext,
     snapshot,
@@ -248,6 +249,27 @@ def test_a_failed_build_leaves_the_previous_outputs_untouched(make_case: MakeCas
         build(folder, BuildOptions(output_root=out))
     assert snapshot(result.output) == before
     assert sorted(path.name for path in out.iterdir()) == [".acme.lock", ".cache", "acme"]  # no scratch
+
+
+def test_a_file_that_cannot_be_replaced_leaves_the_previous_outputs_whole(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """The files were moved in one by one: the new letter and bundle stayed beside the old manifest, the
+    build "failed unexpectedly", and a watch said the previous outputs were kept."""
+    folder = make_case()
+    out = tmp_path / "out"
+    result = build(folder, BuildOptions(output_root=out))
+    before = snapshot(result.output)
+    (folder / "templates").mkdir()
+    inquiry = (EXAMPLE.parent.parent / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    (folder / "templates" / "cs_inquiry.html").write_text(inquiry.replace("</h1>", " A</h1>", 1), "utf-8")
+    refused = r"manifest\.json: cannot be replaced \(Operation not "
+    # The manifest is moved in last, after every other file.
+    with immutable(result.output / "manifest.json"), pytest.raises(BuildAppealError, match=refused):
+        build(folder, BuildOptions(output_root=out))
+    assert snapshot(result.output) == before
+    assert sorted(path.name for path in out.iterdir()) == [".acme.lock", ".cache", "acme"]  # no scratch
+    assert build(folder, BuildOptions(output_root=out)).pages  # and the next build goes through
 
 
 def test_the_cli_prints_the_bundle_path_last(make_case: MakeCase, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pipeline import __version__
 from pipeline.cli import _converts_probably, main
 from pipeline.context import Context
 from pipeline.render import Rendered, TemplateFile, Templates, default_templates_folder
-from tests.conftest import MakeCase, disk_of_its_own, group_alive, office_group
+from tests.conftest import MakeCase, disk_of_its_own, group_alive, immutable, office_group
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -215,6 +215,23 @@ def test_an_output_folder_that_cannot_be_written_is_refused_in_words(
         1,
         f"error: {output}: the outputs cannot be written there ({reason}); choose another folder with -o",
     )
+
+
+def test_a_case_output_folder_that_cannot_be_written_is_refused_before_the_build(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """Only the output root was tried (the lock file is there): the build ran, then "failed unexpectedly"
+    when it moved its files into output/<case>."""
+    folder, out = make_case(), tmp_path / "out"
+    (out / "acme").mkdir(parents=True)
+    with immutable(out / "acme"):
+        code, _, err = run(str(folder), "-o", str(out))
+    assert (code, err) == (
+        1,
+        f"error: {out / 'acme'}: the outputs cannot be written there (Operation not permitted); choose "
+        "another folder with -o\n",
+    )
+    assert not any(path.name.startswith(".acme.building") for path in out.iterdir())
 
 
 def test_two_case_folders_of_one_name_are_refused_and_one_named_twice_is_built_once(
