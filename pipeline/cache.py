@@ -8,8 +8,9 @@ installed, the fonts installed). A changed input gives another key, so an entry 
 document may also read files (an image, a font) while it is laid out; their hashes are kept with the entry
 and checked before it is used.
 
-Entries are written atomically (a build that is stopped leaves no half-written entry), can be shared by
-builds running at once, and are removed when no build has used them for `KEEP_DAYS` days.
+Entries are written atomically (a build that is stopped leaves no half-written entry), checked against
+their SHA-256 before each use (a damaged one is made again), can be shared by builds running at once, and
+are removed when no build has used them for `KEEP_DAYS` days.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class Cache:
     def put(self, key: str, made: Path, meta: dict[str, Any] | None = None) -> Entry:
         """Store a copy of the file `made` under `key`; return the stored entry (`made` when disabled)."""
         meta = {**(meta or {}), "suffix": made.suffix or ".part", "size": made.stat().st_size}
+        meta["sha256"] = sha256_of(made)
         if self.folder is None:
             return Entry(made, meta)
         meta_path = self._meta_path(key)
@@ -223,9 +225,10 @@ def file_hashes(paths: list[Path]) -> dict[str, str]:
 
 
 def _intact(stored: Path, meta: dict[str, Any]) -> bool:
-    """The stored file is there, whole (a full disk or a stopped copy leaves it shorter)."""
+    """The stored file is there, whole and as it was stored: a full disk or a stopped copy leaves it
+    shorter; a failing disk, a sync tool or a hand may change its bytes (its SHA-256 then differs)."""
     try:
-        return stored.stat().st_size == meta.get("size")
+        return stored.stat().st_size == meta.get("size") and sha256_of(stored) == meta.get("sha256")
     except OSError:
         return False
 

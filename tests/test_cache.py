@@ -156,6 +156,19 @@ def test_a_damaged_entry_is_made_again(built) -> None:
     assert pages_text(again.bundle) == pages_text(first.bundle)
 
 
+def test_an_entry_damaged_in_place_is_made_again(built) -> None:
+    """Bytes changed, not the size (a failing disk, a sync tool): every build failed on the damaged PDF
+    ("failed unexpectedly"), a watch too, until the cache was deleted by hand."""
+    case, output, first = built
+    for stored in (output / FOLDER).glob("*/*.pdf"):
+        data = bytearray(stored.read_bytes())
+        third = len(data) // 3
+        data[third : 2 * third] = bytes(third)
+        stored.write_bytes(bytes(data))
+    again = build_case(case, output)
+    assert pages_text(again.bundle) == pages_text(first.bundle)
+
+
 def test_old_entries_are_pruned(tmp_path: Path) -> None:
     cache = Cache(tmp_path / FOLDER)
     made = tmp_path / "part.pdf"
