@@ -1,6 +1,7 @@
 """Watch a case and build it again whenever case.yaml, an evidence file or a template changes.
 
-Every build goes through the cache, so only the parts whose inputs changed are made again, and one
+Every build goes through the cache (unless --no-cache), so only the parts whose inputs changed are made
+again, and one
 LibreOffice stays running for all of them; the time each build took is printed. A failed build prints its
 error and the watch goes on: the previous outputs stay as they were until the next build succeeds. Ctrl-C
 stops watching.
@@ -12,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,6 @@ def watch(
     from pipeline.office_session import office_session
     from pipeline.render import default_templates_folder
 
-    options = replace(options, cache=True)
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # its own "3 changes detected" lines
     folders = [case_folder, default_templates_folder()]
     inputs = _InputsOnly()

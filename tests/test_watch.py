@@ -134,6 +134,25 @@ def test_watch_builds_again_after_each_change(make_case: MakeCase, tmp_path: Pat
     assert watched(case, output, session, edit) >= 6
 
 
+def test_a_watch_without_the_cache_builds_without_it(make_case: MakeCase, tmp_path: Path) -> None:
+    """`--watch --no-cache` was taken, then ignored: every build went through the cache, so a damaged entry
+    could not be got around while watching."""
+    case, output, session = make_case(), tmp_path / "out", Session()
+
+    def edit() -> None:
+        try:
+            session.wait_for("watching")
+        finally:
+            session.stop.set()
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    watch(case, BuildOptions(output_root=output, cache=False), session.report, stop=session.stop)
+    editor.join(timeout=60)
+    assert session.seen[0].startswith("built "), session.seen
+    assert not (output / ".cache").exists()
+
+
 def test_a_watch_frees_each_build_s_garbage_before_the_next(make_case: MakeCase, tmp_path: Path) -> None:
     lines: list[str] = []
     gc.disable()  # only the watch's own collection may free them
