@@ -146,7 +146,12 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
         problem = error.problem or str(error)
-        line, hint = _yaml_hint(text.splitlines(), line)
+        opened = _FLOWS.get(error.context or "")
+        if opened and error.context_mark is not None and error.context_mark.line + 1 < line:
+            seen, line = line, error.context_mark.line + 1
+            hint = f" (a “{opened}” opened here is not closed; YAML saw the error on line {seen})"
+        else:
+            line, hint = _yaml_hint(text.splitlines(), line)
         raise CaseDataError([f"{shown}:{line}: not valid YAML: {problem}{hint}"]) from error
     except yaml.YAMLError as error:
         raise CaseDataError([f"{shown}: not valid YAML: {error}"]) from error
@@ -157,6 +162,8 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
 
 
 _SPACES = {"\u3000": "a full-width space", "\u00a0": "a non-breaking space"}
+_FLOWS = {"while parsing a flow sequence": "[", "while parsing a flow mapping": "{"}
+"""PyYAML's context of an error inside a bracket, and the bracket: it marks where the bracket opened."""
 _OPENS_A_QUOTE = re.compile(r'^\s*(?:-\s+)?(?:[^:#"]*:\s+)?"')
 
 

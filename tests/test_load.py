@@ -112,7 +112,7 @@ def test_aliases_are_refused_so_billion_laughs_cannot_blow_up(tmp_path: Path) ->
 
 def test_not_yaml_names_the_line(tmp_path: Path) -> None:
     found = problems(write(tmp_path, "language: en\nmerchant: [unclosed\n"))
-    assert found[0].startswith(":3: not valid YAML:")
+    assert found[0].startswith(":2: not valid YAML:") and "(a “[” opened here is not closed;" in found[0]
 
 
 def test_tabs_get_a_hint(tmp_path: Path) -> None:
@@ -197,6 +197,18 @@ def test_a_quote_left_open_is_named_where_it_opens(tmp_path: Path) -> None:
     [problem] = problems(write(tmp_path, text))
     assert problem.startswith(f":{line_with(text, 'store_id:')}: not valid YAML: ")
     assert problem.endswith('(a quote “"” opened here is not closed; YAML saw the error on line 48)')
+
+
+def test_a_bracket_left_open_is_named_where_it_opens(tmp_path: Path) -> None:
+    """YAML named the next line ("expected ',' or ']', but got ':'"), where nothing is wrong."""
+    old = "plaintiff: Glowbright Brands, LLC"
+    text = example_text().replace(old, "plaintiff: [Glowbright Brands, LLC", 1)
+    [problem] = problems(write(tmp_path, text))
+    opened = line_with(text, "plaintiff: [")
+    assert problem == (
+        f":{opened}: not valid YAML: expected ',' or ']', but got ':' (a “[” opened here is not closed; YAML "
+        f"saw the error on line {opened + 1})"
+    )
 
 
 def test_values_as_a_seller_types_them_get_what_to_write_instead(tmp_path: Path) -> None:
