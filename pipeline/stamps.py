@@ -1,6 +1,10 @@
 """Stamp the bundle's pages at the bottom: the exhibit label and page within it, the running page number,
 and optionally a Bates number. The top of every page stays clear for the court's e-filing header.
 
+Everything is placed in the part of the page a viewer or printer shows (the CropBox clipped to the
+MediaBox). On a page too narrow for the three stamps side by side, they are stacked in two or three lines
+(the band made taller) and, on a very narrow page, set smaller, never below `MIN_FONT_SIZE`.
+
 Stamps are drawn straight into each page: a few text operators appended to its content, using one
 embedded font subset that every page shares. The font comes from a one-page "carrier" that WeasyPrint
 lays out with every character the stamps use, so the subset is embedded and its ToUnicode map makes the
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +26,21 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject
 
 STAMP_BAND = 36.0
-"""Points kept free at the bottom of an evidence page for the stamps (half an inch)."""
+"""Points kept free at the bottom of an evidence page for the stamps (half an inch), and a line more for
+each line more the stamps take on a narrow page."""
 FONT_SIZE = 8.0
 BASELINE = 14.0
-"""Points from the bottom edge of the page to the stamps' baseline."""
+"""Points from the bottom edge of the page (of the part a viewer shows) to the stamps' lowest baseline."""
 SIDE = 36.0
+"""Points between a stamp and the side of the page (less on a page narrower than 12 times this)."""
+MIN_FONT_SIZE = 6.0
+"""The smallest size the stamps are set in on a very narrow page: still readable on paper."""
+GAP = 12.0
+"""Points at least between two stamps on one line."""
 REGULAR, BOLD = "/BAStampR", "/BAStampB"
+
+Box = tuple[float, float, float, float]
+"""left, bottom, right, top, in the page's user space."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +66,39 @@ class StampFont:
         """The hex string that shows `text` with this font."""
         return "<" + "".join(f"{self.codes[char]:04x}" for char in text) + ">"
 
-    def width(self, text: str) -> float:
-        """How wide `text` is at the stamps' size, in points."""
-        return sum(self.widths.get(self.codes[char], 600.0) for char in text) * FONT_SIZE / 1000
+    def width(self, text: str, size: float = FONT_SIZE) -> float:
+        """How wide `text` is at `size` (the stamps' size unless given), in points."""
+        return sum(self.widths.get(self.codes[char], 600.0) for char in text) * size / 1000
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One stamp where it is drawn: its font, text, size and the start of its baseline."""
+
+    font: StampFont
+    name: str
+    text: str
+    size: float
+    x: float
+    y: float
+
+    @property
+    def width(self) -> float:
+        return self.font.width(self.text, self.size)
+
+
+def visible_box(page: PageObject) -> Box:
+    """The part of `page` a viewer or printer shows: its CropBox clipped to its MediaBox (the MediaBox
+    when there is no CropBox, or when the two do not meet)."""
+    media, crop = _corners(page.mediabox), _corners(page.cropbox)
+    left, bottom = max(media[0], crop[0]), max(media[1], crop[1])
+    right, top = min(media[2], crop[2]), min(media[3], crop[3])
+    return (left, bottom, right, top) if left < right and bottom < top else media
+
+
+def _corners(box: Sequence[Any]) -> Box:
+    x1, y1, x2, y2 = (float(value) for value in box)
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
 
 
 def stamp_fonts(stamps: list[Stamp]) -> tuple[StampFont, StampFont]:
@@ -116,15 +161,13 @@ class Stamper:
 
     def stamp(self, page: PageObject, stamp: Stamp, make_room: bool = False) -> None:
         """Draw `stamp` over `page`; with `make_room`, first shrink the page's content towards the top so
-        the bottom band is free (nothing at the edge is hidden; the page keeps its size and orientation)."""
+        the bottom band is free (nothing at the edge is hidden, nothing outside the page is revealed; the
+        page keeps its size and orientation)."""
         if page.rotation % 360:
             page.transfer_rotation_to_content()  # so the bottom is the bottom the reader sees
-        box = page.mediabox
-        left, bottom = float(box.left), float(box.bottom)
-        width, height = float(box.width), float(box.height)
-        before = (
-            self._shrink(left, bottom, width, height) if make_room and height > 2 * STAMP_BAND else self.save
-        )
+        box = visible_box(page)
+        placed, band = self._layout(stamp, box)
+        before = self._shrink(box, band) if make_room and box[3] - box[1] > 2 * band else self.save
         contents = page.get(NameObject("/Contents"))
         parts = (
             list(contents) if isinstance(contents, ArrayObject) else [] if contents is None else [contents]
@@ -132,43 +175,96 @@ class Stamper:
         parts = [
             part if isinstance(part, IndirectObject) else self.writer._add_object(part) for part in parts
         ]
-        drawing = self._drawing(stamp, left, bottom, width)
-        page[NameObject("/Contents")] = ArrayObject([before, *parts, self._stream(drawing)])
+        page[NameObject("/Contents")] = ArrayObject([before, *parts, self._stream(_drawing(placed))])
         resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
         fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
         fonts.update({NameObject(name): reference for name, reference in self.references.items()})
 
-    def _drawing(self, stamp: Stamp, left: float, bottom: float, width: float) -> bytes:
-        y = bottom + BASELINE
-        placed = []
-        if stamp.exhibit:
-            placed.append((self.bold, BOLD, stamp.exhibit, left + SIDE))
-        if stamp.bates:
-            placed.append(
-                (self.regular, REGULAR, stamp.bates, left + (width - self.regular.width(stamp.bates)) / 2)
-            )
-        placed.append(
-            (self.regular, REGULAR, stamp.running, left + width - SIDE - self.regular.width(stamp.running))
-        )
-        commands = ["Q", "q", "1 g"]  # close the page's own content; white behind the stamps
-        for font, _, text, x in placed:
-            commands.append(f"{x - 3:.2f} {y - 4:.2f} {font.width(text) + 6:.2f} {FONT_SIZE + 5:.2f} re f")
-        commands.append("0 g")
-        for font, name, text, x in placed:
-            commands.append(f"BT {name} {FONT_SIZE:g} Tf {x:.2f} {y:.2f} Td {font.show(text)} Tj ET")
-        commands.append("Q")
-        return ("\n".join(commands) + "\n").encode("ascii")
+    def _layout(self, stamp: Stamp, box: Box) -> tuple[list[Placed], float]:
+        """Where each stamp goes in `box`, and the height of the band they take at its bottom.
 
-    def _shrink(self, left: float, bottom: float, width: float, height: float) -> IndirectObject:
-        key = (left, bottom, width, height)
+        On one line if they fit: the exhibit at the left, the Bates number in the middle, the running number
+        at the right. Otherwise the exhibit on a line above the other two, or each on its own line; on a
+        page too narrow even for that, in a smaller size that fits (at least `MIN_FONT_SIZE`)."""
+        left, right = box[0], box[2]
+        side = min(SIDE, (right - left) / 12)
+        start, end = left + side, right - side
+        stamps = [  # each with where it goes on its line: 0 at the left, 1/2 in the middle, 1 at the right
+            (font, name, text, where)
+            for font, name, text, where in (
+                (self.bold, BOLD, stamp.exhibit, 0.0),
+                (self.regular, REGULAR, stamp.bates, 0.5),
+                (self.regular, REGULAR, stamp.running, 1.0),
+            )
+            if text
+        ]
+        arrangements = [[stamps]]
+        if len(stamps) == 3:
+            arrangements.append([stamps[:1], stamps[1:]])
+        arrangements.append([[one] for one in stamps])
+        widest = max(font.width(text) for font, _, text, _ in stamps)
+        smaller = max(MIN_FONT_SIZE, min(FONT_SIZE, FONT_SIZE * (end - start) / widest))
+        tries = [(FONT_SIZE, lines) for lines in arrangements] + [(smaller, arrangements[-1])]
+        for size, lines in tries:
+            leading = size * 1.5
+            placed = [
+                Placed(
+                    font,
+                    name,
+                    text,
+                    size,
+                    start + (end - start - font.width(text, size)) * where,
+                    box[1] + BASELINE + (len(lines) - 1 - row) * leading,
+                )
+                for row, line in enumerate(lines)
+                for font, name, text, where in line
+            ]
+            if _fit(placed, start, end):
+                break  # else the last try, the smallest, is taken as it is
+        return placed, STAMP_BAND + (len(lines) - 1) * leading
+
+    def _shrink(self, box: Box, band: float) -> IndirectObject:
+        """Scale the page's content about the middle of the top of `box` so `band` points are free at the
+        bottom, and clip it to `box` (scaled with it): what was outside the page stays hidden."""
+        key = (*box, band)
         if key not in self.shrinks:
-            scale = (height - STAMP_BAND) / height
-            dx = left * (1 - scale) + (1 - scale) * width / 2
-            dy = bottom * (1 - scale) + (1 - scale) * height
-            self.shrinks[key] = self._stream(f"q {scale:.6f} 0 0 {scale:.6f} {dx:.4f} {dy:.4f} cm\n".encode())
+            left, bottom, right, top = box
+            width, height = right - left, top - bottom
+            scale = (height - band) / height
+            dx = (1 - scale) * (left + width / 2)
+            dy = (1 - scale) * top
+            self.shrinks[key] = self._stream(
+                f"q {scale:.6f} 0 0 {scale:.6f} {dx:.4f} {dy:.4f} cm\n"
+                f"{left:.4f} {bottom:.4f} {width:.4f} {height:.4f} re W n\n".encode()
+            )
         return self.shrinks[key]
 
     def _stream(self, data: bytes) -> IndirectObject:
         stream = DecodedStreamObject()
         stream.set_data(data)
         return self.writer._add_object(stream.flate_encode() if len(data) > 60 else stream)
+
+
+def _fit(placed: list[Placed], start: float, end: float) -> bool:
+    """Whether every stamp is within `start`..`end` and those on one line are `GAP` apart."""
+    if any(one.x < start - 0.01 or one.x + one.width > end + 0.01 for one in placed):
+        return False
+    return all(
+        first.x + first.width + GAP <= second.x + 0.01
+        for first, second in itertools.pairwise(placed)
+        if first.y == second.y
+    )
+
+
+def _drawing(placed: list[Placed]) -> bytes:
+    commands = ["Q", "q", "1 g"]  # close the page's own content; white behind the stamps
+    for one in placed:
+        below, high = one.size / 2, one.size * 13 / 8  # 4 and 13 points at the stamps' size
+        commands.append(f"{one.x - 3:.2f} {one.y - below:.2f} {one.width + 6:.2f} {high:.2f} re f")
+    commands.append("0 g")
+    for one in placed:
+        commands.append(
+            f"BT {one.name} {one.size:g} Tf {one.x:.2f} {one.y:.2f} Td {one.font.show(one.text)} Tj ET"
+        )
+    commands.append("Q")
+    return ("\n".join(commands) + "\n").encode("ascii")

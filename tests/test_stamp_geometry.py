@@ -1,0 +1,191 @@
+"""Where the stamps land on evidence pages of unusual shapes, in a bundle built through the real tools:
+inside the part of the page a viewer shows, apart from each other on narrow pages, and with the shrunk
+content showing nothing that was outside the original page. Checked with pdftotext -bbox and by rendering
+the pages with pdftoppm."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
+
+from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.stamps import MIN_FONT_SIZE
+from tests.conftest import example_data
+
+COVER = "0 g -200 -200 1200 1200 re f\n"
+"""A black rectangle far past every edge of the page: the page shows black wherever it shows content."""
+CROP = (36.0, 72.0, 576.0, 720.0)
+PAGES = {  # name: (MediaBox width and height, content, CropBox, /Rotate)
+    "cropped": ((612.0, 792.0), COVER, CROP, 0),
+    "receipt": (  # a till receipt, 80 x 200 mm, with a line of text close to its bottom edge
+        (227.0, 567.0),
+        "BT /F1 10 Tf 20 530 Td (TOTAL 12.00) Tj ET\nBT /F1 10 Tf 20 6 Td (THANK YOU) Tj ET\n",
+        None,
+        0,
+    ),
+    "ticket": ((100.0, 300.0), "BT /F1 10 Tf 10 250 Td (SEAT FOUR) Tj ET\n", None, 0),
+    "overflow": (  # text running past the right edge, a bar past the bottom edge
+        (612.0, 792.0),
+        "BT /F1 40 Tf 300 400 Td (OVERFLOWING PAST THE EDGE) Tj ET\n0 g 100 -200 100 300 re f\n",
+        None,
+        0,
+    ),
+    "rotated": ((612.0, 792.0), COVER, None, 90),
+}
+Word = tuple[str, float, float, float, float]
+"""A word pdftotext found: its text, and xMin, yMin, xMax, yMax from the page's top left corner."""
+
+
+def drawn_pdf(
+    path: Path, size: tuple[float, float], content: str, crop: tuple[float, ...] | None, rotate: int
+) -> Path:
+    """A one-page PDF made with pypdf: `content` drawn (Helvetica as /F1), with a CropBox and /Rotate."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(*size)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
+    stream = DecodedStreamObject()
+    stream.set_data(content.encode())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    if crop is not None:
+        page.cropbox = RectangleObject(crop)
+    if rotate:
+        page.rotation = rotate
+    writer.write(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """A bundle of one exhibit per page of `PAGES`, with Bates numbers."""
+    root = tmp_path_factory.mktemp("geometry")
+    folder = root / "cases" / "acme"
+    (folder / "evidence").mkdir(parents=True)
+    for name, (size, content, crop, rotate) in PAGES.items():
+        drawn_pdf(folder / "evidence" / f"{name}.pdf", size, content, crop, rotate)
+    data = example_data()
+    data["evidence"] = [{"file": f"evidence/{name}.pdf", "title": f"A {name} page"} for name in PAGES]
+    del data["sales"]  # its export is one of the example's evidence files, left out here
+    data["bundle"] = {"bates_prefix": "ABC"}
+    (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return build(folder, BuildOptions(output_root=root / "out"))
+
+
+def words(pdf: Path, page: int) -> list[Word]:
+    """The words on a page with their boxes, from the top left of its MediaBox (pdftotext -bbox)."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pattern = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [
+        (text, float(x1), float(y1), float(x2), float(y2))
+        for x1, y1, x2, y2, text in re.findall(pattern, out)
+    ]
+
+
+def stamp_words(result: BuildResult, name: str) -> list[Word]:
+    """The words of the three stamps on the page of exhibit `name`: `Exhibit k, page 1 of 1`, the Bates
+    number and `Page n of N`, every word of them found (the pages' own text has none of these words)."""
+    exhibit = next(exhibit for exhibit in result.exhibits if Path(exhibit.file).stem == name)
+    page = page_of(result, name)
+    total = len(PdfReader(result.bundle).pages)
+    expected = f"{exhibit.label}, page 1 of 1 ABC{page:06d} Page {page} of {total}".split()
+    found = [word for word in words(result.bundle, page) if word[0] in expected]
+    assert Counter(word[0] for word in found) == Counter(expected), found
+    return found
+
+
+def page_of(result: BuildResult, name: str) -> int:
+    """The bundle page (1-based) of the one page of exhibit `name`, after its cover sheet."""
+    exhibit = next(exhibit for exhibit in result.exhibits if Path(exhibit.file).stem == name)
+    return (exhibit.first_page or 0) + 1
+
+
+def rendered(pdf: Path, page: int, tmp_path: Path, *options: str) -> Image.Image:
+    """The page as viewers show it, in grey, one pixel a point (pdftoppm; `-cropbox` to show the crop)."""
+    prefix = tmp_path / f"page{page}"
+    subprocess.run(
+        ["pdftoppm", "-r", "72", "-png", "-singlefile", *options, "-f", str(page), "-l", str(page),
+         str(pdf), str(prefix)],
+        check=True,
+    )  # fmt: skip
+    return Image.open(prefix.with_suffix(".png")).convert("L")
+
+
+def ink(image: Image.Image, box: tuple[float, float, float, float]) -> bool:
+    """Whether anything dark is drawn in `box` (left, top, right, bottom in pixels from the top left)."""
+    darkest, _ = image.crop(tuple(round(value) for value in box)).getextrema()  # type: ignore[arg-type]
+    return float(darkest) < 128  # type: ignore[arg-type]
+
+
+def overlapping(found: list[Word]) -> list[tuple[Word, Word]]:
+    """The pairs of words whose boxes overlap."""
+    return [
+        (one, other)
+        for one, other in combinations(found, 2)
+        if one[1] < other[3] and other[1] < one[3] and one[2] < other[4] and other[2] < one[4]
+    ]
+
+
+def test_stamps_are_drawn_inside_the_crop_box(bundle: BuildResult, tmp_path: Path) -> None:
+    """On a page with a CropBox the stamps, and the room made for them, are inside the crop: what viewers
+    and printers show."""
+    height = 792.0
+    left, bottom, right, top = CROP
+    found = stamp_words(bundle, "cropped")
+    for text, x1, y1, x2, y2 in found:
+        assert left <= x1 and x2 <= right and height - top <= y1 and y2 <= height - bottom, text
+    assert max(y2 for *_, y2 in found) > height - bottom - 36  # at the bottom of the crop, not anywhere
+    image = rendered(bundle.bundle, page_of(bundle, "cropped"), tmp_path, "-cropbox")
+    width, shown = image.size
+    assert (width, shown) == (round(right - left), round(top - bottom))
+    assert not ink(image, (0, shown - 8, width, shown - 1))  # room made under the stamps, inside the crop
+    assert ink(image, (width / 2 - 20, shown / 2 - 20, width / 2 + 20, shown / 2 + 20))  # the content
+
+
+@pytest.mark.parametrize("name", ["receipt", "ticket"])
+def test_stamps_on_a_narrow_page_are_apart_and_readable(bundle: BuildResult, name: str) -> None:
+    """On a receipt (80 mm wide) the stamps are stacked; on a ticket (35 mm) also set smaller, not below
+    the smallest readable size. None overlaps another or the page's own text, none leaves the page."""
+    width = PAGES[name][0][0]
+    found = stamp_words(bundle, name)
+    everything = words(bundle.bundle, page_of(bundle, name))  # the stamps and the page's own text
+    assert overlapping(everything) == []
+    for text, x1, y1, x2, y2 in found:
+        assert x1 >= 0 and x2 <= width, text
+        assert y2 - y1 >= MIN_FONT_SIZE, text  # pdftotext's box is a little taller than the font size
+    assert len({round(y1) for _, _, y1, _, _ in found}) >= 2  # stacked on more than one line
+
+
+@pytest.mark.parametrize("name", ["overflow", "rotated", "cropped"])
+def test_making_room_shows_nothing_from_outside_the_page(
+    bundle: BuildResult, name: str, tmp_path: Path
+) -> None:
+    """The margins the shrunk content leaves (10 points at the sides, the band under the stamps) stay
+    white: what ran past the page's edges is clipped as it was before."""
+    image = rendered(bundle.bundle, page_of(bundle, name), tmp_path, "-cropbox")
+    width, height = image.size
+    assert not ink(image, (0, 0, 10, height)), "left margin"
+    assert not ink(image, (width - 10, 0, width, height)), "right margin"
+    assert not ink(image, (0, height - 8, width, height)), "under the stamps"
+    assert ink(image, (0, height / 2 - 100, width, height / 2 + 100))  # the content is still there
