@@ -200,11 +200,11 @@ def _read(
     """Read the exhibit as the build does, where it is cheap: a PDF opened (its warnings reported), a text
     exhibit's content kept for the templates. With `texts`, the text of each page of a PDF exhibit, the
     whole text of a text exhibit, an empty page for an image; nothing for others."""
-    from pipeline.exhibits import Kind, prepare_pdf, read_text_exhibit
+    from pipeline.exhibits import Kind, describe, font_warnings, prepare_pdf, read_text_exhibit
 
     if kind == Kind.PDF:
         reader, notes = prepare_pdf(exhibit, path, scratch / f"exhibit-{exhibit.number}.pdf")
-        report.warnings += notes
+        report.warnings += notes + font_warnings(reader.pages, describe(exhibit))
         try:
             return [page.extract_text() or "" for page in reader.pages] if texts else []
         except Exception:  # the text is for the redaction check and OCR's warning: none, then

@@ -1,9 +1,11 @@
 """Prepare the exhibits: every evidence file becomes clean PDF pages.
 
 - PDF: kept as it is (vector text stays text); decrypted when the password is empty; read leniently and so
-  repaired when damaged; forms flattened, JavaScript and attachments dropped, with a warning.
-- Images (JPEG, PNG, GIF, TIFF, WebP, BMP): one page each (every TIFF frame), fitted within the margins,
-  upright by their EXIF orientation, transparency on white; JPEG is embedded as it is (no quality lost).
+  repaired when damaged; forms flattened, JavaScript, media and attachments dropped, with a warning; fonts
+  it does not embed named in a warning (`font_warnings`).
+- Images (JPEG, PNG, GIF, TIFF, WebP, BMP): one page each (every TIFF frame), fitted within the margins
+  (of a landscape page when wider than tall), upright by their EXIF orientation, transparency on white;
+  JPEG is embedded as it is (no quality lost).
   A screenshot far taller than a page is cut into page-high slices at full width, so it stays readable.
 - Office files: converted by the build's one LibreOffice run (the build collects the jobs).
 - Plain text, CSV and e-mail (.eml): read here, laid out as text pages by WeasyPrint (`text_exhibit.html`).
@@ -18,13 +20,14 @@ import email
 import email.policy
 import io
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PyPdfError
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
 
@@ -47,6 +50,22 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".png", ".gif", ".tif", ".tiff", ".w
 IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "TIFF", "WEBP", "BMP", "MPO"}
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 """How UTF-16 text begins (Windows Notepad's "Unicode"); other text with NUL bytes is not text."""
+UNSAFE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "actions",
+    "/ImportData": "actions",
+    "/SubmitForm": "actions",
+    "/ResetForm": "actions",
+    "/GoToE": "actions",
+    "/Rendition": "media",
+    "/Sound": "media",
+    "/Movie": "media",
+    "/RichMediaExecute": "media",
+}
+"""The PDF action types (the /S of an action) court filing systems refuse, by the kind of warning they get:
+scripts, actions that start a program, open an attached file or send or change form data, and media."""
+MEDIA_ANNOTATIONS = frozenset({"/Screen", "/Sound", "/Movie", "/RichMedia", "/3D"})
+"""Annotations that play audio or video or show a 3D model: removed from the page."""
 
 
 class Kind(StrEnum):
@@ -144,7 +163,7 @@ def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> tuple[PdfReader
 
 def _usable_as_is(source: Path) -> PdfReader | None:
     """A reader of the PDF if it can be used unchanged: it reads without a single repair, is not
-    encrypted, and holds no form, script or attachment, in its catalog or on a page."""
+    encrypted, and holds no form, script, media or attachment, in its catalog or on a page."""
     with captured_warnings("pypdf") as repairs:
         try:
             reader = PdfReader(source, strict=False)
@@ -158,9 +177,9 @@ def _usable_as_is(source: Path) -> PdfReader | None:
                     return None
                 for reference in page.get("/Annots") or []:
                     annotation = reference.get_object()
-                    if annotation.get("/Subtype") in ("/Widget", "/FileAttachment"):
+                    if annotation.get("/Subtype") in ("/Widget", "/FileAttachment", *MEDIA_ANNOTATIONS):
                         return None
-                    if "/AA" in annotation or _is_script(annotation.get("/A")):
+                    if "/AA" in annotation or _unsafe(annotation.get("/A")):
                         return None
         except Exception:  # whatever pypdf trips on is for the careful path to handle
             return None
@@ -212,10 +231,11 @@ def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -
 
 
 def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
-    """Flatten form fields into the page, drop JavaScript, actions and attachments; say what was done.
+    """Flatten form fields into the page, drop JavaScript, media, actions and attachments; say what was done.
 
     The document-level ones (in the original's catalog) never reach the bundle, which takes only pages;
-    they are looked for in the original so the warning can say they were dropped."""
+    they are looked for in the original so the warning can say they were dropped. A link keeps working when
+    only the actions run after it (its /Next) are unsafe: those are left out of it."""
     found: set[str] = set()
     catalogs: list[Any] = [reader.trailer["/Root"].get_object(), writer.root_object]
     for root in catalogs:
@@ -225,16 +245,15 @@ def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
             for key, what in (("/JavaScript", "JavaScript"), ("/EmbeddedFiles", "embedded attachments")):
                 if key in names:
                     found.add(what)
-        for key in ("/OpenAction", "/AA"):
-            if key in root and (key == "/AA" or _is_script(root[key])):
-                found.add("JavaScript")
+        found |= _unsafe(root.get("/OpenAction")) | _unsafe_triggers(root)
+    values = [_draw_missing_values(writer, page) for page in writer.pages]
     for key in ("/AcroForm", "/Names", "/OpenAction", "/AA"):
         if key in writer.root_object:
             del writer.root_object[NameObject(key)]
-    for page in writer.pages:
-        if "/AA" in page:
-            found.add("JavaScript")
-            del page[NameObject("/AA")]
+    notes: list[str] = []
+    for page, drawn in zip(writer.pages, values, strict=True):
+        found |= _unsafe_triggers(page)
+        page.pop(NameObject("/AA"), None)  # a printed page has no use for actions run on events
         annotations = page.get("/Annots")
         if annotations is None:
             continue
@@ -242,28 +261,159 @@ def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
         for reference in annotations.get_object():
             annotation = reference.get_object()
             subtype = annotation.get("/Subtype")
+            action = annotation.get("/A")
+            found |= _unsafe_triggers(annotation)
+            annotation.pop(NameObject("/AA"), None)
             if subtype == "/Widget":
                 found.add("form fields")
+                found |= _unsafe(action)
                 _flatten_widget(page, annotation)
             elif subtype == "/FileAttachment":
                 found.add("embedded attachments")
-            elif "/AA" in annotation or _is_script(annotation.get("/A")):
-                found.add("JavaScript")
+            elif subtype in MEDIA_ANNOTATIONS:
+                found |= {"media"} | _unsafe(action)
+            elif _unsafe_action(action):
+                found |= _unsafe(action)
             else:
+                found |= _without_unsafe_next(action)
                 kept.append(reference)
         page[NameObject("/Annots")] = kept
+        notes += _values_lost(page, drawn, name)
     messages = {
         "form fields": "form fields were flattened into the page (court filing systems refuse forms)",
         "JavaScript": "JavaScript was removed (court filing systems refuse it)",
         "embedded attachments": "embedded attachments were removed; add them as exhibits of their own",
+        "media": "audio, video or 3D content was removed (court filing systems refuse it)",
+        "actions": "links that start a program, open an attached file or send form data were removed (court "
+        "filing systems refuse them)",
     }
-    return [f"{name}: {messages[what]}" for what in sorted(found)]
+    return [f"{name}: {messages[what]}" for what in sorted(found)] + notes
 
 
-def _is_script(action: Any) -> bool:
+def _chain(action: Any) -> Iterator[DictionaryObject]:
+    """Every action of an action chain: the action, then those run after it (its /Next: one action or an
+    array of them), and theirs. Each is read when the one before it is done with, so a /Next changed
+    meanwhile is followed as changed. A chain that loops back is followed once round."""
+    seen: set[int] = set()
+    pending = [action]
+    while pending:
+        item = pending.pop()
+        if item is not None and hasattr(item, "get_object"):
+            item = item.get_object()
+        if isinstance(item, ArrayObject):
+            pending += reversed(item)
+        elif isinstance(item, DictionaryObject) and id(item) not in seen:
+            seen.add(id(item))
+            yield item
+            pending.append(item.get("/Next"))
+
+
+def _unsafe_action(action: Any) -> set[str]:
+    """What is unsafe in this one action, not counting those run after it."""
     if action is not None and hasattr(action, "get_object"):
         action = action.get_object()
-    return isinstance(action, DictionaryObject) and action.get("/S") in ("/JavaScript", "/Launch")
+    if not isinstance(action, DictionaryObject):
+        return set()
+    kind = str(action.get("/S"))
+    found = {UNSAFE_ACTIONS[kind]} if kind in UNSAFE_ACTIONS else set()
+    if "/JS" in action:  # a /Rendition action may carry a script of its own
+        found.add("JavaScript")
+    return found
+
+
+def _unsafe(action: Any) -> set[str]:
+    """What is unsafe in an action chain: the kinds of its actions court filing systems refuse."""
+    return {what for item in _chain(action) for what in _unsafe_action(item)}
+
+
+def _unsafe_triggers(holder: Any) -> set[str]:
+    """What is unsafe in the actions a catalog, a page or an annotation runs on events (its /AA: opening,
+    closing, the mouse)."""
+    triggers = holder.get("/AA")
+    triggers = triggers.get_object() if triggers is not None else None
+    actions = triggers.values() if isinstance(triggers, DictionaryObject) else []
+    return {what for action in actions for what in _unsafe(action)}
+
+
+def _without_unsafe_next(action: Any) -> set[str]:
+    """Leave out of a chain whose first action is safe every unsafe action run after it, with those it runs
+    in turn; what was unsafe in them."""
+    found: set[str] = set()
+    for item in _chain(action):
+        following = item.get("/Next")
+        if following is None:
+            continue
+        following = following.get_object()
+        steps = list(following) if isinstance(following, ArrayObject) else [following]
+        kept = ArrayObject(step for step in steps if not _unsafe_action(step))
+        if len(kept) == len(steps):
+            continue
+        found |= {what for step in steps if _unsafe_action(step) for what in _unsafe(step)}
+        if kept:
+            item[NameObject("/Next")] = kept
+        else:
+            del item[NameObject("/Next")]
+    return found
+
+
+def _draw_missing_values(writer: PdfWriter, page: Any) -> dict[str, list[str] | None]:
+    """Give each filled text or choice field on the page that has no appearance one drawn by pypdf from its
+    value, so that flattening keeps the value (form fillers other than Adobe's often leave the drawing to
+    the viewer, with /NeedAppearances). The values of such fields by field name, None where none could be
+    drawn (a check box without an appearance, a field pypdf trips on)."""
+    values: dict[str, list[str] | None] = {}
+    for reference in page.get("/Annots") or []:
+        annotation = reference.get_object()
+        appearance = annotation.get("/AP")
+        if (
+            annotation.get("/Subtype") != "/Widget"
+            or int(annotation.get("/F", 0)) & 2  # hidden: not shown, so not flattened
+            or (appearance is not None and "/N" in appearance.get_object())
+        ):
+            continue
+        field = annotation if "/T" in annotation else annotation.get("/Parent", annotation).get_object()
+        value, kind = field.get("/V"), field.get("/FT", annotation.get("/FT"))
+        if kind not in ("/Tx", "/Ch", "/Btn") or value in (None, "", "/Off") or value == ArrayObject():
+            continue
+        shown = [str(item) for item in value] if isinstance(value, ArrayObject) else [str(value)]
+        values[str(field.get("/T", "(unnamed)"))] = shown if kind != "/Btn" else None  # (no text to draw)
+    if not any(values.values()):
+        return values
+    acro_form = writer.root_object.setdefault(NameObject("/AcroForm"), DictionaryObject()).get_object()
+    acro_form.setdefault(NameObject("/Fields"), ArrayObject())
+    with captured_warnings("pypdf"):  # (it says which font it falls back to; the result is checked after)
+        for field, drawn in values.items():
+            if drawn is None:
+                continue
+            try:
+                writer.update_page_form_field_values(
+                    page, {field: drawn if len(drawn) > 1 else drawn[0]}, auto_regenerate=None
+                )
+            except Exception:  # pypdf raises many kinds for odd fields; the field is named in a warning
+                values[field] = None
+    return values
+
+
+def _values_lost(page: Any, values: dict[str, list[str] | None], name: str) -> list[str]:
+    """A warning for each field value drawn by `_draw_missing_values` that is not whole in the page's text
+    once flattened (letters the form's font lacks come out as ?), or that could not be drawn at all."""
+    if not values:
+        return []
+    try:
+        text = "".join(page.extract_text().split())
+    except Exception:  # pypdf trips on some fonts: nothing can be confirmed then
+        text = ""
+    lost = [
+        field
+        for field, shown in values.items()
+        if shown is None or not all("".join(part.split()) in text for part in shown)
+    ]
+    return [
+        f'{name}: form field "{field}" is filled in, but its value could not be put on the page, so it is '
+        "missing from the bundle or shown wrong; open the file in a PDF reader, print it to a new PDF and "
+        "use that file"
+        for field in lost
+    ]
 
 
 def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
@@ -299,11 +449,37 @@ def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
     page.replace_contents(combined)
 
 
+def font_warnings(pages: Iterable[PageObject], name: str) -> list[str]:
+    """A warning naming the fonts the pages use without carrying them (as `pdffonts` shows `emb no`): a
+    viewer then draws the text in a font of its own, and courts ask for every font embedded. (The build
+    asks once the bundle is written: its pages are read by then, and reading them costs most of the time.)"""
+    missing: set[str] = set()
+    for page in pages:
+        try:
+            _, unembedded = page._get_fonts()  # pypdf's walk: page, form XObjects, annotation appearances
+        except Exception:  # a damaged resource dictionary: the fonts are not known, no warning then
+            continue
+        missing |= {str(font).removeprefix("/") for font in unembedded}
+    if not missing:
+        return []
+    fonts = ", ".join(sorted(missing))
+    if len(missing) == 1:
+        return [
+            f"{name}: font {fonts} is not embedded; a court may refuse it: print the file to PDF again with "
+            "fonts embedded"
+        ]
+    return [
+        f"{name}: fonts {fonts} are not embedded; a court may refuse them: print the file to PDF again with "
+        "fonts embedded"
+    ]
+
+
 # --- Images -----------------------------------------------------------------------------------------------
 
 
 def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
-    """One page per image (per frame for TIFF), fitted inside the margins of a Letter page."""
+    """One page per image (per frame for TIFF), fitted inside the margins of a Letter page: a landscape one
+    for an image wider than tall."""
     load_pikepdf()  # (img2pdf imports it)
     import img2pdf
     from PIL import Image, ImageFile
@@ -320,7 +496,7 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
             if image.format == "GIF" and frames > 1:
                 warnings.append(f"{name}: an animated GIF; only its first frame is in the bundle")
                 frames = 1
-            pages: list[bytes] = []
+            pages: list[tuple[bytes, bool]] = []
             for index in range(frames):
                 image.seek(index)
                 pages += _image_pages(image, source if _embed_as_is(image, frames) else None)
@@ -332,9 +508,19 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
         raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
-    layout = img2pdf.get_layout_fun(pagesize=LETTER, border=IMAGE_MARGIN, fit=img2pdf.FitMode.into)
+    portrait, landscape = (
+        img2pdf.get_layout_fun(pagesize=size, border=IMAGE_MARGIN, fit=img2pdf.FitMode.into)
+        for size in (LETTER, LETTER[::-1])
+    )
+    turned = iter([wide for _, wide in pages])
+
+    def layout(width: int, height: int, dpi: Any) -> Any:  # img2pdf lays the pages out in order, once each
+        return (landscape if next(turned) else portrait)(width, height, dpi)
+
     try:
-        target.write_bytes(img2pdf.convert(pages, layout_fun=layout, rotation=img2pdf.Rotation.ifvalid))
+        target.write_bytes(
+            img2pdf.convert([data for data, _ in pages], layout_fun=layout, rotation=img2pdf.Rotation.ifvalid)
+        )
     except Exception as error:  # img2pdf raises its own kinds for odd images
         raise EvidenceError(f"{name}: the image could not be put on a page ({error})") from error
     return warnings
@@ -350,12 +536,14 @@ def _embed_as_is(image: Any, frames: int) -> bool:
     )
 
 
-def _image_pages(image: Any, original: Path | None) -> list[bytes]:
-    """The image as JPEG or PNG bytes, upright and opaque; a very tall one cut into page-high slices."""
+def _image_pages(image: Any, original: Path | None) -> list[tuple[bytes, bool]]:
+    """The image as JPEG or PNG bytes, upright and opaque, each with whether it goes on a landscape page (an
+    image wider than tall); a very tall one cut into page-high slices (portrait, even the last, short one,
+    so all show at one scale)."""
     from PIL import Image, ImageOps
 
     if original is not None and not _too_tall(image.size):
-        return [original.read_bytes()]
+        return [(original.read_bytes(), image.width > image.height)]
     upright = _eight_bit(ImageOps.exif_transpose(image.copy()))
     if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         rgba = upright.convert("RGBA")
@@ -365,6 +553,7 @@ def _image_pages(image: Any, original: Path | None) -> list[bytes]:
     elif upright.mode not in ("RGB", "L", "CMYK", "1"):
         upright = upright.convert("RGB")
     slices = []
+    wide = upright.width > upright.height  # (never so for one cut into slices)
     for box in _slices(upright.size):
         part = upright if box == (0, 0, *upright.size) else upright.crop(box)
         buffer = io.BytesIO()
@@ -372,7 +561,7 @@ def _image_pages(image: Any, original: Path | None) -> list[bytes]:
             part.save(buffer, format="JPEG", quality=95, subsampling=0)
         else:
             part.save(buffer, format="PNG")
-        slices.append(buffer.getvalue())
+        slices.append((buffer.getvalue(), wide))
     return slices
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 import pipeline.build
 from pipeline.build import GENERATIONS, YOUNG_OBJECTS, BuildOptions, BuildResult, build
@@ -270,6 +271,32 @@ def test_a_file_that_cannot_be_replaced_leaves_the_previous_outputs_whole(
     assert snapshot(result.output) == before
     assert sorted(path.name for path in out.iterdir()) == [".acme.lock", ".cache", "acme"]  # no scratch
     assert build(folder, BuildOptions(output_root=out)).pages  # and the next build goes through
+
+
+def test_an_exhibit_whose_fonts_are_not_embedded_is_named(make_case: MakeCase, tmp_path: Path) -> None:
+    """Courts ask for every font embedded; a PDF exhibit printed without its fonts (standard Helvetica, which
+    a viewer replaces with a font of its own) went into the bundle unremarked."""
+    folder = make_case()
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject(
+        {NameObject(key): NameObject(value) for key, value in (("/Type", "/Font"), ("/Subtype", "/Type1"))}
+    )
+    font[NameObject("/BaseFont")] = NameObject("/Helvetica")
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    contents = DecodedStreamObject()
+    contents.set_data(b"BT /F1 24 Tf 72 700 Td (Printed with a standard font) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(contents)
+    writer.write(folder / "evidence" / "invoice_hengtai_2024-01.pdf")
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert (
+        "Exhibit 1 (evidence/invoice_hengtai_2024-01.pdf): font Helvetica is not embedded; a court may "
+        "refuse it: print the file to PDF again with fonts embedded"
+    ) in result.warnings
+    assert not [
+        warning for warning in result.warnings if "not embedded" in warning and "Exhibit 1 " not in warning
+    ]
 
 
 def test_the_cli_prints_the_bundle_path_last(make_case: MakeCase, tmp_path: Path) -> None:

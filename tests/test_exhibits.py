@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    TextStringObject,
+)
 
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
 from pipeline.exhibits import (
     Kind,
     classify,
+    font_warnings,
     prepare_image,
     prepare_pdf,
     printable_copy,
@@ -32,8 +45,199 @@ def plain(tmp_path: Path) -> Path:
     return samples.text_pdf(tmp_path / "plain.pdf", ["First page text", "Second page text"])
 
 
+HELVETICA = (
+    f"{NAME}: font Helvetica is not embedded; a court may refuse it: print the file to PDF again with fonts "
+    "embedded"
+)
+
+
 def prepared(source: Path, tmp_path: Path) -> tuple[PdfReader, list[str]]:
-    return prepare_pdf(EXHIBIT, source, tmp_path / "out.pdf")
+    """The exhibit as the build prepares it, with the warnings the build gives of it (those of its fonts
+    once the bundle is written)."""
+    reader, warnings = prepare_pdf(EXHIBIT, source, tmp_path / "out.pdf")
+    return reader, warnings + font_warnings(reader.pages, NAME)
+
+
+def pdf_dict(**entries: object) -> DictionaryObject:
+    """A PDF dictionary from keyword entries: names for strings that start with /, else text."""
+
+    def value(item: object) -> PdfObject:
+        if isinstance(item, PdfObject):
+            return item
+        if isinstance(item, str):
+            return NameObject(item) if item.startswith("/") else TextStringObject(item)
+        if isinstance(item, list):
+            return ArrayObject(value(part) for part in item)
+        if isinstance(item, bool):
+            return BooleanObject(item)
+        if isinstance(item, int):
+            return NumberObject(item)
+        raise TypeError(item)
+
+    return DictionaryObject({NameObject(f"/{key}"): value(item) for key, item in entries.items()})
+
+
+def names_in(reader: PdfReader) -> set[str]:
+    """Every key and name anywhere in the PDF's objects, reached from its trailer."""
+    seen: set[int] = set()
+    found: set[str] = set()
+    pending: list[object] = [reader.trailer]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            found |= set(item.keys())
+            pending += item.values()
+        elif isinstance(item, ArrayObject):
+            pending += item
+        elif isinstance(item, NameObject):
+            found.add(str(item))
+    return found
+
+
+def hostile_actions_pdf(source: Path, target: Path) -> Path:
+    """Links whose actions run a script or a program after doing their job (/Next), a video player (a
+    /Screen annotation) whose /Rendition action carries a script, and a sound that plays on the page."""
+    script = pdf_dict(S="/JavaScript", JS="app.launchURL('http://127.0.0.1:9/');")
+    launch = pdf_dict(S="/Launch", F="calc.exe")
+
+    def add(writer: PdfWriter) -> None:
+        top = [writer.pages[0].indirect_reference, "/Fit"]
+        links = [
+            pdf_dict(S="/URI", URI="https://example.com/", Next=script),
+            pdf_dict(S="/GoTo", D=top, Next=[pdf_dict(S="/URI", URI="https://example.org/"), launch]),
+        ]
+        annotations = [
+            pdf_dict(Type="/Annot", Subtype="/Link", Rect=[72, 700 - 30 * n, 300, 720 - 30 * n], A=action)
+            for n, action in enumerate(links)
+        ]
+        annotations.append(
+            pdf_dict(
+                Type="/Annot",
+                Subtype="/Screen",
+                Rect=[72, 400, 300, 600],
+                A=pdf_dict(S="/Rendition", OP=0, JS="this.media.openPlayer();"),
+            )
+        )
+        annotations.append(pdf_dict(Type="/Annot", Subtype="/Sound", Rect=[72, 300, 92, 320]))  # plays itself
+        page = writer.pages[0]
+        page[NameObject("/Annots")] = ArrayObject(writer._add_object(item) for item in annotations)
+        page[NameObject("/AA")] = pdf_dict(O=pdf_dict(S="/Sound", Sound="/None"))
+
+    return samples.rewrite(source, target, add)
+
+
+def test_scripts_programs_and_media_in_action_chains_are_removed(plain: Path, tmp_path: Path) -> None:
+    """A link's /Next ran JavaScript, a /Screen annotation played media with a script: both reached the
+    bundle, without a warning, as the file was judged clean by its first actions alone."""
+    reader, warnings = prepared(hostile_actions_pdf(plain, tmp_path / "actions.pdf"), tmp_path)
+    assert not {"/JS", "/JavaScript", "/Launch", "/Rendition", "/Sound", "/Screen", "/AA"} & names_in(reader)
+    links = [annotation.get_object()["/A"].get_object() for annotation in reader.pages[0]["/Annots"]]
+    assert links[0] == pdf_dict(S="/URI", URI="https://example.com/")  # still a working link
+    assert links[1]["/S"] == "/GoTo" and links[1]["/D"][0] == reader.pages[0].indirect_reference
+    assert links[1]["/Next"] == [pdf_dict(S="/URI", URI="https://example.org/")]  # the program left out
+    assert warnings == [
+        f"{NAME}: JavaScript was removed (court filing systems refuse it)",
+        f"{NAME}: links that start a program, open an attached file or send form data were removed (court "
+        "filing systems refuse them)",
+        f"{NAME}: audio, video or 3D content was removed (court filing systems refuse it)",
+    ]
+
+
+def test_a_script_run_after_a_link_is_removed_from_a_pdf_clean_otherwise(plain: Path, tmp_path: Path) -> None:
+    """Such a PDF was judged usable as it is, by its link's first action."""
+    script = pdf_dict(S="/JavaScript", JS="app.alert('hello');")
+    action = pdf_dict(S="/URI", URI="https://example.com/", Next=[script])
+
+    def add(writer: PdfWriter) -> None:
+        link = pdf_dict(Type="/Annot", Subtype="/Link", Rect=[72, 700, 300, 720], A=action)
+        writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+
+    reader, warnings = prepared(samples.rewrite(plain, tmp_path / "link.pdf", add), tmp_path)
+    assert reader.pages[0]["/Annots"][0].get_object()["/A"] == pdf_dict(S="/URI", URI="https://example.com/")
+    assert warnings == [f"{NAME}: JavaScript was removed (court filing systems refuse it)"]
+
+
+def form_without_appearances(source: Path, target: Path, fields: dict[str, object]) -> Path:
+    """A PDF with filled fields that have no appearance of their own, as form fillers other than Adobe's
+    leave them (/NeedAppearances asks the viewer to draw the values): a text field for a text value, a
+    check box for a name."""
+
+    def add(writer: PdfWriter) -> None:
+        widgets = ArrayObject()
+        for row, (name, value) in enumerate(fields.items()):
+            kind = "/Btn" if isinstance(value, str) and value.startswith("/") else "/Tx"
+            widget = pdf_dict(
+                Type="/Annot",
+                Subtype="/Widget",
+                FT=kind,
+                T=name,
+                V=value,
+                DA=TextStringObject("/Helv 12 Tf 0 g"),
+                Rect=[100, 600 - 40 * row, 400, 624 - 40 * row],
+            )
+            widgets.append(writer._add_object(widget))
+        writer.pages[0][NameObject("/Annots")] = widgets
+        writer.root_object[NameObject("/AcroForm")] = pdf_dict(Fields=widgets, NeedAppearances=True)
+
+    return samples.rewrite(source, target, add)
+
+
+def test_a_filled_field_without_an_appearance_keeps_its_value(plain: Path, tmp_path: Path) -> None:
+    """The value of a field with no appearance stream was lost in flattening, under a warning that said the
+    fields were flattened into the page."""
+    form = form_without_appearances(plain, tmp_path / "form.pdf", {"name": "Filled value"})
+    reader, warnings = prepared(form, tmp_path)
+    assert "/AcroForm" not in reader.trailer["/Root"] and "/Widget" not in names_in(reader)
+    assert "Filled value" in reader.pages[0].extract_text()
+    printed = subprocess.run(
+        ["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True
+    )
+    assert "Filled value" in printed.stdout
+    assert warnings == [
+        f"{NAME}: form fields were flattened into the page (court filing systems refuse forms)",
+        HELVETICA,  # pypdf draws the value in the form's font, Helvetica
+    ]
+
+
+def test_a_field_value_that_cannot_be_drawn_is_named(plain: Path, tmp_path: Path) -> None:
+    """A check box has no text to draw, and Helvetica has no Chinese letters: those values are not in the
+    bundle (or come out as ?), and the warning says which field."""
+    fields: dict[str, object] = {"agree": "/Yes", "buyer": "张三", "name": "Filled value"}
+    reader, warnings = prepared(form_without_appearances(plain, tmp_path / "form.pdf", fields), tmp_path)
+    assert "Filled value" in reader.pages[0].extract_text()
+    lost = (
+        '{}: form field "{}" is filled in, but its value could not be put on the page, so it is missing from '
+        "the bundle or shown wrong; open the file in a PDF reader, print it to a new PDF and use that file"
+    )
+    assert warnings == [
+        f"{NAME}: form fields were flattened into the page (court filing systems refuse forms)",
+        lost.format(NAME, "agree"),
+        lost.format(NAME, "buyer"),
+        HELVETICA,
+    ]
+
+
+def test_a_font_that_is_not_embedded_is_named(tmp_path: Path) -> None:
+    """A page drawn in standard Helvetica that the file does not carry went into the bundle unremarked."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = pdf_dict(Type="/Font", Subtype="/Type1", BaseFont="/Helvetica")
+    page[NameObject("/Resources")] = pdf_dict(Font=pdf_dict(F1=writer._add_object(font)))
+    contents = DecodedStreamObject()
+    contents.set_data(b"BT /F1 24 Tf 72 700 Td (Printed with a standard font) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(contents)
+    source = tmp_path / "helvetica.pdf"
+    writer.write(source)
+    listed = subprocess.run(["pdffonts", str(source)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Helvetica .* no +no ", listed, re.M)  # emb no (and sub no)
+    reader, warnings = prepared(source, tmp_path)
+    assert reader.pages[0].extract_text() == "Printed with a standard font"
+    assert warnings == [HELVETICA]
 
 
 def test_a_pdf_is_kept_as_text(plain: Path, tmp_path: Path) -> None:
@@ -69,7 +273,8 @@ def test_a_form_is_flattened_into_the_page(plain: Path, tmp_path: Path) -> None:
     assert not [a for a in page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Widget"]
     assert "FIELDVALUE" in page.extract_text()  # the field's value is still printed
     assert warnings == [
-        f"{NAME}: form fields were flattened into the page (court filing systems refuse forms)"
+        f"{NAME}: form fields were flattened into the page (court filing systems refuse forms)",
+        HELVETICA,  # the sample's field is drawn in Helvetica, not embedded
     ]
 
 
@@ -115,7 +320,7 @@ def test_a_jpeg_is_embedded_byte_for_byte(tmp_path: Path) -> None:
     reader, warnings = image_pages(source, tmp_path)
     assert len(reader.pages) == 1 and warnings == []
     assert reader.pages[0].images[0].data == source.read_bytes()  # no quality lost
-    assert [float(v) for v in reader.pages[0].mediabox[2:]] == [612, 792]
+    assert [float(v) for v in reader.pages[0].mediabox[2:]] == [792, 612]  # wider than tall: landscape
 
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:
@@ -305,3 +510,17 @@ def test_a_cut_off_jpeg_is_refused_not_shown_broken(tmp_path: Path) -> None:
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(EvidenceError, match=rf"^{re.escape(NAME)}: the image cannot be read"):
         prepare_image(EXHIBIT, cut, tmp_path / "out.pdf")
+
+
+def test_a_wide_image_goes_on_a_landscape_page(tmp_path: Path) -> None:
+    """A 6000 x 400 screenshot was drawn 7 inches wide on a portrait page: 0.47 inches high."""
+    reader, _ = image_pages(samples.image(tmp_path / "wide.png", size=(6000, 400), format="PNG"), tmp_path)
+    page = reader.pages[0]
+    assert [float(v) for v in page.mediabox[2:]] == [792, 612]
+    contents = page.get_contents()
+    assert contents is not None
+    placed = [operands for operands, operator in contents.operations if operator == b"cm"]
+    assert round(float(placed[0][0])) == 792 - 2 * 54  # the full width within the side margins: 9.5 in
+    tall, _ = image_pages(samples.image(tmp_path / "tall.png", size=(800, 20000), format="PNG"), tmp_path)
+    sizes = {(float(slice.mediabox.width), float(slice.mediabox.height)) for slice in tall.pages}
+    assert sizes == {(612, 792)}  # every slice portrait, the last, short one too: all at one scale
