@@ -384,11 +384,12 @@ def _ocr(
     timeout: float,
     warnings: list[str],
 ) -> AnyPages:
-    """The exhibit's pages with a text layer on those that had none, from the cache when it was done
-    before (the key is the evidence file's hash: the same file gives the same pages)."""
-    from pipeline.ocr import add_text_layer
+    """The exhibit's pages with a text layer on those that had none (or were a scan beside a line of text),
+    from the cache when it was done before (the key is the evidence file's hash: the same file gives the
+    same pages)."""
+    from pipeline.ocr import add_text_layer, pages_to_read
 
-    if kind == Kind.TEXT or not isinstance(pages, Pages) or all(page_has_text(page) for page in pages):
+    if kind == Kind.TEXT or not isinstance(pages, Pages) or not pages_to_read(list(pages)):
         return pages
     name = describe(exhibit)
     key = cache.key("ocr", kind.value, exhibit.sha256)
@@ -422,7 +423,11 @@ def _check_destination(
     kind_of = {exhibit.number: kind for exhibit, kind in zip(exhibits, kinds, strict=True)}
     unsearchable, findings = (
         [],
-        [] if options.redact else [found.message for found in scan_data(case.data, where=case.at)],
+        # (with --redact, what masking leaves: the evidence files' names, which the cover sheets print)
+        [
+            found.message
+            for found in scan_data(masked_data(case.data) if options.redact else case.data, where=case.at)
+        ],
     )
     for part in parts:
         if not (part.evidence and part.exhibit):

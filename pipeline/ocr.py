@@ -1,11 +1,16 @@
 """Give scanned exhibit pages a searchable text layer (`--ocr`; automatic for a court bundle).
 
-N.D. Ill. wants text-searchable PDFs, and CM/ECF takes scans that have been through OCR. A page that shows
-no text (`bundle.page_has_text`, the test behind the bundle's "no searchable text" warning) is read by
-Tesseract, through OCRmyPDF, in English and simplified Chinese; the words found are laid over the page as
-invisible text, so it can be searched and copied while it looks exactly as before: the page image is not
-re-encoded, deskewed or cleaned (`--output-type pdf -O0`, not PDF/A, which re-encodes the images), and
-pages that have text already are left alone (`--skip-text`, and only the pages without text are named).
+N.D. Ill. wants text-searchable PDFs, and CM/ECF takes scans that have been through OCR. The pages read
+(`pages_to_read`) are those that show no text (`bundle.page_has_text`, the test behind the bundle's "no
+searchable text" warning), and the scans that do show a little: an image over most of the page beside a
+line of real text (a scanning app's `Scanned with OfficeScan`, a stamp added later) and no OCR layer yet.
+Tesseract reads them, through OCRmyPDF, in English and simplified Chinese; the words found are laid over the
+page as invisible text, so it can be searched and copied while it looks exactly as before: the page image is
+not re-encoded, deskewed or cleaned (`--output-type pdf -O0`, not PDF/A, which re-encodes the images), and
+the other pages are left alone (only the pages to read are named, `--pages`). On a scan with a line of text,
+OCRmyPDF's `--redo-ocr` reads the image with the text's place blanked, so the line is not found twice and
+stays as it was (it rasterises such a page at 400 dpi at least: about a second more a page than the scan's
+own resolution). Without such a page `--skip-text` stays, the mode every scan went through before.
 
 OCRmyPDF runs as a program of its own (`python -m ocrmypdf`) rather than through its Python API, in a new
 process group, as LibreOffice does in `convert`: a time-out or an interruption kills the group, which is
@@ -25,10 +30,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
+from pypdf.generic import ContentStream
 
 from pipeline.bundle import page_has_text
 from pipeline.errors import ConversionError, EnvironmentProblem
@@ -51,13 +58,14 @@ def add_text_layer(
     languages: tuple[str, ...] = LANGUAGES,
     timeout: float,
 ) -> list[int]:
-    """Write to `target` a copy of the PDF `source` in which every page without text has an invisible text
-    layer of the words Tesseract reads on it; pages with text, and every page's look, stay as they were.
+    """Write to `target` a copy of the PDF `source` in which every page to read (`pages_to_read`: without
+    text, or a scan beside a line of text) has an invisible text layer of the words Tesseract reads on it;
+    other pages, and every page's look, stay as they were.
 
     Returns the numbers (from 1) of the pages that were read by OCR. `name` names the exhibit in errors
     (`Exhibit 3 (evidence/scan.pdf)`); OCR taking longer than `timeout` seconds is stopped, with a
     ConversionError, as is any failure of OCRmyPDF or Tesseract."""
-    pages = _pages_without_text(source, name)
+    pages, with_text = _pages_to_read(source, name)
     if not pages:
         shutil.copyfile(source, target)
         return []
@@ -69,8 +77,9 @@ def add_text_layer(
         output = work / "output.pdf"
         command = [
             sys.executable, "-P", "-m", "ocrmypdf",  # -P: not a folder `ocrmypdf` in the working folder
-            "--skip-text",                  # a page with text keeps it, and is not rasterised
-            "--pages", ",".join(map(str, pages)),
+            # A scan with a line of text: its image is read, the text kept (and blanked in what is read).
+            "--redo-ocr" if with_text else "--skip-text",
+            "--pages", ",".join(map(str, pages)),   # the other pages are not rasterised
             "--output-type", "pdf",         # not PDF/A: that re-encodes the images (through Ghostscript)
             "--optimize", "0",              # the images stay byte for byte as they were
             "--rasterizer", "pypdfium",     # no Ghostscript
@@ -171,12 +180,121 @@ def apt_package(language: str) -> str:
     return "tesseract-ocr-" + language.lower().replace("_", "-")
 
 
-def _pages_without_text(source: Path, name: str) -> list[int]:
+def pages_to_read(pages: Sequence[PageObject]) -> list[int]:
+    """The numbers (from 1) of the pages OCR should read: those that show no text, and the scans that show a
+    little (`is_scan_with_text`)."""
+    return [
+        number
+        for number, page in enumerate(pages, start=1)
+        if not page_has_text(page) or is_scan_with_text(page)
+    ]
+
+
+SCAN_COVER = 0.5
+"""The share of a page that images must cover, beside some text, for the page to be taken for a scan."""
+SCAN_DPI = 100
+"""The least resolution of such images: below it OCR reads little, and a logo or a stamp is no scan."""
+
+
+def is_scan_with_text(page: PageObject) -> bool:
+    """Whether a page that draws text is a scan all the same: images of at least `SCAN_DPI` cover at least
+    half of it (`SCAN_COVER`) and none of its text is invisible (an OCR layer, which a scan read before
+    has). One footer line, `Scanned with OfficeScan`, makes `page_has_text` true of a page whose words are
+    in its image. The content's operators (10-25 ms a page) are read only when the page holds images of
+    enough pixels, else it costs a tenth of a millisecond; a page pypdf cannot parse counts as no scan."""
+    try:
+        box = page.cropbox
+        area = float(box.width) * float(box.height)  # in square points
+        resources = page.get("/Resources")
+        if area <= 0 or _pixels(resources, depth=0) < SCAN_COVER * area * (SCAN_DPI / 72) ** 2:
+            return False
+        drawn = _Drawn()
+        _walk(page.get_contents(), resources, _IDENTITY, drawn, depth=0)
+    except Exception:  # a damaged page: the bundle's own checks meet it
+        return False
+    return not drawn.invisible_text and drawn.image_area >= SCAN_COVER * area
+
+
+Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
+
+
+@dataclass
+class _Drawn:
+    """What a page's content draws, as far as telling a scan goes."""
+
+    image_area: float = 0.0
+    """The area of the page (in square points) its images cover, added up."""
+    invisible_text: bool = False
+    """Whether it draws invisible text (`3 Tr`), as an OCR layer does."""
+
+
+def _pixels(resources: Any, depth: int) -> int:
+    """The pixels of the images in `resources`, and in those of the forms there, added up."""
+    resources = resources.get_object() if resources is not None else {}
+    xobjects = resources.get("/XObject")
+    total = 0
+    for reference in xobjects.get_object().values() if xobjects is not None else []:
+        xobject = reference.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            total += int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0))
+        elif xobject.get("/Subtype") == "/Form" and depth < 3:
+            total += _pixels(xobject.get("/Resources"), depth + 1)
+    return total
+
+
+def _walk(contents: Any, resources: Any, matrix: Matrix, drawn: _Drawn, depth: int) -> None:
+    """Note in `drawn` what a content stream draws, and the forms it draws; `matrix` maps its space onto
+    the page's."""
+    if contents is None or depth > 3:
+        return
+    resources = resources.get_object() if resources is not None else {}
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else {}
+    operations = contents if isinstance(contents, ContentStream) else ContentStream(contents, None)
+    saved: list[Matrix] = []
+    for operands, operator in operations.operations:
+        if operator == b"q":
+            saved.append(matrix)
+        elif operator == b"Q" and saved:
+            matrix = saved.pop()
+        elif operator == b"cm":
+            matrix = _concatenated(operands, matrix)
+        elif operator == b"Tr" and operands and operands[0] == 3:
+            drawn.invisible_text = True
+        elif operator == b"Do" and operands and operands[0] in xobjects:
+            xobject = xobjects[operands[0]].get_object()
+            if xobject.get("/Subtype") == "/Image":
+                a, b, c, d, _, _ = matrix
+                drawn.image_area += abs(a * d - b * c)  # (an image is drawn on the unit square)
+            elif xobject.get("/Subtype") == "/Form":
+                inner = _concatenated(xobject.get("/Matrix", _IDENTITY), matrix)
+                _walk(xobject, xobject.get("/Resources", resources), inner, drawn, depth + 1)
+
+
+def _concatenated(values: Sequence[Any], matrix: Matrix) -> Matrix:
+    """The matrix `values` (a `cm`'s operands, a form's /Matrix) followed by `matrix`, as PDF concatenates
+    them; `matrix` itself if `values` is no matrix."""
+    if len(values) != 6:
+        return matrix
+    a, b, c, d, e, f = (float(value) for value in values)
+    a2, b2, c2, d2, e2, f2 = matrix
+    return (
+        a * a2 + b * c2, a * b2 + b * d2,
+        c * a2 + d * c2, c * b2 + d * d2,
+        e * a2 + f * c2 + e2, e * b2 + f * d2 + f2,
+    )  # fmt: skip
+
+
+def _pages_to_read(source: Path, name: str) -> tuple[list[int], bool]:
+    """`pages_to_read` of the PDF `source`, and whether any of them has text (a scan beside a line of
+    text)."""
     try:
         reader = PdfReader(source, strict=False)
         if reader.is_encrypted:
             raise ConversionError(_encrypted(name))
-        return [number for number, page in enumerate(reader.pages, start=1) if not page_has_text(page)]
+        pages = pages_to_read(reader.pages)
+        return pages, any(page_has_text(reader.pages[number - 1]) for number in pages)
     except ConversionError:
         raise
     except Exception as error:  # pypdf raises many kinds for a damaged file

@@ -6,11 +6,16 @@ bank statement, a payment receipt, an ID card scan with OCR), so the case data a
 scanned for:
 
 - card and account numbers: a card number of a real card brand's prefix and length passing the Luhn
-  check, or any 8-20 digit number labelled as an account or card number (`Account No.`, `账号`, `卡号`);
+  check, or any 8-20 digit number labelled as an account or card number (`Account No.`, `账号`, `账户`,
+  `卡号`);
 - IBANs (ISO 13616: the country's length and the mod-97 check);
 - US social-security numbers (`AAA-GG-SSSS`, or nine digits labelled `SSN`), never-issued ones excepted;
+- US taxpayer-identification numbers: an EIN (`NN-NNNNNNN` with a prefix the IRS assigns), an ITIN
+  (`9NN-NN-NNNN` in its groups), or nine digits labelled `EIN`, `ITIN`, `TIN` or `Tax ID`. A Chinese unified
+  social credit code (统一社会信用代码, a company's public registration and tax number) is not one;
 - Chinese resident ID numbers (GB 11643-1999: a real birth date and place, the MOD 11-2 check digit);
-- full birth dates: a date next to a birth keyword (`born`, `DOB`, `出生日期`); a date alone is not one.
+- full birth dates: a date next to a birth keyword (`born`, `DOB`, `出生日期`), its year written in full or
+  in two digits (`03/14/85`); a date alone is not one.
 
 The checks are python-stdnum's. Each detector is narrow on purpose: an alarm on every invoice number, order
 ID or phone number would teach users to ignore the check. A number is never taken from inside a longer one,
@@ -31,7 +36,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from stdnum import iban, luhn
 from stdnum.cn import ric
-from stdnum.us import ssn
+from stdnum.us import ein, itin, ssn
 
 from pipeline.load import strings_of
 
@@ -42,6 +47,7 @@ class Kind(StrEnum):
     ACCOUNT = "card or account number"
     IBAN = "IBAN"
     SSN = "social-security number"
+    TAX_ID = "taxpayer-identification number"
     CN_ID = "Chinese resident ID number"
     BIRTH_DATE = "birth date"
 
@@ -50,6 +56,7 @@ _RULES = {
     Kind.ACCOUNT: ("must show only its last four digits", "FRCP 5.2(a)(4)"),
     Kind.IBAN: ("must show only its last four characters", "FRCP 5.2(a)(4)"),
     Kind.SSN: ("must show only its last four digits", "FRCP 5.2(a)(1)"),
+    Kind.TAX_ID: ("must show only its last four digits", "FRCP 5.2(a)(1)"),
     Kind.CN_ID: ("must show only its last four characters", "FRCP 5.2(a)"),
     Kind.BIRTH_DATE: ("must show only the year of birth", "FRCP 5.2(a)(2)"),
 }
@@ -82,8 +89,8 @@ class Finding:
 
 
 def find(text: str) -> list[Finding]:
-    """Every card or account number, IBAN, SSN, Chinese resident ID number and full birth date in
-    `text`, in the order they appear."""
+    """Every card or account number, IBAN, SSN, taxpayer ID, Chinese resident ID number and full birth
+    date in `text`, in the order they appear."""
     return [finding for _, _, finding in _spans(text)]
 
 
@@ -161,11 +168,13 @@ def _spans(text: str) -> list[tuple[int, int, Finding]]:
 
 
 def _masked(kind: Kind, text: str) -> str:
-    """A birth date's year (the only four digits in it: `1985`, `1985年`), or the text with only its last
-    four digits or letters shown."""
+    """A birth date's year (the only four digits in it: `1985`, `1985年`; `03/14/85` gives `1985`), or
+    the text with only its last four digits or letters shown."""
     if kind is Kind.BIRTH_DATE:
         year = re.search(r"[0-9０-９]{4}", text)
-        return (year.group() if year else "") + ("年" if "年" in text else "")
+        if year is None:  # a two-digit year, the date's last two characters
+            return str(_full_year(text[-2:].translate(_ASCII)))
+        return year.group() + ("年" if "年" in text else "")
     return _keep_last_four(text)
 
 
@@ -214,6 +223,8 @@ _RUN = re.compile(
 code (`INV-2024-0117`, `1:24-cv-02015`), of a price (`$1234.56`) or of a phone number (`+86 ...`)."""
 _GLUED = re.compile(r"[-./,][0-9A-Za-z]")
 """After a number, what makes its last part belong to what follows: `... 1111 12/26`, `19,250.00`."""
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}(?![0-9A-Za-z])")
+"""A file name's extension, which ends the number before it (`receipt_card_4111111111111111.pdf`)."""
 
 _CARD_FORM = re.compile(
     r"[0-9]{13,19}"  # bare
@@ -222,6 +233,7 @@ _CARD_FORM = re.compile(
 )
 _ACCOUNT_FORM = re.compile(r"[0-9]{3,}(?:[ -][0-9]{3,})*(?:[ -][0-9]{1,2})?")
 _SSN_FORM = re.compile(r"[0-9]{3}([ -])[0-9]{2}\1[0-9]{4}")
+_EIN_FORM = re.compile(r"[0-9]{2}[ -][0-9]{7}")
 _CARD_BRANDS = (
     (re.compile(r"4"), {13, 16, 19}),  # Visa
     (re.compile(r"5[1-5]|2(?:22[1-9]|2[3-9]|[3-6]|7[01]|720)"), {16}),  # Mastercard
@@ -234,21 +246,25 @@ _CARD_BRANDS = (
 pass the Luhn check one time in ten, so the check alone would raise false alarms."""
 
 _LABEL = re.compile(
-    r"(?P<account>\b(?:accounts?|acct|a/c)\b|\bcard *(?:number|no\b|#)|账号|帐号|账户号码|帐户号码|银行账户"
-    r"|银行帐户|卡号)"
+    r"(?P<account>\b(?:accounts?|acct|a/c)\b|\bcard *(?:number|no\b|#)|账号|帐号|账户号码?|帐户号码?"
+    r"|银行账户|银行帐户|卡号|(?:账户|帐户)(?=\s*(?:[（(][^）)]{0,10}[）)])?\s*[:：#]?\s*\Z))"
     r"|(?P<ssn>\bssn\b|\bsocial[ -]security\b|社会安全号)"
+    r"|(?P<tax>\b(?:e\.?i\.?n|fein|itin|tin|tax(?:payer)?[ -]?id(?:entification)?"
+    r"|employer[ -]id(?:entification)?)\b|美国税号)"
     r"|(?P<other>\b(?:order|invoice|tracking|listing|product|item|sku|asin|transaction|ref|reference|id"
-    r"|tel|telephone|phone|mobile|fax|contract|patent|registration)\b|订单|运单|单号|发票|商品|电话|手机"
-    r"|传真|合同|专利|证书|编号)",
+    r"|tel|telephone|phone|mobile|fax|contract|patent|registration|uscc|credit code|business licen[cs]e)\b"
+    r"|订单|运单|单号|发票|商品|电话|手机|传真|合同|专利|证书|编号|信用代码|营业执照)",
     re.IGNORECASE | re.ASCII,
 )
-"""What a number is labelled as: the nearest label before it counts (`Account ID` is no bank account)."""
+"""What a number is labelled as: the nearest label before it counts (`Account ID` is no bank account).
+A bare `账户` (account) labels only the number right after it (`账户：`, `账户（人民币）：`), not one further
+on (`账户余额`, the account's balance). A company's registration number (统一社会信用代码) is public."""
 
 
 def _label(text: str, start: int) -> str | None:
     """The label right before `start` (at most three words before it, and no other number between):
-    `account`, `ssn`, `other` or None."""
-    before = re.split(r"[0-9]", text[max(0, start - 40) : start])[-1]
+    `account`, `ssn`, `tax`, `other` or None. `_` separates words, as in a file name."""
+    before = re.split(r"[0-9]", text[max(0, start - 40) : start])[-1].replace("_", " ")
     labels = list(_LABEL.finditer(before))
     if not labels or len(before[labels[-1].end() :].split()) > 3:
         return None
@@ -256,10 +272,10 @@ def _label(text: str, start: int) -> str | None:
 
 
 def _numbers(text: str) -> Iterator[Span]:
-    """Card, account and social-security numbers."""
+    """Card, account, social-security and taxpayer-identification numbers."""
     for match in _RUN.finditer(text):
         number = match.group()
-        if _GLUED.match(text, match.end()):
+        if _GLUED.match(text, match.end()) and not _EXTENSION.match(text, match.end()):
             number = number.rpartition(" ")[0]
         if number:
             yield from _parts(text, match.start(), number)
@@ -288,12 +304,14 @@ def _parts(text: str, start: int, number: str) -> Iterator[Span]:
 
 
 def _number(text: str, start: int, number: str, whole: bool) -> Span | None:
-    """What `number` (at `start` in `text`) is, if anything; an SSN written with spaces (`123 45 6789`)
-    must be the whole run, not three numbers of a table row."""
+    """What `number` (at `start` in `text`) is, if anything; an SSN or ITIN written with spaces
+    (`123 45 6789`) must be the whole run, not three numbers of a table row."""
     digits = re.sub(r"[^0-9]", "", number)
     label = _label(text, start)
     end = start + len(number)
-    ssn_form = _SSN_FORM.fullmatch(number) and (whole or " " not in number or label == "ssn")
+    ssn_form = bool(_SSN_FORM.fullmatch(number) and (whole or " " not in number or label == "ssn"))
+    if label != "other" and _is_tax_id(number, digits, label, ssn_form):
+        return start, end, Kind.TAX_ID
     if ((ssn_form and label != "other") or (label == "ssn" and number.isdigit())) and ssn.is_valid(digits):
         return start, end, Kind.SSN
     if label == "account" and 8 <= len(digits) <= 20 and _ACCOUNT_FORM.fullmatch(number):
@@ -301,6 +319,22 @@ def _number(text: str, start: int, number: str, whole: bool) -> Span | None:
     if label != "other" and _CARD_FORM.fullmatch(number) and _is_card(digits):
         return start, end, Kind.ACCOUNT
     return None
+
+
+def _is_tax_id(number: str, digits: str, label: str | None, ssn_form: bool) -> bool:
+    """Whether the number is a US taxpayer ID: an EIN (`12-3456789`, of a prefix the IRS assigns) or an ITIN
+    (`912-70-1234`); labelled as a tax ID (`EIN`, `TIN`, `Tax ID`), also an SSN (an individual's taxpayer
+    ID), and nine digits without separators that are any of them."""
+    if _EIN_FORM.fullmatch(number):
+        return ("-" in number or label == "tax") and ein.is_valid(digits)
+    if ssn_form:
+        return itin.is_valid(digits) or (label == "tax" and ssn.is_valid(digits))
+    return (
+        label == "tax"
+        and number.isdigit()
+        and len(digits) == 9
+        and any(kind.is_valid(digits) for kind in (ein, itin, ssn))
+    )
 
 
 def _is_card(digits: str) -> bool:
@@ -319,6 +353,7 @@ _DATES = tuple(
     for pattern in (
         r"(?P<year>[0-9]{4})([-/.])(?P<month_number>[0-9]{1,2})\2(?P<day>[0-9]{1,2})",
         r"(?P<day>[0-9]{1,2})([-/.])(?P<month_number>[0-9]{1,2})\2(?P<year>[0-9]{4})",
+        r"(?P<day>[0-9]{1,2})([-/.])(?P<month_number>[0-9]{1,2})\2(?P<year>[0-9]{2})",  # 03/14/85
         rf"{_MONTH} {_DAY},? (?P<year>[0-9]{{4}})",
         rf"{_DAY} (?:of )?{_MONTH},? (?P<year>[0-9]{{4}})",
         r"(?P<year>[0-9]{4}) *年 *(?P<month_number>[0-9]{1,2}) *月 *(?P<day>[0-9]{1,2}) *日",
@@ -344,6 +379,8 @@ def _birth_dates(text: str) -> Iterator[Span]:
 def _real_date(match: re.Match[str]) -> bool:
     """Whether a date match is a real day from 1900 to today; `03/14/1985` (US) and `14/03/1985` both are."""
     year, day = int(match["year"]), int(match["day"])
+    if len(match["year"]) == 2:
+        year = _full_year(match["year"])
     if "month" in match.re.groupindex:
         readings = [(_month_number(match["month"]), day)]
     else:
@@ -357,6 +394,13 @@ def _real_date(match: re.Match[str]) -> bool:
         except ValueError:
             pass
     return False
+
+
+def _full_year(two_digits: str) -> int:
+    """The year of a birth date written with two digits: the last one so written that is not in the future
+    (`85` -> 1985, `05` -> 2005)."""
+    year = 2000 + int(two_digits)
+    return year if year <= dt.date.today().year else year - 100
 
 
 def _month_number(name: str) -> int:

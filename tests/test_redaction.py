@@ -13,10 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from pipeline.build import BuildOptions, build
+from pipeline.check import check_case
+from pipeline.errors import BuildAppealError
 from pipeline.load import load_case
-from pipeline.model import CaseFile
-from pipeline.redaction import Finding, Kind, find, mask, scan_data, scan_pages
-from tests.conftest import EXAMPLE, example_data
+from pipeline.model import CaseFile, Destination
+from pipeline.redaction import Finding, Kind, find, mask, masked_data, scan_data, scan_pages
+from tests.conftest import EXAMPLE, MakeCase, example_data
 
 
 def luhn_complete(digits: str) -> str:
@@ -64,6 +67,14 @@ FOUND = [
     ("银行账户（人民币）：1234567890123", Kind.ACCOUNT, "*********0123"),
     ("卡号6217000010001234567", Kind.ACCOUNT, "***************4567"),
     ("账号：６２２２０２０２００１１２２３３", Kind.ACCOUNT, "************２２３３"),  # full-width digits
+    ("账户：44050110012300000123", Kind.ACCOUNT, "****************0123"),
+    ("账户号：12345678", Kind.ACCOUNT, "****5678"),
+    ("收款账户号码 1234 5678 9012", Kind.ACCOUNT, "**** **** 9012"),
+    ("银行账号：1234567890123", Kind.ACCOUNT, "*********0123"),
+    ("账户（美元）：1234567890123", Kind.ACCOUNT, "*********0123"),
+    ("卡号：6217000010001234567", Kind.ACCOUNT, "***************4567"),
+    # a card number in an evidence file's name (the exhibit's cover sheet shows it)
+    ("evidence/receipt_card_4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
     # IBANs
     ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
     ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
@@ -73,6 +84,16 @@ FOUND = [
     ("Social security no. 123 45 6789", Kind.SSN, "*** ** 6789"),
     ("SSN: 123456789", Kind.SSN, "*****6789"),
     ("his number is 772-10-4821.", Kind.SSN, "***-**-4821"),
+    # US taxpayer IDs: EIN, ITIN, or nine digits labelled as a tax ID
+    ("EIN 12-3456789", Kind.TAX_ID, "**-***6789"),
+    ("Taxpayer ID 98-7654321", Kind.TAX_ID, "**-***4321"),
+    ("Tax ID (EIN): 12-3456789", Kind.TAX_ID, "**-***6789"),
+    ("ITIN: 912-70-1234", Kind.TAX_ID, "***-**-1234"),
+    ("Employer Identification Number 911144442", Kind.TAX_ID, "*****4442"),
+    ("TIN 123-45-6789", Kind.TAX_ID, "***-**-6789"),  # an individual's TIN is the SSN
+    ("美国税号（EIN）：98-7654321", Kind.TAX_ID, "**-***4321"),
+    ("as on Form W-9: 12-3456789.", Kind.TAX_ID, "**-***6789"),
+    ("his number is 912-70-1234", Kind.TAX_ID, "***-**-1234"),
     # Chinese resident ID numbers
     ("身份证号码：11010519491231002X", Kind.CN_ID, "**************002X"),
     (f"ID {SHENZHEN_ID}", Kind.CN_ID, "*" * 14 + SHENZHEN_ID[-4:]),
@@ -92,6 +113,9 @@ FOUND = [
     ("出生日期：1985年3月14日", Kind.BIRTH_DATE, "1985年"),
     ("陈晓宇，男，1985年3月14日出生", Kind.BIRTH_DATE, "1985年"),
     ("生日 1985-3-14", Kind.BIRTH_DATE, "1985"),
+    ("Date of birth: 03/14/85", Kind.BIRTH_DATE, "1985"),
+    ("DOB 14.03.85", Kind.BIRTH_DATE, "1985"),
+    ("born 3/14/05", Kind.BIRTH_DATE, "2005"),
 ]
 
 
@@ -153,6 +177,23 @@ NOT_FOUND = [
     "Account No. 账号: **** **** **** 4821",
     "Account ID: 12345678901",
     "account frozen on 2024-03-14",
+    # a company's registration and tax number (统一社会信用代码) is public; numbers labelled otherwise; no
+    # EIN of a prefix never assigned; an account's balance
+    "统一社会信用代码：91110000600037341L",
+    "统一社会信用代码：564403001000000162",  # all digits, of a card brand's prefix, passing the Luhn check
+    "Unified social credit code 564403001000000162",
+    "Order No. 12-3456789, tel 12-3456789, invoice 912-70-1234",
+    "EIN 07-1144442; 00-1234567",
+    "Tax ID 12345",
+    "账户余额 12345678 元；账户状态：冻结",
+    # evidence files' names
+    "evidence/invoice_hengtai_2024-01.pdf",
+    "evidence/invoice_HT20240115001.pdf",
+    "evidence/order_4111111111111111.pdf",
+    "evidence/scan_20240108.pdf",
+    # dates with a two-digit year and no birth keyword
+    "Invoice date 03/14/85; delivered 14.03.85",
+    "Date of birth: 02/30/85",
     # invalid checksums
     "4111 1111 1111 1112",
     "IBAN DE88 3704 0044 0532 0130 00",
@@ -267,6 +308,48 @@ def test_scan_data_gives_field_paths_of_the_case_model() -> None:
     ]
 
 
+def test_a_card_number_in_an_evidence_file_name_is_found(make_case: MakeCase) -> None:
+    # The exhibit's cover sheet shows the file's path; `--redact` leaves paths as they are (the file must
+    # be found), so the number is still there in what the documents show.
+    raw = example_data()
+    raw["evidence"][0]["file"] = "evidence/receipt_card_4111111111111111.pdf"
+    data = CaseFile.model_validate(raw)
+    for shown in (data, masked_data(data)):
+        (finding,) = scan_data(shown)
+        assert finding.message == (
+            "case.yaml: evidence[0].file: card or account number ************1111 must show only its last "
+            "four digits in a court filing (FRCP 5.2(a)(4))"
+        )
+    # ... and the court check of `build-appeal check` names it, with a tax ID in a text exhibit.
+    folder = make_case(raw)
+    (folder / "evidence" / "invoice_hengtai_2024-01.pdf").rename(folder / raw["evidence"][0]["file"])
+    (folder / "evidence" / "freeze_notice.txt").write_text("Payee: Hengtai LLC, Tax ID (EIN): 12-3456789\n")
+    report = check_case(folder, Destination.COURT)
+    found = [error for error in report.errors if "FRCP 5.2" in error]
+    assert len(found) == 2
+    assert re.search(r"case\.yaml:\d+: evidence\[0\]\.file: card or account number \*{12}1111 ", found[0])
+    assert re.fullmatch(
+        r"Exhibit \d+ \(evidence/freeze_notice\.txt\), page 1: taxpayer-identification number "
+        r"\*\*-\*\*\*6789 must show only its last four digits in a court filing \(FRCP 5\.2\(a\)\(1\)\)",
+        found[1],
+    )
+
+
+def test_a_redacted_court_build_refuses_a_card_number_left_in_a_file_name(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """`--redact` masks the numbers typed in case.yaml, not the evidence files' names (the files must be
+    found), and the court check left case.yaml out under --redact: the cover sheet printed the full number
+    and the rule said "ok"."""
+    raw = example_data()
+    raw["evidence"][0]["file"] = "evidence/receipt_card_4111111111111111.pdf"
+    folder = make_case(raw)
+    (folder / "evidence" / "invoice_hengtai_2024-01.pdf").rename(folder / raw["evidence"][0]["file"])
+    options = BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT, redact=True)
+    with pytest.raises(BuildAppealError, match=r"evidence\[0\]\.file: card or account number \*{12}1111 "):
+        build(folder, options)
+
+
 def test_finding_is_a_frozen_value() -> None:
     finding = Finding(Kind.SSN, "123-45-6789", "***-**-6789")
     with pytest.raises(AttributeError):
@@ -305,7 +388,7 @@ def test_the_example_text_and_spreadsheet_have_no_finding() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("0123456789 -/.:年月日号账出生DOBSNacount4X"), max_size=80))
+@given(st.text(alphabet=st.sampled_from("0123456789 -/.:年月日号账户出生DOBSNEITacount4X"), max_size=80))
 def test_masked_text_has_no_finding(text: str) -> None:
     masked = mask(text)
     assert find(masked) == []
