@@ -149,7 +149,10 @@ class Templates:
             env.filters.update(FILTERS)
 
     def find(self, document: str, engines: tuple[Engine, ...] = (Engine.DOCX, Engine.HTML)) -> TemplateFile:
-        """The template for `document`: the first folder that has one wins; two in one folder is an error."""
+        """The template for `document`: the first folder that has one wins; two in one folder is an error.
+        A file of the case's folder named almost so (`Appeal_Letter.docx`, `appeal_letter.dotx`) is not
+        used, and a warning says so."""
+        _warn_of_near_names(self.folders[0], document, engines)
         for folder in self.folders:
             found = [folder / f"{document}{engine.value}" for engine in engines]
             found = [path for path in found if path.is_file()]
@@ -209,6 +212,35 @@ class Templates:
                 except UnicodeDecodeError:
                     errors.append(TemplateError(f"{display_path(path)}: {NOT_UTF8}"))
         return errors
+
+
+NEAR_SUFFIXES = {
+    Engine.DOCX: (".docx", ".dotx", ".docm", ".dotm", ".doc", ".dot"),
+    Engine.HTML: (".html", ".htm"),
+    Engine.TEXT: (".txt",),
+}
+"""What a user may save a template as, for each engine: only the exact `<document><engine>` is used."""
+
+
+def _warn_of_near_names(folder: Path, document: str, engines: tuple[Engine, ...]) -> None:
+    """Warn of each file of `folder` that looks meant as the template of `document` but is not used."""
+    if not folder.is_dir():
+        return
+    wanted = [f"{document}{engine.value}" for engine in engines]
+    for path in sorted(folder.iterdir()):
+        near = [
+            name
+            for engine, name in zip(engines, wanted, strict=True)
+            if path.stem.lower() == document and path.suffix.lower() in NEAR_SUFFIXES[engine]
+        ]
+        exact = [name for name in near if (folder / name).is_file() and (folder / name).samefile(path)]
+        if near and not exact and path.name not in wanted:
+            log.warning(
+                "%s: this file is not used: a template must be named exactly %s%s",
+                display_path(path),
+                " or ".join(wanted),
+                " (in Word: Save As, Word Document (.docx))" if Engine.DOCX in engines else "",
+            )
 
 
 def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: dict[str, Any]) -> str:
@@ -300,37 +332,60 @@ def _explain(error: BaseException, filters: Mapping[str, Any]) -> str:
 def _render_docx(
     template: TemplateFile, variables: dict[str, Any], env: jinja2.Environment, target: Path
 ) -> list[str]:
-    """Render a Word template into `target`; return the warnings about its tags."""
+    """Render a Word template into `target`; return the warnings about it.
+
+    Before docxtpl sees the document, Word's tracked changes are accepted and its comments removed
+    (LibreOffice would print the one, and crashes on the other), tags docxtpl would silently cut text at
+    are refused, and curly quotes inside a tag's strings are kept as text (docxtpl would straighten them
+    into the end of the string)."""
     from docxtpl import DocxTemplate  # heavy import, only when a Word template is used
 
     shown = display_path(template.path)
+    unreadable = _unreadable_word_file(template.path)
+    if unreadable:
+        raise TemplateError(f"{shown}: not a Word document docxtpl can read: {unreadable}")
     try:
         document = DocxTemplate(str(template.path))
         document.init_docx()
-        notes = [
-            f"{shown}, paragraph {paragraph}: the tag {tag} is split across {runs} pieces of Word "
-            "formatting; it still works, but to be safe select the whole tag, cut it and type it again "
-            "in one go"
-            for paragraph, tag, runs in split_tags(document.docx.element.body)
+        parts = _word_parts(document)
+        notes = []
+        if sum([_accept_revisions(root) for _, root in parts]):
+            notes.append(f"{shown}: tracked changes were accepted; accept or reject them in Word to choose")
+        if _drop_comments(document, parts):
+            notes.append(
+                f"{shown}: its Word comments were removed from the rendered {template.document}.docx"
+            )
+        paragraphs = numbered_paragraphs(parts)
+        notes += [
+            f"{shown}, {label}: the tag {tag} is split across {runs} pieces of Word formatting; it still "
+            "works, but to be safe select the whole tag, cut it and type it again in one go"
+            for label, tag, runs in split_tags(paragraphs)
         ]
     except Exception as error:  # a damaged .docx: zipfile, lxml, KeyError for a missing part
         raise TemplateError(f"{shown}: not a Word document docxtpl can read: {error}") from error
+    problems = tag_problems(paragraphs)
+    if problems:
+        raise TemplateError(f"{shown}, {problems[0]}")
+    shown_paragraphs = [(label, _text_of(paragraph)) for label, paragraph in paragraphs]
+    for index, (_, paragraph) in enumerate(paragraphs):
+        _keep_quotes_in_strings(paragraph)
+        _mark(paragraph, index)
     try:
         document.render(variables, jinja_env=env, autoescape=True)
     except MemoryError:
         raise
     except Exception as error:  # the template's tags, expressions and filters, and the data they were given
         if isinstance(error, jinja2.TemplateSyntaxError):  # (an XML error's lineno is no Jinja line)
-            unclosed = unclosed_tags(document.docx.element.body)
-            if unclosed:  # Jinja read on to the next closing braces, and names where it gave up instead
-                paragraph, tag = unclosed[0]
+            opened = unclosed_block(parts) if "Unexpected end of template" in str(error.message) else None
+            if opened:  # Jinja names the end of the document, not where the block opens
+                label, tag, end = opened
                 raise TemplateError(
-                    f"{shown}, paragraph {paragraph}: the tag “{tag}” is not closed (its }}}} or %}} is "
-                    f"missing); Jinja said: {error.message}"
+                    f"{shown}, {label}: the tag “{tag}” is never closed: add a {end} where the part it "
+                    "governs ends"
                 ) from error
-            where = _docx_paragraph(document, error.lineno)
+            where = _docx_paragraph(document, error.lineno, shown_paragraphs)
             raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
-        where = _docx_paragraph(document, _failing_template_line(error)[1])
+        where = _docx_paragraph(document, _failing_template_line(error)[1], shown_paragraphs)
         if isinstance(error, jinja2.TemplateNotFound):
             raise TemplateError(
                 f"{shown}{where}: a Word template cannot include, import or extend another template "
@@ -341,62 +396,299 @@ def _render_docx(
     return notes
 
 
-_TAG = re.compile(r"\{[{%#].*?[}%#]\}")
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""How an old Word (.doc) file begins, and a password-protected .docx (Word encrypts it into such a file)."""
+
+
+def _unreadable_word_file(path: Path) -> str | None:
+    """Why `path` cannot be a .docx, in words a user can act on; None when it may be one."""
+    import zipfile
+
+    data = path.read_bytes()
+    if data.startswith(OLE2):
+        if "EncryptionInfo".encode("utf-16-le") in data:  # the stream an encrypted .docx keeps its keys in
+            return "it is protected by a password; open it in Word and save it without a password"
+        return "it is an old Word 97-2003 file (.doc); open it in Word and save it as Word Document (.docx)"
+    if not zipfile.is_zipfile(path):
+        return "the file is damaged (not a complete .docx); save it again in Word, or copy it again"
+    return None
+
+
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
-def split_tags(body: Any) -> list[tuple[int, str, int]]:
-    """Tags that Word split across runs: (paragraph number as in error messages, tag, how many runs).
+def _word_parts(document: Any) -> list[tuple[str, Any]]:
+    """The XML trees docxtpl renders: ("", the body), then ("header", ...) and ("footer", ...)."""
+    parts = [("", document.docx.element.body)]
+    for relationship in document.docx.part.rels.values():
+        if relationship.is_external:
+            continue
+        if relationship.reltype in (document.HEADER_URI, document.FOOTER_URI):
+            kind = "header" if relationship.reltype == document.HEADER_URI else "footer"
+            parts.append((kind, relationship.target_part.element))
+    return parts
+
+
+_REVISION_MARKS = (
+    *("rPrChange", "pPrChange", "sectPrChange", "tblPrChange", "trPrChange", "tcPrChange", "tblGridChange"),
+    *("tblPrExChange", "numberingChange", "cellIns", "cellDel"),
+    *("moveFromRangeStart", "moveFromRangeEnd", "moveToRangeStart", "moveToRangeEnd"),
+)
+
+
+def _accept_revisions(root: Any) -> int:
+    """Accept Word's tracked changes in `root`, as Word's Accept All Changes does: deleted text and rows
+    go, inserted text stays as ordinary text, formatting changes are kept. Return how many there were."""
+    names = ("del", "moveFrom", "ins", "moveTo", *_REVISION_MARKS)
+    found = list(root.iter(*[f"{_W}{name}" for name in names]))
+    for element in found:
+        parent = element.getparent()
+        name = element.tag[len(_W) :]
+        if parent is None:
+            continue
+        if name in _REVISION_MARKS:
+            parent.remove(element)
+        elif parent.tag == f"{_W}trPr":  # a table row inserted or deleted
+            parent.remove(element)
+            if name in ("del", "moveFrom") and parent.getparent() is not None:
+                row = parent.getparent()
+                row.getparent().remove(row)
+        elif parent.tag == f"{_W}rPr":  # a mark on a paragraph's end (its pilcrow) or a run
+            parent.remove(element)
+            paragraph = parent.getparent().getparent() if parent.getparent().tag == f"{_W}pPr" else None
+            if name in ("del", "moveFrom") and paragraph is not None:
+                _join_with_next(paragraph)
+        elif name in ("del", "moveFrom"):
+            parent.remove(element)
+        else:  # ins, moveTo: their runs stay where they are
+            position = parent.index(element)
+            for offset, child in enumerate(list(element)):
+                parent.insert(position + offset, child)
+            parent.remove(element)
+    return len(found)
+
+
+def _join_with_next(paragraph: Any) -> None:
+    """A deleted paragraph mark: the paragraph's text joins the next paragraph, which keeps its style."""
+    following = paragraph.getnext()
+    if following is None or following.tag != f"{_W}p":
+        return
+    properties = following.find(f"{_W}pPr")
+    position = 0 if properties is None else 1
+    for offset, child in enumerate([child for child in paragraph if child.tag != f"{_W}pPr"]):
+        following.insert(position + offset, child)
+    paragraph.getparent().remove(paragraph)
+
+
+def _drop_comments(document: Any, parts: list[tuple[str, Any]]) -> bool:
+    """Remove Word's comments (their anchors and the parts holding them); whether there were any."""
+    anchors = ("commentRangeStart", "commentRangeEnd", "commentReference")
+    found = False
+    for _, root in parts:
+        for element in list(root.iter(*[f"{_W}{name}" for name in anchors])):
+            found = True
+            parent = element.getparent()
+            if element.tag == f"{_W}commentReference" and parent.tag == f"{_W}r":
+                element, parent = parent, parent.getparent()
+            parent.remove(element)
+    for key, relationship in list(document.docx.part.rels.items()):
+        if relationship.reltype.rsplit("/", 1)[-1].startswith("comments"):
+            document.docx.part.drop_rel(key)
+            found = True
+    return found
+
+
+def numbered_paragraphs(parts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The paragraphs of the parts, each with how messages name it: "paragraph 4" as Word counts the
+    body's paragraphs (those of tables included), "header, paragraph 1", "the text box in paragraph 3".
+    The copy of a text box Word keeps for old readers (mc:Fallback) is left out."""
+    found = []
+    for kind, root in parts:
+        number = 0
+        for paragraph in root.iter(f"{_W}p"):
+            ancestors = list(paragraph.iterancestors())
+            if any(ancestor.tag == _FALLBACK for ancestor in ancestors):
+                continue
+            if any(ancestor.tag == f"{_W}txbxContent" for ancestor in ancestors):
+                label = f"the text box in paragraph {number}"
+            else:
+                number += 1
+                label = f"paragraph {number}"
+            found.append((f"{kind}, {label}" if kind else label, paragraph))
+    return found
+
+
+def _own_texts(paragraph: Any) -> list[Any]:
+    """The paragraph's text elements, without those of a text box anchored in it."""
+    return [text for text in paragraph.iter(f"{_W}t") if next(text.iterancestors(f"{_W}p")) is paragraph]
+
+
+def _text_of(paragraph: Any) -> str:
+    return "".join(text.text or "" for text in _own_texts(paragraph))
+
+
+_TAG = re.compile(r"\{[{%#].*?[}%#]\}")
+
+
+def split_tags(paragraphs: list[tuple[str, Any]]) -> list[tuple[str, str, int]]:
+    """Tags that Word split across runs: (the paragraph's name, the tag, how many runs).
 
     Word splits `{{ tag }}` when it is typed with pauses, autocorrected or partly formatted."""
     found = []
-    for number, paragraph in enumerate(body.iter(f"{_W}p"), 1):
-        texts = ["".join(t.text or "" for t in run.iter(f"{_W}t")) for run in paragraph.iter(f"{_W}r")]
+    for label, paragraph in paragraphs:
+        runs = [run for run in paragraph.iter(f"{_W}r") if next(run.iterancestors(f"{_W}p")) is paragraph]
+        texts = ["".join(t.text or "" for t in run.iter(f"{_W}t")) for run in runs]
         bounds, position = [], 0
         for text in texts:
             bounds.append((position, position + len(text)))
             position += len(text)
         joined = "".join(texts)
         for match in _TAG.finditer(joined):
-            runs = sum(
+            pieces = sum(
                 1 for start, end in bounds if start < match.end() and end > match.start() and end > start
             )
-            if runs > 1:
-                found.append((number, match.group(0), runs))
+            if pieces > 1:
+                found.append((label, match.group(0), pieces))
     return found
 
 
-_OPENERS = re.compile(r"\{\{|\{%")
+_OPENERS = re.compile(r"\{\{|\{%|\{#")
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_PARAGRAPH_TAG = re.compile(r"\{([{%#])p\s.*?[}%#]\}")
 
 
-def unclosed_tags(body: Any) -> list[tuple[int, str]]:
-    """Tags opened in a paragraph and not closed in it: (paragraph number as in error messages, the tag's
-    text to the paragraph's end or the next tag). `{{ merchant.phone }` made Jinja read on to the next `}}`,
-    paragraphs later, and report its error there."""
+def tag_problems(paragraphs: list[tuple[str, Any]]) -> list[str]:
+    """What docxtpl would silently cut text at, each as "<paragraph>: <what is wrong>": a tag opened and not
+    closed in its paragraph (`{{ merchant.phone }` makes Jinja read on to the next `}}`, paragraphs
+    later), and a `{%p %}` tag sharing its paragraph with text (docxtpl replaces the whole paragraph)."""
     found = []
-    for number, paragraph in enumerate(body.iter(f"{_W}p"), 1):
-        text = "".join(t.text or "" for t in paragraph.iter(f"{_W}t"))
+    for label, paragraph in paragraphs:
+        text = _text_of(paragraph)
         openers = [match.start() for match in _OPENERS.finditer(text)]
         for index, start in enumerate(openers):
             end = openers[index + 1] if index + 1 < len(openers) else len(text)
-            closer = "}}" if text.startswith("{{", start) else "%}"
+            closer = _CLOSERS[text[start : start + 2]]
             if closer not in text[start + 2 : end]:
-                found.append((number, text[start:end].strip()[:60]))
+                tag = text[start:end].strip()[:60]
+                found.append(f"{label}: the tag “{tag}” is not closed: its {closer} is missing")
+        for match in _PARAGRAPH_TAG.finditer(text):
+            rest = text.replace(match.group(0), "", 1).strip()
+            if rest:
+                found.append(
+                    f"{label}: the tag “{match.group(0)}” must stand alone in its paragraph, or the text "
+                    f"beside it (“{rest[:40]}”) is lost; press Enter before and after the tag"
+                )
     return found
 
 
-def _docx_paragraph(document: Any, line: int | None) -> str:
-    """docxtpl puts each paragraph of the part it renders on a line of its own before handing the XML to
-    Jinja, so Jinja's line number leads back to the paragraph, whose text we show."""
+_BLOCK_TAG = re.compile(r"\{%-?(p|tr|tc|r)?\s*(\w+)(.*?)-?%\}")
+_BLOCKS = ("if", "for", "macro", "call", "filter", "with", "autoescape", "block", "set")
+
+
+def unclosed_block(parts: list[tuple[str, Any]]) -> tuple[str, str, str] | None:
+    """The innermost block tag (`{% if %}`, `{%p for %}`...) left open: (its paragraph's name, the tag, the
+    tag that would close it), or None."""
+    for part in parts:
+        opened: list[tuple[str, str, str]] = []
+        for label, paragraph in numbered_paragraphs([part]):
+            for match in _BLOCK_TAG.finditer(_text_of(paragraph)):
+                kind, name, rest = match.groups()
+                if name in _BLOCKS and not (name == "set" and "=" in rest):
+                    opened.append((label, match.group(0), f"{{%{kind or ''} end{name} %}}"))
+                elif name.startswith("end") and name[3:] in _BLOCKS:  # a {%p endif %} ends a {%p if %}
+                    same = [
+                        index for index, item in enumerate(opened) if item[2] == f"{{%{kind or ''} {name} %}}"
+                    ]
+                    found = same or [index for index, item in enumerate(opened) if item[2].split()[1] == name]
+                    if found:
+                        del opened[found[-1]]
+        if opened:
+            return opened[-1]
+    return None
+
+
+_INLINE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_QUOTES = {'"': '"', "'": "'", "“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"}
+"""Each quote a string may begin with (Word's AutoCorrect turns `"` into “ or ”), and the kind it is."""
+
+
+def _keep_quotes_in_strings(paragraph: Any) -> None:
+    """docxtpl turns every curly quote inside a tag into a straight one: right for the quotes around a
+    string (Word's AutoCorrect curls them), wrong for those inside it (`"尊敬的“" ~ name ~ "”团队"`, where
+    they end the string). Straighten the quotes that begin and end a string here, and write those inside
+    one as escapes (`\u201c`) that Jinja reads back as the same quote."""
+    texts = _own_texts(paragraph)
+    joined = "".join(text.text or "" for text in texts)
+    if not any(quote in joined for quote in "“”„‘’"):
+        return
+    pieces = list(joined)
+    for match in _INLINE_TAG.finditer(joined):
+        start = match.start() + 2
+        pieces[start : match.end() - 2] = _string_quotes(joined[start : match.end() - 2])
+    position = 0
+    for text in texts:
+        length = len(text.text or "")
+        if length:
+            text.text = "".join(pieces[position : position + length])
+        position += length
+
+
+def _string_quotes(inside: str) -> list[str]:
+    """The inside of a tag, one piece per character: see `_keep_quotes_in_strings`. A string begun with a
+    straight quote ends only at the same straight quote; one begun with a curly quote ends at any quote of
+    its kind, but for a ’ followed by a letter (an apostrophe: `‘seller’s store’`)."""
+    pieces = list(inside)
+    kind: str | None = None
+    curly, index = False, 0
+    while index < len(inside):
+        char = inside[index]
+        if kind is None:
+            if char in _QUOTES:
+                kind, curly = _QUOTES[char], char not in "\"'"
+                pieces[index] = kind
+        elif char == "\\":  # an escape: the next character belongs to it
+            index += 1
+        elif char == kind or (
+            curly
+            and _QUOTES.get(char) == kind
+            and not (char == "’" and inside[index + 1 : index + 2].isalnum())
+        ):
+            pieces[index], kind = kind, None
+        elif char in "“”„‘’":
+            pieces[index] = f"\\u{ord(char):04x}"
+        index += 1
+    return pieces
+
+
+_MARKER = re.compile(r"\{#\n¶(\d+)#\}")
+
+
+def _mark(paragraph: Any, index: int) -> None:
+    """Put a Jinja comment before the paragraph, holding its index in the numbered list and beginning a new
+    line: docxtpl removes paragraphs (those of `{%p %}` tags) and puts the others each on a line before
+    Jinja reads the XML, so the last mark before the line Jinja names is the paragraph's."""
+    mark = f"{{#\n¶{index}#}}"
+    previous = paragraph.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + mark
+    else:
+        parent = paragraph.getparent()
+        parent.text = (parent.text or "") + mark
+
+
+def _docx_paragraph(document: Any, line: int | None, paragraphs: list[tuple[str, str]]) -> str:
+    """Where in the document Jinja's line is: ", paragraph 4 "its text"", from the marks `_mark` left."""
     if not line:
         return ""
     try:
         part = document.current_rendering_part or document.docx._part
         xml = document.patch_xml(document.get_part_xml(part))
-        lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml).splitlines()
-        text = re.sub(r"<[^>]+>", "", lines[line - 1]) if line <= len(lines) else ""
+        xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
+        marks = _MARKER.findall("\n".join(xml.split("\n")[:line]))
+        label, text = paragraphs[int(marks[-1])]
     except Exception:  # the location is a courtesy: never hide the real error behind another
         return ""
     text = re.sub(r"\s+", " ", text).strip()
     shown = f' "{text[:100]}"' if text else ""
-    return f", paragraph {max(line - 1, 1)}{shown}"
+    return f", {label}{shown}"
