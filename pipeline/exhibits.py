@@ -20,6 +20,7 @@ import email
 import email.policy
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -718,6 +719,7 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
     if suffix not in OOXML_SUFFIXES:
         return source, []
     removed: list[str] = []
+    comments = False
     try:
         with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
             for item in original.infolist():
@@ -726,6 +728,9 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
                     data = _internal_only(etree.fromstring(data), etree, removed)
                 elif suffix == ".xlsx" and item.filename.startswith("xl/worksheets/sheet"):
                     data = _fit_sheet(etree.fromstring(data), etree)
+                elif suffix == ".docx" and WORD_STORY.fullmatch(item.filename):
+                    data, dropped = _without_comments(etree.fromstring(data), etree)
+                    comments |= dropped
                 copy.writestr(item, data)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, etree.XMLSyntaxError):
         return source, []
@@ -734,7 +739,32 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
         "into the file, or add it as an exhibit of its own"
         for target in removed
     ]
+    if comments:
+        warnings.append(
+            f"{describe(exhibit)}: its Word comments are not in the bundle (LibreOffice cannot print them "
+            "here); if they matter, print the file to PDF from Word with its comments and add that PDF"
+        )
     return target, warnings
+
+
+WORD_STORY = re.compile(r"word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml")
+"""The parts of a .docx that hold text, and so comment marks."""
+_COMMENT_MARKS = ("commentRangeStart", "commentRangeEnd", "commentReference")
+_WORD_MAIN = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _without_comments(root: Any, etree: Any) -> tuple[bytes, bool]:
+    """A Word part without its comment marks (the comments themselves stay in their own part, which
+    nothing then points to), and whether it had any. LibreOffice's own session crashes on a commented
+    document ("Binary URP bridge disposed"): the -nogui packages ship no window for comments, and its PDF
+    export leaves them out anyway."""
+    marks = list(root.iter(*[f"{_WORD_MAIN}{name}" for name in _COMMENT_MARKS]))
+    for mark in marks:
+        parent = mark.getparent()
+        if mark.tag == f"{_WORD_MAIN}commentReference" and parent.tag == f"{_WORD_MAIN}r":
+            mark, parent = parent, parent.getparent()
+        parent.remove(mark)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)), bool(marks)
 
 
 def _internal_only(relationships: Any, etree: Any, removed: list[str]) -> bytes:

@@ -524,3 +524,31 @@ def test_a_wide_image_goes_on_a_landscape_page(tmp_path: Path) -> None:
     tall, _ = image_pages(samples.image(tmp_path / "tall.png", size=(800, 20000), format="PNG"), tmp_path)
     sizes = {(float(slice.mediabox.width), float(slice.mediabox.height)) for slice in tall.pages}
     assert sizes == {(612, 792)}  # every slice portrait, the last, short one too: all at one scale
+
+
+def test_a_word_file_with_comments_converts_in_the_build_s_libreoffice(tmp_path: Path) -> None:
+    """LibreOffice's session crashed on a commented .docx ("Binary URP bridge disposed"), so a supplier's
+    letter with a reviewer's note failed the build."""
+    import docx
+
+    from pipeline.convert import Job, office_to_pdf
+    from pipeline.office_session import office_session
+
+    source = tmp_path / "letter.docx"
+    document = docx.Document()
+    paragraph = document.add_paragraph("A supplier letter with a reviewer's note")
+    document.add_comment(paragraph.runs, text="Check this date", author="Paralegal")
+    document.save(str(source))
+    before = source.read_bytes()
+    copy, warnings = printable_copy(EXHIBIT, source, tmp_path / "copy.docx")
+    assert warnings == [
+        f"{NAME}: its Word comments are not in the bundle (LibreOffice cannot print them here); if they "
+        "matter, print the file to PDF from Word with its comments and add that PDF"
+    ]
+    with office_session():
+        office_to_pdf([Job(copy, tmp_path / "letter.pdf", "letter.docx")], timeout=120)
+    assert (
+        "A supplier letter with a reviewer's note"
+        in PdfReader(tmp_path / "letter.pdf").pages[0].extract_text()
+    )
+    assert source.read_bytes() == before  # the evidence itself is never changed
