@@ -331,14 +331,14 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         for part in parts:  # (read whole by now: asked before, it cost a 2,000-page case 0.25 s more)
             if part.evidence and part.exhibit:
                 warnings += font_warnings(written(part), describe(part.exhibit))
-        checked = None
-        if profile is not None:  # the destination's rules, before anything is moved into place
-            checked = _check_destination(profile, case, parts, blank, plan.exhibits, kinds, staged, options)
-            warnings += checked.warnings
         for name in document_names:
             write_pages(written(parts[plan.documents[name]]), staged / f"{name}.pdf")
             if found[name].engine == Engine.DOCX:
                 (staged / f"{name}.docx").write_bytes((work / f"{name}.docx").read_bytes())
+        checked = None
+        if profile is not None:  # the destination's rules (the documents' sizes too), before anything moves
+            checked = _check_destination(profile, case, parts, blank, plan.exhibits, kinds, staged, options)
+            warnings += checked.warnings
 
         # 7. Record what went in and what came out, then move everything into place.
         names = [path.name for path in staged.iterdir() if path.is_file()]

@@ -5,9 +5,10 @@
   never silently; else the build stops and says by how much.
 - court: exhibits numbered 1, 2, 3 (judges who refuse letters); besides the bundle, each exhibit as a file
   of its own named `N_Neutral description.pdf`; no file over the court's cap (`bundle.court_cap_mb`, 35 MB
-  by default, N.D. Ill.'s upload portal), an exhibit over it split into parts ("Exhibit 4, Part 1 of 3");
-  every exhibit page searchable (OCR runs for this profile); no full account number, SSN, ID number or
-  birth date (FRCP 5.2(a)).
+  by default, N.D. Ill.'s upload portal), the documents included; an exhibit over it split into parts, each
+  as long as fits, "Exhibit 4, Part 1 of 3" printed on each part's first page; every exhibit page
+  searchable (OCR runs for this profile); no full account number, SSN, ID number or birth date (FRCP
+  5.2(a)).
 - email: the bundle no larger than the send command takes (`send.max_size_mb`, 20 MB by default).
 
 Each rule comes back as a `Rule` that held or not; the build prints them, and stops on one that did not.
@@ -24,11 +25,23 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject
 
 from pipeline.errors import BundleError
 from pipeline.libraries import load_pikepdf
 from pipeline.load import Case
 from pipeline.model import CaseFile, Destination, ExhibitLabels
+from pipeline.stamps import (
+    BASELINE,
+    BOLD,
+    FONT_SIZE,
+    REGULAR,
+    SIDE,
+    Stamp,
+    StampFont,
+    stamp_fonts,
+    visible_box,
+)
 
 MB = 1_000_000
 NAME_LIMIT = 200
@@ -87,10 +100,12 @@ def as_sent_to(destination: Destination | None, case: Case) -> Case:
 
 
 def over_cap(size: int, profile: Profile, what: str) -> str:
-    """How a file over the cap is described: its size, the cap and by how much it is over."""
+    """How a file over the cap is described: its size, the cap and by how much it is over (in thousandths
+    of a MB when tenths would say 0.0)."""
+    digits = 1 if size - profile.cap >= 0.05 * MB else 3
     return (
-        f"{what} is {size / MB:.1f} MB, {(size - profile.cap) / MB:.1f} MB over the {profile.cap_text} "
-        f"that the {profile.destination.value} profile allows"
+        f"{what} is {size / MB:.{digits}f} MB, {(size - profile.cap) / MB:.{digits}f} MB over the "
+        f"{profile.cap_text} that the {profile.destination.value} profile allows"
     )
 
 
@@ -119,6 +134,10 @@ class ExhibitFile:
     size: int
 
 
+PART_FONT = "/BAPartB"
+"""The name of the font that prints a part's label on its first page."""
+
+
 def write_exhibit_files(
     bundle: PdfReader,
     exhibits: list[tuple[str, str, int, int]],
@@ -126,32 +145,37 @@ def write_exhibit_files(
     profile: Profile,
 ) -> list[ExhibitFile]:
     """Write each exhibit's bundle pages (cover sheet, then its own pages, stamped) as a file of its own
-    in `folder`; an exhibit larger than the cap is split into parts that each fit. `exhibits` holds each
-    exhibit's (number, title, first page, last page), pages 1-based. Every page lands in exactly one file."""
+    in `folder`; an exhibit larger than the cap is split into parts that each fit, each as long as fits (so
+    the cover sheet goes with the first pages of evidence), the first page of each printed with its label,
+    `Exhibit 4, Part 1 of 3`. `exhibits` holds each exhibit's (number, title, first page, last page), pages
+    1-based. Every page lands in exactly one file, with only the images and fonts it uses."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[ExhibitFile] = []
     for key, title, first, last in exhibits:
-        pages = list(range(first - 1, last))
-        whole = _pdf_of(bundle, pages, f"Exhibit {key}")
+        pages = [_own_resources(bundle.pages[index]) for index in range(first - 1, last)]
+        whole = _pdf_of(pages, f"Exhibit {key}")
         if len(whole) <= profile.cap:
             name = exhibit_file_name(key, title)
             (folder / name).write_bytes(whole)
-            written.append(ExhibitFile(name, pages[0], len(pages), len(whole)))
+            written.append(ExhibitFile(name, first - 1, len(pages), len(whole)))
             continue
-        runs = _split(bundle, pages, profile, f"Exhibit {key}")
-        for number, run in enumerate(runs, 1):
-            part = (number, len(runs))
-            data = _pdf_of(bundle, run, f"Exhibit {key}, Part {number} of {len(runs)}")
-            name = exhibit_file_name(key, title, part)
+        font = stamp_fonts([Stamp(0, 0, running=f"Exhibit {key}, Part 0123456789 of")])[1]
+        runs = _split(pages, profile, f"Exhibit {key}", font)
+        for number, (start, end) in enumerate(runs, 1):
+            data = _pdf_of(pages[start:end], f"Exhibit {key}, Part {number} of {len(runs)}", font)
+            name = exhibit_file_name(key, title, (number, len(runs)))
             (folder / name).write_bytes(data)
-            written.append(ExhibitFile(name, run[0], len(run), len(data)))
+            written.append(ExhibitFile(name, first - 1 + start, end - start, len(data)))
     return written
 
 
-def _pdf_of(bundle: PdfReader, pages: list[int], title: str) -> bytes:
+def _pdf_of(pages: list[PageObject], title: str, font: StampFont | None = None) -> bytes:
+    """The pages as a PDF titled `title`; with `font`, `title` is also printed on its first page."""
     writer = PdfWriter()
-    for index in pages:
-        writer.add_page(bundle.pages[index])
+    for page in pages:
+        writer.add_page(page)
+    if font is not None:
+        _print_label(writer, writer.pages[0], title, font)
     writer.add_outline_item(title=title, page_number=0)
     writer.add_metadata({"/Title": title, "/Producer": "build-appeal (pypdf)"})
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
@@ -160,36 +184,127 @@ def _pdf_of(bundle: PdfReader, pages: list[int], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _split(bundle: PdfReader, pages: list[int], profile: Profile, label: str) -> list[list[int]]:
-    """Consecutive runs of `pages`, each of which written alone stays under the cap: grown a page at a
-    time while the pages' own streams fit, then checked by writing (shared fonts and images count once)."""
-    runs: list[list[int]] = []
-    run: list[int] = []
-    estimate = 0
-    for index in pages:
-        weight = _page_weight(bundle.pages[index])
-        if run and estimate + weight > profile.cap * 0.95:
-            runs.append(run)
-            run, estimate = [], 0
-        run.append(index)
-        estimate += weight
-    if run:
-        runs.append(run)
-    checked: list[list[int]] = []
-    while runs:
-        run = runs.pop(0)
-        if len(_pdf_of(bundle, run, label)) <= profile.cap:
-            checked.append(run)
-            continue
-        if len(run) == 1:
+STAMPED = re.compile(rf"BT (?:{REGULAR}|{BOLD}) ([\d.]+) Tf [-\d.]+ ([-\d.]+) Td".encode())
+"""A stamp in the drawing `pipeline.stamps` adds to a page: its size and the height of its baseline."""
+
+
+def _print_label(writer: PdfWriter, page: PageObject, text: str, font: StampFont) -> None:
+    """Print `text` in bold at the bottom left of `page`, a line above its stamps (the exhibit's page, the
+    running number; stacked in lines on a narrow page): where a clerk or a judge looks for the exhibit's
+    label, in the band kept free for the stamps, and clear of the header CM/ECF prints across the top. No
+    page is added: a part holds only the bundle's pages, each with its own stamps."""
+    left, bottom, right, _ = visible_box(page)
+    streams = _objects(page.get("/Contents"))
+    stamps = [
+        (float(size), float(y)) for size, y in STAMPED.findall(streams[-1].get_data() if streams else b"")
+    ]
+    size = min((size for size, _ in stamps), default=FONT_SIZE)
+    x = left + min(SIDE, (right - left) / 12)
+    y = max((y + size * 1.5 for _, y in stamps), default=bottom + BASELINE)
+    drawing = (
+        f"Q q 1 g {x - 3:.2f} {y - size / 2:.2f} {font.width(text, size) + 6:.2f} {size * 13 / 8:.2f} re f "
+        f"0 g BT {PART_FONT} {size:g} Tf {x:.2f} {y:.2f} Td {font.show(text)} Tj ET Q\n"
+    )
+    contents = page.get(NameObject("/Contents"))
+    resolved = contents.get_object() if contents is not None else None
+    parts = list(resolved) if isinstance(resolved, ArrayObject) else [] if resolved is None else [resolved]
+    references = [part if isinstance(part, IndirectObject) else writer._add_object(part) for part in parts]
+    page[NameObject("/Contents")] = ArrayObject(
+        [_stream(writer, b"q\n"), *references, _stream(writer, drawing.encode("ascii"))]
+    )  # the page's own drawing closed in q ... Q, so nothing it leaves set moves the label
+    resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
+    fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
+    fonts[NameObject(PART_FONT)] = writer._add_object(font.font.clone(writer))
+
+
+def _stream(writer: PdfWriter, data: bytes) -> IndirectObject:
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return writer._add_object(stream)
+
+
+def _split(pages: list[PageObject], profile: Profile, label: str, font: StampFont) -> list[tuple[int, int]]:
+    """`pages` cut into consecutive runs (start, end), each as long as it can be and still fit under the cap
+    written alone with its label: the length guessed from the pages' streams, then found by writing."""
+    longest = f"{label}, Part {len(pages)} of {len(pages)}"  # no part's label is longer
+    weights = [_page_weight(page) for page in pages]
+    runs: list[tuple[int, int]] = []
+    start = 0
+    while start < len(pages):
+        guess, estimate = start + 1, weights[start]
+        while guess < len(pages) and estimate + weights[guess] <= profile.cap * 0.95:
+            estimate += weights[guess]
+            guess += 1
+        count = _longest_run(pages[start:], longest, font, profile.cap, guess - start)
+        if count == 0:
             raise BundleError(
-                f"{label}: page {pages.index(run[0]) + 1} alone is larger than the {profile.cap_text} a "
-                f"file may be in the court profile; scan it again at a lower resolution, or raise "
-                "bundle.court_cap_mb if the court takes larger files"
+                f"{label}: page {start + 1} alone is larger than the {profile.cap_text} a file may be in "
+                "the court profile; scan it again at a lower resolution, or raise bundle.court_cap_mb if "
+                "the court takes larger files"
             )
-        half = len(run) // 2
-        runs[:0] = [run[:half], run[half:]]
-    return checked
+        runs.append((start, start + count))
+        start += count
+    return runs
+
+
+def _longest_run(pages: list[PageObject], title: str, font: StampFont, cap: int, guess: int) -> int:
+    """How many of `pages`, from the first, fit under `cap` written as one part (0 when the first alone does
+    not): tried from `guess` in steps that double until the answer is bracketed, then halved. A good guess
+    takes two writes."""
+    low, high = 0, len(pages) + 1  # `low` pages fit (none do), `high` do not (more than there are)
+    probe, step = guess, 1
+    fitted = failed = False
+    while high - low > 1:
+        probe = (low + high) // 2 if fitted and failed else min(max(probe, low + 1), high - 1)
+        if len(_pdf_of(pages[:probe], title, font)) <= cap:
+            low, fitted, probe = probe, True, probe + step
+        else:
+            high, failed, probe = probe, True, probe - step
+        step *= 2
+    return low
+
+
+NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+"""A name in a content stream: `/Im1` in `/Im1 Do`, `/F1` in `/F1 12 Tf`."""
+
+
+def _own_resources(page: PageObject) -> PageObject:
+    """`page` with resources of its own that hold only what its content names. Pages laid out together
+    (WeasyPrint's, among others) share one resources dictionary listing every page's images and fonts, and
+    a copy of one page would carry them all. They are kept whole when a form or Type 3 font the page uses
+    draws with them, having none of its own."""
+    content = b"\n".join(stream.get_data() for stream in _objects(page.get("/Contents")))
+    named = {
+        re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), name)
+        for name in NAME.findall(content)
+    }
+    resources = page.get("/Resources")
+    if resources is None:
+        return page
+    own = DictionaryObject(resources.get_object())
+    for category, entries in list(own.items()):
+        entries = entries.get_object()
+        if not isinstance(entries, DictionaryObject):
+            continue  # /ProcSet
+        kept = {
+            NameObject(name): value
+            for name, value in entries.items()
+            if not name.isascii() or name[1:].encode() in named
+        }
+        for value in kept.values():
+            used = value.get_object()
+            if (
+                isinstance(used, DictionaryObject)
+                and used.get("/Subtype") in ("/Form", "/Type3")
+                and "/Resources" not in used
+            ):
+                return page
+        if len(kept) < len(entries):
+            own[NameObject(category)] = DictionaryObject(kept)
+    copy = PageObject(page.pdf)
+    copy.update(page)
+    copy[NameObject("/Resources")] = own
+    return copy
 
 
 def _page_weight(page: PageObject) -> int:
@@ -320,7 +435,8 @@ def check(
 ) -> Checked:
     """Check the staged `bundle` against `profile`: `exhibits` as for `write_exhibit_files`, `blank` the
     exhibit pages without text (`Exhibit 3, pages 2, 5`), `findings` the redaction messages. Court: the
-    exhibit files are written to `exhibits_folder`. Platform and email: with `compress`, a bundle over the
+    exhibit files are written to `exhibits_folder`, and they and the documents (the PDFs beside `bundle`,
+    the bundle aside) must each fit under the cap. Platform and email: with `compress`, a bundle over the
     cap has its images downsampled in place."""
     rules: list[Rule] = []
     warnings: list[str] = []
@@ -334,12 +450,24 @@ def check(
         files = write_exhibit_files(PdfReader(bundle), exhibits, exhibits_folder, profile)
         split = len(files) - len(exhibits)
         largest = max((file.size for file in files), default=0)
+        summary = f"{len(files)} file{'s' if len(files) != 1 else ''} in exhibits/, the largest "
+        summary += f"{largest / MB:.1f} MB" + (
+            f", {split} more for exhibits split into parts" if split > 0 else ""
+        )
+        documents = sorted(
+            path for path in bundle.parent.glob("*.pdf") if path != bundle
+        )  # the bundle: below
+        too_large = [
+            f"{over_cap(path.stat().st_size, profile, path.name)}; raise bundle.court_cap_mb if your court "
+            "takes larger files"
+            for path in documents
+            if path.stat().st_size > profile.cap
+        ]
         rules.append(
             Rule(
-                f"each exhibit a file of its own, none over {profile.cap_text} (the court's upload limit)",
-                all(file.size <= profile.cap for file in files),
-                f"{len(files)} files in exhibits/, the largest {largest / MB:.1f} MB"
-                + (f", {split} more for exhibits split into parts" if split > 0 else ""),
+                f"each exhibit a file of its own, no file over {profile.cap_text} (the court's upload limit)",
+                all(file.size <= profile.cap for file in files) and not too_large,
+                "; ".join([*too_large, summary]),
             )
         )
         size = bundle.stat().st_size

@@ -5,18 +5,21 @@ platform's cap with and without `--compress`. Real LibreOffice, WeasyPrint, OCRm
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import weasyprint
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from pipeline.build import BuildOptions, build
+from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.errors import BundleError
 from pipeline.load import load_case
 from pipeline.model import Destination
-from tests.conftest import MakeCase, example_data, snapshot
+from tests.conftest import MakeCase, example_data, pdftotext, snapshot
 from tests.samples import CHINESE, ENGLISH, scan, scan_pdf, text_pdf
 
 
@@ -38,6 +41,37 @@ def court_case(make_case: MakeCase, tmp_path: Path) -> Path:
     scan(folder / "evidence" / "scan.pdf")
     captioned(scan_pdf(tmp_path / "photos.pdf", 6, size=(850, 1100)), folder / "evidence" / "photos.pdf")
     return folder
+
+
+def split_parts(result: BuildResult, number: int, cap: int) -> list[Path]:
+    """The parts of exhibit `number`, checked: each under the cap, its label ("Exhibit 2, Part 1 of 3")
+    printed on its first page in the band of the stamps at the bottom (the top is CM/ECF's), the first
+    holding the cover sheet and evidence, and every bundle page of the exhibit in exactly one part, in
+    order (told by its running stamp "Page 14 of 19", as poppler reads it)."""
+    exhibit = result.exhibits[number - 1]
+    assert exhibit.first_page is not None and exhibit.last_page is not None
+    parts = sorted(
+        (result.output / "exhibits").glob(f"{number}_*(Part *.pdf"),
+        key=lambda path: int(re.findall(r"\(Part (\d+) of", path.name)[0]),
+    )
+    running: list[int] = []
+    for index, part in enumerate(parts, 1):
+        label = f"Exhibit {number}, Part {index} of {len(parts)}"
+        assert part.name.endswith(f"(Part {index} of {len(parts)}).pdf") and part.stat().st_size <= cap
+        reader = PdfReader(part)
+        height = round(float(reader.pages[0].mediabox.height))
+        assert label in pdftotext(part, "-l", "1", "-y", str(height - 36), "-H", "36", "-W", "1000")
+        if len(reader.pages) > 1:
+            assert "Part" not in pdftotext(part, "-f", "2")  # on its first page only
+        text = pdftotext(
+            part
+        )  # poppler reads every page (a list of content streams within the list it refuses)
+        running += [int(found) for found in re.findall(r"Page (\d+) of \d+", text)]
+    assert running == list(range(exhibit.first_page, exhibit.last_page + 1))
+    first = pdftotext(parts[0])
+    assert len(PdfReader(parts[0]).pages) >= 2 and f"EXHIBIT {number}" in first
+    assert f"Exhibit {number}, page 1 of" in first  # the cover sheet goes with the first evidence page
+    return parts
 
 
 def captioned(photos: Path, target: Path) -> Path:
@@ -64,16 +98,73 @@ def test_a_court_build_numbers_splits_and_ocrs(make_case: MakeCase, tmp_path: Pa
     parts = [name for name in files if name.startswith("2_")]
     assert len(parts) >= 2 and all(f"of {len(parts)}).pdf" in name for name in parts)
     assert all(name.startswith("2_Photos of the stock (Part ") for name in parts)
-    second = result.exhibits[1]
-    assert second.first_page is not None and second.last_page is not None
-    pages = 0
-    for name in parts:
-        assert (folder_out / name).stat().st_size <= 1_000_000
-        pages += len(PdfReader(folder_out / name).pages)
-    assert pages == second.last_page - second.first_page + 1  # the cover sheet and every photo, once
+    assert len(split_parts(result, 2, 1_000_000)) == len(parts)
 
     manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
     assert {f"exhibits/{name}" for name in files} <= set(manifest["outputs"])
+
+
+def shared_photos(folder: Path, target: Path, pages: int) -> Path:
+    """Pages laid out by WeasyPrint, each a caption and a 0.5 MB photo: WeasyPrint lists every page's photo
+    in one resources dictionary that all the pages share."""
+    body = ""
+    for index in range(pages):
+        noise = Image.frombytes("L", (250, 325), os.urandom(250 * 325)).resize((1000, 1300))
+        noise.convert("RGB").save(folder / f"photo{index}.jpg", quality=90)
+        body += f'<section style="break-after: page"><p>Photo {index + 1}</p><img src="photo{index}.jpg">'
+        body += "</section>"
+    style = "<style>@page { size: letter; margin: 0.5in } img { width: 6in }</style>"
+    weasyprint.HTML(string=style + body, base_url=str(folder)).write_pdf(target)
+    return target
+
+
+def test_a_court_build_splits_pages_that_share_their_images_under_the_cap(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    data = example_data()
+    data["bundle"] = {"court_cap_mb": 1.0}
+    data["evidence"] = [{"file": "evidence/photos.pdf", "title": "Photos of the stock"}]
+    data.pop("sales", None)
+    folder = make_case(data, name="shared")
+    photos = shared_photos(tmp_path, folder / "evidence" / "photos.pdf", 6)
+    assert all(len(page["/Resources"]["/XObject"]) == 6 for page in PdfReader(photos).pages)
+
+    result = build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
+    assert all(rule.held for rule in result.rules)
+    parts = split_parts(result, 1, 1_000_000)
+    images = [
+        [
+            name
+            for name, image in page["/Resources"].get("/XObject", {}).items()
+            if image["/Subtype"] == "/Image"
+        ]
+        for part in parts
+        for page in PdfReader(part).pages
+    ]
+    assert [len(names) for names in images] == [0] + [1] * 6  # each page with its own photo only
+    assert len({name for names in images for name in names}) == 6
+
+
+def light_case(make_case: MakeCase, cap_mb: float) -> Path:
+    """An English case with one short text exhibit: its file is about 0.03 MB, the letter 0.05 MB, the
+    inquiry and the evidence index about 0.11 MB each."""
+    data = example_data()
+    data.update(language="en", bundle={"court_cap_mb": cap_mb})
+    data["evidence"] = [{"file": "evidence/invoice.pdf", "title": "Supplier invoice"}]
+    data.pop("sales", None)
+    folder = make_case(data, name="light", evidence=False)
+    (folder / "evidence").mkdir()
+    text_pdf(folder / "evidence" / "invoice.pdf", ["Invoice HT-2024-0108: 500 aroma diffusers"])
+    return folder
+
+
+def test_a_court_build_refuses_a_document_over_the_cap(make_case: MakeCase, tmp_path: Path) -> None:
+    """Only the files of exhibits/ were measured: the inquiry, over the cap, passed "ok"."""
+    folder = light_case(make_case, 0.08)
+    rule = r"FAIL each exhibit a file of its own, no file over 0.08 MB \(the court's upload limit\): "
+    with pytest.raises(BundleError, match=rule + r"cs_inquiry\.pdf is 0\.1\d* MB") as raised:
+        build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
+    assert "evidence_index.pdf is 0.1" in str(raised.value) and "appeal_letter.pdf" not in str(raised.value)
 
 
 def test_a_court_build_refuses_a_page_without_text_and_unredacted_numbers(

@@ -8,10 +8,20 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from pipeline.build import BuildOptions, build
 from pipeline.errors import BundleError
 from pipeline.model import Destination
-from pipeline.profiles import MB, Profile, downsample_images, exhibit_file_name, write_exhibit_files
+from pipeline.profiles import (
+    MB,
+    Profile,
+    check,
+    downsample_images,
+    exhibit_file_name,
+    write_exhibit_files,
+)
 from tests import samples
+from tests.conftest import MakeCase, pdftotext
+from tests.test_destinations import light_case
 
 
 def test_exhibit_file_names_are_neutral_and_short() -> None:
@@ -50,8 +60,52 @@ def test_an_exhibit_over_the_cap_is_split_into_parts_that_fit_and_keep_every_pag
         assert reader.metadata is not None
         assert reader.metadata.title == f"Exhibit 4, Part {number} of {count}"
         kept += [file.first + offset for offset in range(len(reader.pages))]
+        label = pdftotext(path, "-l", "1", "-y", "756", "-H", "36", "-W", "612")  # the band of the stamps
+        assert label.strip() == f"Exhibit 4, Part {number} of {count}"
+        assert f"Part {number}" not in pdftotext(path, "-f", "2", "-l", "99")  # on the first page only
     assert kept == list(range(10))  # every page, once, in order; the last bundle page is not an exhibit's
-    assert "COVER SHEET" in PdfReader(tmp_path / "exhibits" / files[0].name).pages[0].extract_text()
+    first = PdfReader(tmp_path / "exhibits" / files[0].name)
+    assert "COVER SHEET" in first.pages[0].extract_text() and len(first.pages) >= 2  # with evidence
+
+
+def test_the_court_rule_names_each_document_over_the_cap(make_case: MakeCase, tmp_path: Path) -> None:
+    result = build(light_case(make_case, 35), BuildOptions(output_root=tmp_path / "out"))  # no destination
+    spans = [
+        (exhibit.key, exhibit.title, exhibit.first_page or 0, exhibit.last_page or 0)
+        for exhibit in result.exhibits
+    ]
+
+    def files_rule(cap: int) -> tuple[bool, str]:
+        checked = check(
+            Profile(Destination.COURT, cap),
+            result.bundle,
+            spans,
+            [],
+            [],
+            compress=False,
+            exhibits_folder=tmp_path / str(cap),
+        )
+        rule = checked.rules[-1]
+        assert (
+            rule.text
+            == f"each exhibit a file of its own, no file over {cap / MB:g} MB (the court's upload limit)"
+        )
+        return rule.held, rule.detail
+
+    sizes = {path.name: path.stat().st_size for path in result.output.glob("*.pdf")}
+    assert sizes["cs_inquiry.pdf"] > 80_000 and sizes["evidence_index.pdf"] > 80_000
+    assert sizes["appeal_letter.pdf"] < 80_000 < sizes["bundle.pdf"]
+    held, detail = files_rule(80_000)
+    assert not held
+    named = [part.split(" is ")[0] for part in detail.split("; ") if " is " in part]
+    assert named == ["cs_inquiry.pdf", "evidence_index.pdf"]  # the bundle is not filed as one file
+    inquiry = sizes["cs_inquiry.pdf"]
+    assert detail.startswith(
+        f"cs_inquiry.pdf is {inquiry / MB:.3f} MB, {(inquiry - 80_000) / MB:.3f} MB over the 0.08 MB that "
+        "the court profile allows; raise bundle.court_cap_mb if your court takes larger files; "
+    )  # in thousandths of a MB: "0.1 MB, 0.0 MB over" would say nothing
+    assert detail.endswith("; 1 file in exhibits/, the largest 0.0 MB")
+    assert files_rule(35 * MB) == (True, "1 file in exhibits/, the largest 0.0 MB")
 
 
 def test_an_exhibit_under_the_cap_is_one_file(tmp_path: Path) -> None:
