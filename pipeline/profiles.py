@@ -7,8 +7,8 @@
   of its own named `N_Neutral description.pdf`; no file over the court's cap (`bundle.court_cap_mb`, 35 MB
   by default, N.D. Ill.'s upload portal), the documents included; an exhibit over it split into parts, each
   as long as fits, "Exhibit 4, Part 1 of 3" printed on each part's first page; every exhibit page
-  searchable (OCR runs for this profile); no full account number, SSN, ID number or birth date (FRCP
-  5.2(a)).
+  searchable (OCR runs for this profile); no full account number, SSN, taxpayer ID, ID number or birth
+  date (FRCP 5.2(a)).
 - email: the bundle no larger than the send command takes (`send.max_size_mb`, 20 MB by default).
 
 Each rule comes back as a `Rule` that held or not; the build prints them, and stops on one that did not.
@@ -441,7 +441,9 @@ def check(
     rules: list[Rule] = []
     warnings: list[str] = []
     files: list[ExhibitFile] = []
-    redaction = "no full account, card, social-security or ID number and no full birth date (FRCP 5.2(a))"
+    redaction = (
+        "no full account, card, social-security, taxpayer or ID number and no full birth date (FRCP 5.2(a))"
+    )
     searchable = "every exhibit page has searchable text (N.D. Ill. standing orders: text-searchable PDFs)"
     if profile.court:
         rules.append(Rule("exhibits numbered 1, 2, 3 (judges who refuse letters and 1A)", True))
