@@ -7,6 +7,7 @@ same inputs give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, Indir
 from pipeline.context import Exhibit
 from pipeline.errors import BundleError
 from pipeline.stamps import Stamp, Stamper, stamp_fonts
+
+log = logging.getLogger(__name__)
 
 LINK_PREFIX = "bundle:page/"
 """Templates link to a bundle page as `bundle:page/N`; assembly turns such links into jumps to page N."""
@@ -99,10 +102,21 @@ def assemble(
     pages = [(part, page) for part in parts for page in written(part)]
     if len(stamps) != len(pages):  # pragma: no cover - the build makes one stamp per page
         raise BundleError(f"{len(stamps)} stamps for {len(pages)} bundle pages")
-    for (part, page), stamp in zip(pages, stamps, strict=True):
-        stamper.stamp(writer.add_page(page), stamp, make_room=part.make_room)
+    ours: set[int] = set()  # the pages this build laid out, whose `bundle:page/N` links it made
+    attaching: dict[str, None] = {}
+    for index, ((part, page), stamp) in enumerate(zip(pages, stamps, strict=True)):
+        added = writer.add_page(page)
+        if _drop_attachments(added):
+            attaching[part.title] = None
+        stamper.stamp(added, stamp, make_room=part.make_room)
+        if not part.evidence:
+            ours.add(index)
+    for title in attaching:
+        log.warning(
+            "%s: the files its template attaches were left out (court filing systems refuse them)", title
+        )
     _add_bookmarks(writer, bookmarks)
-    _link_pages(writer)
+    _link_pages(writer, ours)
     writer.set_page_label(0, len(writer.pages) - 1, style=PageLabelStyle.DECIMAL, start=1)
     _strip_catalog(writer)
     _set_metadata(writer, metadata)
@@ -128,10 +142,12 @@ def _add_bookmarks(
         _add_bookmarks(writer, list(bookmark.children), item)
 
 
-def _link_pages(writer: PdfWriter) -> None:
-    """Turn `bundle:page/N` links (the table of contents, the evidence index) into jumps to page N."""
+def _link_pages(writer: PdfWriter, ours: set[int]) -> None:
+    """Turn `bundle:page/N` links (the table of contents, the evidence index) into jumps to page N, on the
+    pages `ours` (those of the templates): an exhibit's links are the exhibit's, whatever they say."""
     last = len(writer.pages)
-    for index, page in enumerate(writer.pages):
+    for index in sorted(ours):
+        page = writer.pages[index]
         annotations = page.get("/Annots")
         if annotations is None:
             continue
@@ -141,7 +157,11 @@ def _link_pages(writer: PdfWriter) -> None:
             if not _links_into_bundle(annotation):
                 kept.append(reference)
                 continue
-            target = int(str(annotation["/A"].get_object()["/URI"]).removeprefix(LINK_PREFIX))
+            uri = str(annotation["/A"].get_object()["/URI"])
+            number = uri.removeprefix(LINK_PREFIX)
+            if not number.isdigit():
+                raise BundleError(f"a link on page {index + 1} points to {uri}, which names no page number")
+            target = int(number)
             if not 1 <= target <= last:
                 raise BundleError(
                     f"a link on page {index + 1} points to page {target}, past the end ({last})"
@@ -156,6 +176,21 @@ def _link_pages(writer: PdfWriter) -> None:
 def _links_into_bundle(annotation: DictionaryObject) -> bool:
     action = annotation.get("/A")
     return action is not None and str(action.get_object().get("/URI", "")).startswith(LINK_PREFIX)
+
+
+def _drop_attachments(page: PageObject) -> bool:
+    """Remove the files attached to `page` (an HTML template's `<a rel="attachment">`; an exhibit's were
+    removed when it was prepared): court filing systems refuse them, and the bundle promises none. Whether
+    there were any."""
+    annotations = page.get("/Annots")
+    if annotations is None:
+        return False
+    annotations = annotations.get_object()
+    kept = ArrayObject(item for item in annotations if item.get_object().get("/Subtype") != "/FileAttachment")
+    if len(kept) == len(annotations):
+        return False
+    page[NameObject("/Annots")] = kept
+    return True
 
 
 def _strip_catalog(writer: PdfWriter) -> None:
@@ -190,6 +225,7 @@ def write_pages(pages: Pages, target: Path) -> None:
     writer = PdfWriter()
     for page in pages:
         added = writer.add_page(page)
+        _drop_attachments(added)  # (said once, by `assemble`)
         annotations = added.get("/Annots")
         if annotations is not None:
             added[NameObject("/Annots")] = ArrayObject(

@@ -466,3 +466,60 @@ def test_reading_ahead_passes_over_what_cannot_be_read(tmp_path: Path) -> None:
 
     lost = Lost(PdfReader(samples.text_pdf(tmp_path / "lost.pdf", ["one"])))
     assert len(list(read_ahead([lost, pages]))) == 2  # the next run is still read
+
+
+def test_an_exhibit_s_links_stay_its_own_whatever_they_say(make_case: MakeCase, tmp_path: Path) -> None:
+    """Links of the form the templates use for bundle pages (`bundle:page/N`) were turned into jumps on
+    every page, an exhibit's included: `bundle:page/abc` in an evidence PDF failed the build ("failed
+    unexpectedly", ValueError), `bundle:page/99999` stopped it, a page number became a jump."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+
+    folder = make_case()
+    invoice = folder / "evidence" / "invoice_hengtai_2024-01.pdf"
+
+    def add_links(writer: PdfWriter) -> None:
+        links = ArrayObject()
+        for row, uri in enumerate(("bundle:page/abc", "bundle:page/99999", "bundle:page/2")):
+            action = DictionaryObject(
+                {NameObject("/S"): NameObject("/URI"), NameObject("/URI"): TextStringObject(uri)}
+            )
+            box = [NumberObject(value) for value in (72, 700 - 30 * row, 300, 720 - 30 * row)]
+            annotation = DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Annot"),
+                    NameObject("/Subtype"): NameObject("/Link"),
+                    NameObject("/Rect"): ArrayObject(box),
+                    NameObject("/A"): action,
+                }
+            )
+            links.append(writer._add_object(annotation))
+        writer.pages[0][NameObject("/Annots")] = links
+
+    samples.rewrite(samples.text_pdf(tmp_path / "plain.pdf", ["Invoice with links"]), invoice, add_links)
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    first = next(exhibit for exhibit in result.exhibits if exhibit.number == 1)
+    assert first.first_page is not None
+    page = PdfReader(result.bundle).pages[first.first_page]  # (the page after the cover sheet)
+    uris = [str(link.get_object()["/A"]["/URI"]) for link in page["/Annots"] if "/A" in link.get_object()]
+    assert uris == ["bundle:page/abc", "bundle:page/99999", "bundle:page/2"]
+
+
+def test_a_file_a_template_attaches_is_left_out(
+    make_case: MakeCase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`<a rel="attachment" href="../case.yaml">` in a template put case.yaml into the bundle and the
+    inquiry's PDF as a file attachment, which the bundle promises it holds none of."""
+    folder = make_case()
+    (folder / "templates").mkdir()
+    inquiry = (EXAMPLE.parent.parent / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    attaching = inquiry.replace("</h1>", '</h1><p><a rel="attachment" href="../case.yaml">data</a></p>', 1)
+    (folder / "templates" / "cs_inquiry.html").write_text(attaching, encoding="utf-8")
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    for pdf in (result.bundle, result.output / "cs_inquiry.pdf"):
+        for page in PdfReader(pdf).pages:
+            subtypes = [annotation.get_object().get("/Subtype") for annotation in page.get("/Annots", [])]
+            assert "/FileAttachment" not in subtypes
+    assert (
+        "Customer-service inquiry: the files its template attaches were left out (court filing systems "
+        "refuse them)"
+    ) in caplog.messages
