@@ -50,7 +50,7 @@ from pipeline.exhibits import (
 from pipeline.layout import AnyPages, Layout, page_sizes
 from pipeline.limits import DEFAULT_TIMEOUT, raise_if_stopped
 from pipeline.load import CASE_FILE, Case, load_case
-from pipeline.model import Destination, Language
+from pipeline.model import CaseFile, Destination, Language
 from pipeline.ocr import check_ocr_installed
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
 from pipeline.profiles import Checked, Profile, Rule, as_sent_to, check, profile_for
@@ -566,8 +566,9 @@ def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]
     """SHA-256 of everything a build reads: case.yaml, the evidence files and the sales export (their
     hashes given: `evidence` in case.yaml's order, `export` or "" for none), and every template file (the
     case's own as `templates/<name>`, the defaults as `default-templates/<name>`) but what editors and file
-    browsers leave there (`not_a_template`). A bundle whose manifest records other hashes is out of date."""
-    inputs = {CASE_FILE: sha256_of(case.folder / CASE_FILE)}
+    browsers leave there (`not_a_template`). A bundle whose manifest records other hashes is out of date.
+    case.yaml's is `data_digest`: what it says, not how it is written."""
+    inputs = {CASE_FILE: data_digest(case.data)}
     inputs |= {entry.file: digest for entry, digest in zip(case.data.evidence, evidence, strict=True)}
     if case.data.sales.file:
         inputs[case.data.sales.file] = export
@@ -580,6 +581,13 @@ def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]
                 if path.is_file() and not not_a_template(path.name):
                     inputs[f"{label}/{path.name}"] = sha256_of(path)
     return inputs
+
+
+def data_digest(data: CaseFile) -> str:
+    """SHA-256 of what case.yaml says that the bundle shows: its data as read, so comments, blank lines and
+    quoting do not count, without `send:` (the recipients, the size limit: only `send` reads them). Editing
+    those leaves the bundle up to date, and counsel cannot receive the same pages twice through them."""
+    return hashlib.sha256(data.model_dump_json(exclude={"send"}).encode()).hexdigest()
 
 
 def current_input_hashes(case: Case) -> dict[str, str]:

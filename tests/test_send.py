@@ -618,15 +618,37 @@ def test_an_out_of_date_bundle_is_refused(
 ) -> None:
     path = built.case / change
     path.parent.mkdir(exist_ok=True)
-    path.write_text(
-        (path.read_text(encoding="utf-8") if path.exists() else "Hello") + "\n# edited\n", "utf-8"
-    )
+    text = path.read_text(encoding="utf-8") if path.exists() else "Hello"
+    edited = text.replace("Shenzhen", "Guangzhou", 1) if change == "case.yaml" else text + "\n# edited\n"
+    path.write_text(edited, "utf-8")
     code, _, err = run(monkeypatch, {}, "send", "cases/acme")
     assert code == 1
     assert err == (
         f"error: output/acme/bundle.pdf is out of date: {named} changed since it was built; build it again: "
         "build-appeal cases/acme (or add --build to this command)\n"
     )
+
+
+def test_editing_only_comments_or_the_send_section_keeps_the_bundle_and_its_recipients(built: Built) -> None:
+    """case.yaml was hashed as bytes: a comment made the bundle "out of date", and once it was built again
+    for a new `cc:` (the same pages), counsel received the same appeal a second time."""
+    handler = Handler()
+    yaml_path = built.case / "case.yaml"
+    with smtp_server(handler) as port:
+        env = smtp_env(port)
+        send(built.case, built.options(), environ=env)
+        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+        data["send"] = {**SEND_SECTION, "cc": ["lawyer"]}
+        yaml_path.write_text(
+            "# cc the lawyer from now on\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+            "utf-8",
+        )
+        with pytest.raises(SendError, match=rf"counsel <{COUNSEL}> already received this bundle on "):
+            send(built.case, built.options(), environ=env)  # not "out of date": the pages are the same
+        build(built.case, BuildOptions(output_root=built.root / "output"))
+        with pytest.raises(SendError, match=rf"counsel <{COUNSEL}> already received this bundle on "):
+            send(built.case, built.options(), environ=env)
+    assert len(handler.received) == 1
 
 
 def test_a_bundle_changed_after_the_build_is_refused(built: Built) -> None:
