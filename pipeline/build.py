@@ -44,7 +44,6 @@ from pipeline.exhibits import (
     font_warnings,
     prepare_image,
     prepare_pdf,
-    printable_copy,
     read_text_exhibit,
 )
 from pipeline.layout import AnyPages, Layout, page_sizes
@@ -52,6 +51,7 @@ from pipeline.limits import DEFAULT_TIMEOUT, raise_if_stopped
 from pipeline.load import CASE_FILE, Case, load_case
 from pipeline.model import CaseFile, Destination, Language
 from pipeline.ocr import check_ocr_installed
+from pipeline.office_copy import printable_copy
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
 from pipeline.profiles import Checked, Profile, Rule, as_sent_to, check, profile_for
 from pipeline.redaction import masked_data, scan_data, scan_pages

@@ -20,7 +20,6 @@ import email
 import email.policy
 import io
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,13 +57,15 @@ UNSAFE_ACTIONS = {
     "/SubmitForm": "actions",
     "/ResetForm": "actions",
     "/GoToE": "actions",
+    "/GoToR": "actions",
     "/Rendition": "media",
     "/Sound": "media",
     "/Movie": "media",
     "/RichMediaExecute": "media",
 }
 """The PDF action types (the /S of an action) court filing systems refuse, by the kind of warning they get:
-scripts, actions that start a program, open an attached file or send or change form data, and media."""
+scripts, actions that start a program, open another file or an attached one, or send or change form data,
+and media. (A /Thread action opens another file when it names one: see `_unsafe_action`.)"""
 MEDIA_ANNOTATIONS = frozenset({"/Screen", "/Sound", "/Movie", "/RichMedia", "/3D"})
 """Annotations that play audio or video or show a 3D model: removed from the page."""
 
@@ -285,8 +286,8 @@ def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
         "JavaScript": "JavaScript was removed (court filing systems refuse it)",
         "embedded attachments": "embedded attachments were removed; add them as exhibits of their own",
         "media": "audio, video or 3D content was removed (court filing systems refuse it)",
-        "actions": "links that start a program, open an attached file or send form data were removed (court "
-        "filing systems refuse them)",
+        "actions": "links that start a program, open another file or an attached one, or send form data were "
+        "removed (court filing systems refuse them)",
     }
     return [f"{name}: {messages[what]}" for what in sorted(found)] + notes
 
@@ -317,6 +318,8 @@ def _unsafe_action(action: Any) -> set[str]:
         return set()
     kind = str(action.get("/S"))
     found = {UNSAFE_ACTIONS[kind]} if kind in UNSAFE_ACTIONS else set()
+    if kind == "/Thread" and "/F" in action:  # an article in another file
+        found.add("actions")
     if "/JS" in action:  # a /Rendition action may carry a script of its own
         found.add("JavaScript")
     return found
@@ -686,119 +689,3 @@ def _html_to_text(html: str) -> str:
     parser = _TextOfHtml()
     parser.feed(html)
     return "".join(parser.parts).strip()
-
-
-# --- Spreadsheets -----------------------------------------------------------------------------------------
-
-_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_BEFORE_PAGE_SETUP = (
-    "sheetData", "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
-    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
-    "dataValidations", "hyperlinks", "printOptions", "pageMargins",
-)  # fmt: skip
-
-
-OOXML_SUFFIXES = {".docx", ".xlsx", ".pptx"}
-_HYPERLINK = "/relationships/hyperlink"
-
-
-def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, list[str]]:
-    """The office file LibreOffice should convert, and warnings.
-
-    For Word, Excel and PowerPoint files, a copy in which nothing points outside the file: a picture or
-    template linked from a web address or from another file would otherwise be fetched by LibreOffice
-    (links to web pages in the text stay, they fetch nothing). Spreadsheets are also set to print one page
-    wide, in landscape, so the columns of a sales export are not cut across pages. Everything else is
-    copied byte for byte; the evidence itself is never changed. Other formats, and files that cannot be
-    read as such packages, are converted as they are (LibreOffice then says what is wrong)."""
-    import zipfile
-
-    from lxml import etree
-
-    suffix = source.suffix.lower()
-    if suffix not in OOXML_SUFFIXES:
-        return source, []
-    removed: list[str] = []
-    comments = False
-    try:
-        with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
-            for item in original.infolist():
-                data = original.read(item)
-                if item.filename.endswith(".rels"):
-                    data = _internal_only(etree.fromstring(data), etree, removed)
-                elif suffix == ".xlsx" and item.filename.startswith("xl/worksheets/sheet"):
-                    data = _fit_sheet(etree.fromstring(data), etree)
-                elif suffix == ".docx" and WORD_STORY.fullmatch(item.filename):
-                    data, dropped = _without_comments(etree.fromstring(data), etree)
-                    comments |= dropped
-                copy.writestr(item, data)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, etree.XMLSyntaxError):
-        return source, []
-    warnings = [
-        f"{describe(exhibit)}: left out what the file links to outside itself ({target}); put such a picture "
-        "into the file, or add it as an exhibit of its own"
-        for target in removed
-    ]
-    if comments:
-        warnings.append(
-            f"{describe(exhibit)}: its Word comments are not in the bundle (LibreOffice cannot print them "
-            "here); if they matter, print the file to PDF from Word with its comments and add that PDF"
-        )
-    return target, warnings
-
-
-WORD_STORY = re.compile(r"word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml")
-"""The parts of a .docx that hold text, and so comment marks."""
-_COMMENT_MARKS = ("commentRangeStart", "commentRangeEnd", "commentReference")
-_WORD_MAIN = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def _without_comments(root: Any, etree: Any) -> tuple[bytes, bool]:
-    """A Word part without its comment marks (the comments themselves stay in their own part, which
-    nothing then points to), and whether it had any. LibreOffice's own session crashes on a commented
-    document ("Binary URP bridge disposed"): the -nogui packages ship no window for comments, and its PDF
-    export leaves them out anyway."""
-    marks = list(root.iter(*[f"{_WORD_MAIN}{name}" for name in _COMMENT_MARKS]))
-    for mark in marks:
-        parent = mark.getparent()
-        if mark.tag == f"{_WORD_MAIN}commentReference" and parent.tag == f"{_WORD_MAIN}r":
-            mark, parent = parent, parent.getparent()
-        parent.remove(mark)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)), bool(marks)
-
-
-def _internal_only(relationships: Any, etree: Any, removed: list[str]) -> bytes:
-    """Drop the relationships that make an office program load something from outside the file."""
-    for relationship in list(relationships):
-        external = relationship.get("TargetMode") == "External"
-        if external and not str(relationship.get("Type", "")).endswith(_HYPERLINK):
-            removed.append(str(relationship.get("Target")))
-            relationships.remove(relationship)
-    return bytes(etree.tostring(relationships, xml_declaration=True, encoding="UTF-8", standalone=True))
-
-
-def _fit_sheet(sheet: Any, etree: Any) -> bytes:
-    def tag(name: str) -> str:
-        return f"{{{_SHEET_NS}}}{name}"
-
-    properties = sheet.find(tag("sheetPr"))
-    if properties is None:
-        properties = etree.Element(tag("sheetPr"))
-        sheet.insert(0, properties)
-    fit = properties.find(tag("pageSetUpPr"))
-    if fit is None:
-        fit = etree.SubElement(properties, tag("pageSetUpPr"))
-    fit.set("fitToPage", "1")
-    setup = sheet.find(tag("pageSetup"))
-    if setup is None:
-        setup = etree.Element(tag("pageSetup"))
-        preceding = [child for child in sheet if etree.QName(child).localname in _BEFORE_PAGE_SETUP]
-        anchor = preceding[-1] if preceding else None
-        if anchor is None:
-            sheet.append(setup)
-        else:
-            anchor.addnext(setup)
-    setup.set("orientation", "landscape")
-    setup.set("fitToWidth", "1")
-    setup.set("fitToHeight", "0")
-    return bytes(etree.tostring(sheet, xml_declaration=True, encoding="UTF-8", standalone=True))

@@ -30,9 +30,9 @@ from pipeline.exhibits import (
     font_warnings,
     prepare_image,
     prepare_pdf,
-    printable_copy,
     read_text_exhibit,
 )
+from pipeline.office_copy import printable_copy
 from tests import samples
 
 EXHIBIT = Exhibit(3, "3", "Invoice", "", None, "", "", "evidence/file", "0" * 64)
@@ -142,8 +142,8 @@ def test_scripts_programs_and_media_in_action_chains_are_removed(plain: Path, tm
     assert links[1]["/Next"] == [pdf_dict(S="/URI", URI="https://example.org/")]  # the program left out
     assert warnings == [
         f"{NAME}: JavaScript was removed (court filing systems refuse it)",
-        f"{NAME}: links that start a program, open an attached file or send form data were removed (court "
-        "filing systems refuse them)",
+        f"{NAME}: links that start a program, open another file or an attached one, or send form data were "
+        "removed (court filing systems refuse them)",
         f"{NAME}: audio, video or 3D content was removed (court filing systems refuse it)",
     ]
 
@@ -552,3 +552,384 @@ def test_a_word_file_with_comments_converts_in_the_build_s_libreoffice(tmp_path:
         in PdfReader(tmp_path / "letter.pdf").pages[0].extract_text()
     )
     assert source.read_bytes() == before  # the evidence itself is never changed
+
+
+# --- Office files: nothing outside the file is loaded ----------------------------------------------------
+
+IMAGE_TYPE = f"{RELATIONSHIPS}/image"
+HYPERLINK_TYPE = f"{RELATIONSHIPS}/hyperlink"
+LEFT_OUT = (
+    "{}: left out what the file links to outside itself ({}); put such a picture into the file, or add it as "
+    "an exhibit of its own"
+)
+
+
+def linked_picture_docx(
+    path: Path, target: str, mode: str | None = "External", kind: str = IMAGE_TYPE
+) -> Path:
+    """A Word file whose one picture is linked, not embedded: LibreOffice loads it from `target` (the
+    relationship's TargetMode `mode`, its Type `kind`)."""
+    import zipfile
+
+    import docx
+
+    picture = samples.image(path.with_suffix(".png"), size=(40, 20), format="PNG")
+    document = docx.Document()
+    document.add_paragraph("A supplier letter with a linked picture")
+    document.add_picture(str(picture))
+    document.save(str(path))
+    with zipfile.ZipFile(path) as package:
+        parts = {item.filename: package.read(item) for item in package.infolist()}
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    mark = f' TargetMode="{mode}"' if mode is not None else ""
+    linked = f'Type="{kind}" Target="{target}"{mark}'
+    rels = re.sub(r'Type="[^"]*/image" Target="media/[^"]+"', lambda _: linked, rels)
+    parts["word/_rels/document.xml.rels"] = rels.encode()
+    parts["word/document.xml"] = parts["word/document.xml"].replace(b"r:embed=", b"r:link=")
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            if not name.startswith("word/media/"):
+                package.writestr(name, data)
+    return path
+
+
+def with_members(source: Path, target: Path, members: dict[str, bytes]) -> Path:
+    """A copy of the package `source` with `members` added or replaced."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for item in original.infolist():
+            if item.filename not in members:
+                copy.writestr(item, original.read(item))
+        for name, data in members.items():
+            copy.writestr(name, data)
+    return target
+
+
+def member(package: Path, name: str) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(package) as archive:
+        return archive.read(name).decode()
+
+
+def test_an_office_file_whose_parts_cannot_all_be_checked_is_refused(tmp_path: Path) -> None:
+    """One part that was not XML made the clean-up give up and hand LibreOffice the original file, which
+    then loaded the linked picture from the web."""
+    linked = linked_picture_docx(tmp_path / "letter.docx", "http://127.0.0.1:9/x.png")
+    for part in ("zz/_rels/junk.rels", "word/junk.xml"):
+        hostile = with_members(linked, tmp_path / "hostile.docx", {part: b"not xml at all"})
+        with pytest.raises(
+            EvidenceError,
+            match=rf"^{re.escape(NAME)}: the file could not be checked for links to other files "
+            rf"\({part}: .*\); open it in its program, save it again and use that file$",
+        ):
+            printable_copy(EXHIBIT, hostile, tmp_path / "copy.docx")
+
+
+@pytest.mark.parametrize(
+    ("target", "mode", "kind"),
+    [
+        ("http://127.0.0.1:9/x.png", "external", IMAGE_TYPE),
+        ("http://127.0.0.1:9/x.png", " External", IMAGE_TYPE),
+        ("http://127.0.0.1:9/x.png", None, IMAGE_TYPE),
+        ("file:///etc/hostname", "Internal", IMAGE_TYPE),
+        ("\\\\server\\share\\x.png", None, IMAGE_TYPE),
+        ("C:\\Users\\x.png", None, IMAGE_TYPE),
+        ("../../../../etc/x.png", None, IMAGE_TYPE),
+        ("/tmp/x.png", None, IMAGE_TYPE),
+        ("http://127.0.0.1:9/x.png", "External", HYPERLINK_TYPE),  # a "hyperlink" a picture loads
+    ],
+)
+def test_a_link_out_of_the_file_is_left_out_however_it_is_written(
+    tmp_path: Path, target: str, mode: str | None, kind: str
+) -> None:
+    """TargetMode="external" (or " External") was not seen as external, a target outside the file was kept
+    unless so marked, and a picture loading a hyperlink's address was kept as a hyperlink: LibreOffice
+    loaded each."""
+    linked = linked_picture_docx(tmp_path / "letter.docx", target, mode, kind)
+    copy, warnings = printable_copy(EXHIBIT, linked, tmp_path / "copy.docx")
+    assert target not in member(copy, "word/_rels/document.xml.rels")
+    assert warnings == [LEFT_OUT.format(NAME, target)]
+
+
+def test_a_hyperlink_in_the_text_and_a_picture_inside_the_file_stay(tmp_path: Path) -> None:
+    import docx
+
+    source = tmp_path / "letter.docx"
+    document = docx.Document()
+    document.add_picture(str(samples.image(tmp_path / "p.png", size=(40, 20), format="PNG")))
+    document.save(str(source))
+    rels = member(source, "word/_rels/document.xml.rels").replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdY" Type="{HYPERLINK_TYPE}" Target="https://example.com/" '
+        'TargetMode="External"/></Relationships>',
+    )
+    text = member(source, "word/document.xml").replace(
+        "<w:body>", '<w:body><w:p><w:hyperlink r:id="rIdY"><w:r><w:t>shop</w:t></w:r></w:hyperlink></w:p>'
+    )
+    hostile = with_members(
+        source,
+        tmp_path / "h.docx",
+        {"word/_rels/document.xml.rels": rels.encode(), "word/document.xml": text.encode()},
+    )
+    copy, warnings = printable_copy(EXHIBIT, hostile, tmp_path / "copy.docx")
+    kept = member(copy, "word/_rels/document.xml.rels")
+    assert "https://example.com/" in kept and 'Target="media/image1.png"' in kept
+    assert warnings == []
+
+
+class Listener:
+    """A web server on 127.0.0.1 that records every request it gets."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        requests: list[str] = []
+        self.requests = requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def handle_one_request(self) -> None:
+                self.raw_requestline = self.rfile.readline(65537)
+                requests.append(self.raw_requestline.decode("latin-1").strip())
+                self.close_connection = True
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_word_file_under_another_name_is_cleaned_and_libreoffice_fetches_nothing(tmp_path: Path) -> None:
+    """A .docx renamed contract.doc, c2.odt or c3.rtf was converted as it was: LibreOffice read it as the
+    Word file it is and loaded its linked pictures from the web."""
+    from pipeline.convert import Job, office_to_pdf
+    from pipeline.office_session import office_session
+
+    listener = Listener()
+    try:
+        jobs, warned = [], []
+        for index, (name, mode, kind) in enumerate(
+            [
+                ("contract.doc", "External", IMAGE_TYPE),
+                ("c2.odt", " external", IMAGE_TYPE),
+                ("c3.rtf", "External", HYPERLINK_TYPE),
+            ]
+        ):
+            url = f"{listener.url}/picture-{index}.png"
+            source = linked_picture_docx(tmp_path / f"source-{index}.docx", url, mode, kind).rename(
+                tmp_path / name
+            )
+            assert classify(EXHIBIT, source) == Kind.OFFICE
+            copy, warnings = printable_copy(EXHIBIT, source, tmp_path / f"exhibit-{index}{source.suffix}")
+            assert copy != source and url not in member(copy, "word/_rels/document.xml.rels")
+            warned += warnings
+            jobs.append(Job(copy, tmp_path / f"{index}.pdf", name))
+        with office_session():
+            office_to_pdf(jobs, timeout=120)
+    finally:
+        listener.close()
+    assert listener.requests == []
+    assert warned == [LEFT_OUT.format(NAME, f"{listener.url}/picture-{index}.png") for index in range(3)]
+    for index in range(3):
+        assert (
+            "A supplier letter with a linked picture"
+            in PdfReader(tmp_path / f"{index}.pdf").pages[0].extract_text()
+        )
+
+
+def opendocument(path: Path, body: str, extra: dict[str, bytes] | None = None) -> Path:
+    """An OpenDocument text whose body is `body` (its mimetype first and stored, as the format asks)."""
+    import zipfile
+
+    namespaces = " ".join(
+        f'xmlns:{prefix}="{uri}"'
+        for prefix, uri in {
+            "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+            "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+            "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+            "svg": "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
+            "xlink": "http://www.w3.org/1999/xlink",
+        }.items()
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {namespaces} office:version="1.2">'
+        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.text"/><manifest:file-entry '
+        'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        package.writestr("META-INF/manifest.xml", manifest)
+        package.writestr("content.xml", content)
+        for name, data in (extra or {}).items():
+            package.writestr(name, data)
+    return path
+
+
+def test_an_opendocument_file_loads_nothing_from_outside(tmp_path: Path) -> None:
+    """A picture linked from the web (LibreOffice fetched it) or from another file, and a section whose
+    text is another file, were converted as they were."""
+    frame = '<draw:frame svg:width="5cm" svg:height="3cm"><draw:image xlink:href="{}"/></draw:frame>'
+    body = (
+        "<text:p>ODT evidence</text:p>"
+        f"<text:p>{frame.format('http://127.0.0.1:9/odt.png')}{frame.format('file:///tmp/private.png')}"
+        f"{frame.format('../outside.png')}{frame.format('Pictures/inside.png')}</text:p>"
+        '<text:section text:name="S1"><text:section-source xlink:href="/etc/hostname"/></text:section>'
+        '<text:p><text:a xlink:href="https://example.com/">the shop</text:a></text:p>'
+    )
+    source = opendocument(tmp_path / "c2.odt", body)
+    copy, warnings = printable_copy(EXHIBIT, source, tmp_path / "copy.odt")
+    content = member(copy, "content.xml")
+    outside = ["http://127.0.0.1:9/odt.png", "file:///tmp/private.png", "../outside.png", "/etc/hostname"]
+    assert not [link for link in outside if link in content]
+    assert "Pictures/inside.png" in content and 'xlink:href="https://example.com/"' in content
+    assert warnings == [LEFT_OUT.format(NAME, link) for link in outside]
+    import zipfile
+
+    with zipfile.ZipFile(copy) as package:
+        first = package.infolist()[0]
+    assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+
+
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" '
+    'height="20"><rect width="40" height="20" fill="red"/>'
+    '<image xlink:href="{}" width="40" height="20"/></svg>'
+)
+
+
+def test_an_svg_picture_inside_an_office_file_loads_nothing_from_outside(tmp_path: Path) -> None:
+    """An SVG picture in a .docx (named .svg, or .png) drew a picture of another file on the disk."""
+    import docx
+
+    source = tmp_path / "letter.docx"
+    document = docx.Document()
+    document.add_picture(str(samples.image(tmp_path / "p.png", size=(40, 20), format="PNG")))
+    document.save(str(source))
+    hostile = with_members(
+        source,
+        tmp_path / "svg.docx",
+        {
+            "word/media/image1.png": SVG.format("file:///tmp/private.png").encode(),
+            "word/media/image2.svg": SVG.format("http://127.0.0.1:9/s.png").encode(),
+            "word/media/image3.svg": SVG.format("#inside").encode(),
+            "word/media/image4.svg": b"<svg not even xml",
+        },
+    )
+    copy, warnings = printable_copy(EXHIBIT, hostile, tmp_path / "copy.docx")
+    first, second = member(copy, "word/media/image1.png"), member(copy, "word/media/image2.svg")
+    assert "private.png" not in first and "<rect" in first and "127.0.0.1" not in second
+    assert 'xlink:href="#inside"' in member(copy, "word/media/image3.svg")
+    assert member(copy, "word/media/image4.svg").startswith("<svg")
+    assert warnings == [
+        LEFT_OUT.format(NAME, "file:///tmp/private.png"),
+        LEFT_OUT.format(NAME, "http://127.0.0.1:9/s.png"),
+        f"{NAME}: a picture in the file (word/media/image4.svg) could not be read and is left out; put the "
+        "picture into the file again as PNG or JPEG",
+    ]
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A spreadsheet of 300 KB holding 300 MB of zeros was unpacked whole into memory (1.35 GB for 600 MB)."""
+    import tracemalloc
+    import zipfile
+
+    import openpyxl
+
+    source = tmp_path / "sales.xlsx"
+    openpyxl.Workbook().save(source)
+    with (
+        zipfile.ZipFile(source, "a", zipfile.ZIP_DEFLATED) as package,
+        package.open("xl/media/zeros.bin", "w", force_zip64=True) as stream,
+    ):
+        for _ in range(300):
+            stream.write(bytes(1 << 20))
+    assert source.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            EvidenceError,
+            match=rf"^{re.escape(NAME)}: the file unpacks to more than 200 MB, more than build-appeal opens "
+            r"safely; is it damaged\? Open it, save it again, or split it into smaller files$",
+        ):
+            printable_copy(EXHIBIT, source, tmp_path / "copy.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+def test_an_rtf_field_that_loads_another_file_is_left_out(tmp_path: Path) -> None:
+    """An INCLUDEPICTURE or INCLUDETEXT field of an RTF file names a picture or text LibreOffice may load
+    from the web or the disk; the field's last result stays, and every other field."""
+    source = tmp_path / "letter.rtf"
+    source.write_bytes(
+        b"{\\rtf1\\ansi{\\fonttbl{\\f0 Times;}}RTF evidence.\\par\n"
+        b'{\\field{\\*\\fldinst INCLUDEPICTURE "http://127.0.0.1:9/p.png" \\\\d}{\\fldrslt shown}}\\par\n'
+        b'{\\field{\\*\\fldinst {INCLUDE}{\\\'54EXT "/etc/hostname"}}{\\fldrslt old text}}\\par\n'
+        b"{\\field{\\*\\fldinst PAGE}{\\fldrslt 1}}\\par\n"
+        b"{\\pict\\pngblip\\bin4 {{{{}\\par}"
+    )
+    copy, warnings = printable_copy(EXHIBIT, source, tmp_path / "copy.rtf")
+    kept = copy.read_bytes()
+    assert b"INCLUDE" not in kept and b"127.0.0.1" not in kept and b"hostname" not in kept
+    assert b"{\\fldrslt shown}" in kept and b"{\\fldrslt old text}" in kept and b"fldinst PAGE" in kept
+    assert kept.endswith(b"{\\pict\\pngblip\\bin4 {{{{}\\par}")  # braces of a picture's bytes are bytes
+    assert warnings == [
+        LEFT_OUT.format(NAME, 'INCLUDEPICTURE "http://127.0.0.1:9/p.png" \\d'),
+        LEFT_OUT.format(NAME, 'INCLUDETEXT "/etc/hostname"'),
+    ]
+    plain = tmp_path / "plain.rtf"
+    plain.write_bytes(b"{\\rtf1\\ansi Plain.\\par}")
+    assert printable_copy(EXHIBIT, plain, tmp_path / "copy2.rtf") == (plain, [])
+
+
+def test_an_old_word_file_that_may_load_other_files_is_said_to_be_unchecked(tmp_path: Path) -> None:
+    source = tmp_path / "contract.doc"
+    source.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "INCLUDEPICTURE".encode("utf-16-le")
+    )
+    assert printable_copy(EXHIBIT, source, tmp_path / "copy.doc") == (
+        source,
+        [
+            f"{NAME}: the file may load pictures or text from other files or the web, which build-appeal "
+            "cannot check in old Word files; open it in Word, save it as .docx and use that file"
+        ],
+    )
+    source.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    assert printable_copy(EXHIBIT, source, tmp_path / "copy.doc") == (source, [])
+
+
+def test_a_link_that_opens_another_pdf_file_is_removed(plain: Path, tmp_path: Path) -> None:
+    """/GoToR (a page of another PDF file) and /Thread naming another file survived into the bundle."""
+
+    def add(writer: PdfWriter) -> None:
+        actions = [
+            pdf_dict(S="/GoToR", F="../other.pdf", D=[0, "/Fit"]),
+            pdf_dict(S="/Thread", F="other.pdf", D=0),
+            pdf_dict(S="/URI", URI="https://example.com/"),
+        ]
+        writer.pages[0][NameObject("/Annots")] = ArrayObject(
+            writer._add_object(
+                pdf_dict(Type="/Annot", Subtype="/Link", Rect=[72, 700 - 30 * n, 300, 720 - 30 * n], A=action)
+            )
+            for n, action in enumerate(actions)
+        )
+
+    reader, warnings = prepared(samples.rewrite(plain, tmp_path / "remote.pdf", add), tmp_path)
+    assert not {"/GoToR", "/Thread"} & names_in(reader)
+    assert [annotation.get_object()["/A"]["/S"] for annotation in reader.pages[0]["/Annots"]] == ["/URI"]
+    assert warnings == [
+        f"{NAME}: links that start a program, open another file or an attached one, or send form data were "
+        "removed (court filing systems refuse them)"
+    ]

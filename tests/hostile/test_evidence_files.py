@@ -3,7 +3,9 @@ naming the exhibit and its file."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from tests import samples
+from tests.conftest import EXAMPLE
 from tests.hostile import evidence as ev
 from tests.hostile.conftest import FileMaker, Hostile, Outcome, case_data, evidence, pdf_text
 
@@ -184,8 +187,30 @@ def test_a_jpeg_cut_in_half(hostile: Hostile) -> None:
 
 
 def test_a_docx_that_is_a_zip_of_junk(hostile: Hostile) -> None:
+    """Refused before LibreOffice sees it: what a zip of neither kind would make LibreOffice load cannot be
+    checked."""
     one_exhibit(hostile, "contract.docx", ev.junk_docx)
     hostile.fails(
-        "Exhibit 1 (evidence/contract.docx): LibreOffice wrote no PDF: Error: source file could not be "
-        "loaded; is the file damaged?"
+        "Exhibit 1 (evidence/contract.docx): the file is a zip archive, not a Word, Excel, PowerPoint or "
+        "OpenDocument file; unzip it and add the files it holds as exhibits"
+    )
+
+
+def test_a_spreadsheet_that_unpacks_to_hundreds_of_megabytes_is_refused(hostile: Hostile) -> None:
+    """The example's sales records with 250 MB of zeros added (the file 300 KB larger): the build unpacked it
+    all into memory, 1.35 GB for 600 MB."""
+
+    def bomb(path: Path) -> None:
+        shutil.copyfile(EXAMPLE / "evidence" / "sales_records.xlsx", path)
+        with (
+            zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package,
+            package.open("xl/media/zeros.bin", "w", force_zip64=True) as stream,
+        ):
+            for _ in range(250):
+                stream.write(bytes(1 << 20))
+
+    one_exhibit(hostile, "sales_records.xlsx", bomb)
+    hostile.fails(
+        "Exhibit 1 (evidence/sales_records.xlsx): the file unpacks to more than 200 MB, more than "
+        "build-appeal opens safely; is it damaged? Open it, save it again, or split it into smaller files"
     )
