@@ -14,7 +14,7 @@ import inspect
 import logging
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -121,10 +121,16 @@ class Templates:
     ) -> None:
         """With a `cache`, Jinja keeps compiled templates there for the next build (checking each
         template's source before reusing its code), and rendered Word documents are reused."""
+        linked = _outside(case_templates, case_templates.parent)
+        if linked is not None:  # its templates, their includes and pictures would all be read from there
+            raise TemplateError(
+                f"{display_path(case_templates)}: a link to {linked}, outside the case folder; copy the "
+                "templates into the case's own templates/ folder instead of linking to them"
+            )
         self.folders = [case_templates, defaults or default_templates_folder()]
         self.timeout = timeout
         self.cache = cache or Cache(None)
-        loader = jinja2.FileSystemLoader([str(folder) for folder in self.folders if folder.is_dir()])
+        loader = jinja2.ChoiceLoader([_OneFolder(folder) for folder in self.folders if folder.is_dir()])
         bytecode_cache = None
         with contextlib.suppress(OSError):  # no cache folder: templates are compiled each time
             if self.cache.folder is not None:
@@ -149,9 +155,9 @@ class Templates:
             env.filters.update(FILTERS)
 
     def find(self, document: str, engines: tuple[Engine, ...] = (Engine.DOCX, Engine.HTML)) -> TemplateFile:
-        """The template for `document`: the first folder that has one wins; two in one folder is an error.
-        A file of the case's folder named almost so (`Appeal_Letter.docx`, `appeal_letter.dotx`) is not
-        used, and a warning says so."""
+        """The template for `document`: the first folder that has one wins; two in one folder is an error,
+        and so is a link to a file outside the folder. A file of the case's folder named almost so
+        (`Appeal_Letter.docx`, `appeal_letter.dotx`) is not used, and a warning says so."""
         _warn_of_near_names(self.folders[0], document, engines)
         for folder in self.folders:
             found = [folder / f"{document}{engine.value}" for engine in engines]
@@ -162,6 +168,7 @@ class Templates:
                     f"{display_path(folder)}: both {names} exist; keep the one you want to use"
                 )
             if found:
+                _refuse_links_out(found[0], folder)
                 return TemplateFile(document, found[0], Engine(found[0].suffix.lower()))
         wanted = " or ".join(f"{document}{engine.value}" for engine in engines)
         raise TemplateError(f"no template {wanted} in {' or '.join(map(display_path, self.folders))}")
@@ -205,13 +212,50 @@ class Templates:
                     continue
                 env = self.html_env if path.suffix.lower() == Engine.HTML.value else self.text_env
                 try:
+                    _refuse_links_out(path, folder)
                     env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
                 except jinja2.TemplateSyntaxError as error:
                     where = _where(str(path), error.lineno)
                     errors.append(TemplateError(f"{where}: template syntax error: {error.message}"))
                 except UnicodeDecodeError:
                     errors.append(TemplateError(f"{display_path(path)}: {NOT_UTF8}"))
+                except TemplateError as error:
+                    errors.append(error)
         return errors
+
+
+def _outside(path: Path, folder: Path) -> Path | None:
+    """Where `path` really is when that is outside `folder`: it is a link, or lies in a linked folder."""
+    real = path.resolve()
+    return None if real.is_relative_to(folder.resolve()) else real
+
+
+def _refuse_links_out(path: Path, folder: Path) -> None:
+    """Refuse a template of `folder` that is really a file elsewhere on the machine."""
+    real = _outside(path, folder)
+    if real is not None:
+        raise TemplateError(
+            f"{display_path(path)}: a link to {real}, outside {display_path(folder)}; copy the file itself "
+            "into that folder instead of linking to it"
+        )
+
+
+class _OneFolder(jinja2.FileSystemLoader):
+    """Jinja's loader of one templates folder, which refuses a template that is a link to a file outside
+    the folder, or lies in a linked folder pointing out (`{% include "leak.txt" %}` printed whatever file
+    leak.txt linked to). Jinja itself finds no template by an absolute or `../` name."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder))
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))
+        if path.is_file():  # before it is read
+            _refuse_links_out(path, self.folder)
+        return super().get_source(environment, template)
 
 
 NEAR_SUFFIXES = {
@@ -250,8 +294,8 @@ def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: di
     except jinja2.TemplateSyntaxError as error:
         where = _where(error.filename or str(template.path), error.lineno)
         raise TemplateError(f"{where}: template syntax error: {error.message}") from error
-    except MemoryError:
-        raise  # the machine's limit, not the template's (a stop, or the time limit, is no Exception)
+    except (MemoryError, TemplateError):  # the machine's limit, not the template's (a stop, or the time
+        raise  # limit, is no Exception); a template the loader refused, as the loader said it
     except Exception as error:  # whatever the template's expressions and filters raise: the template's
         filename, line = _failing_template_line(error)
         where = _where(filename or str(template.path), line)
@@ -337,7 +381,9 @@ def _render_docx(
     Before docxtpl sees the document, Word's tracked changes are accepted and its comments removed
     (LibreOffice would print the one, and crashes on the other), tags docxtpl would silently cut text at
     are refused, and curly quotes inside a tag's strings are kept as text (docxtpl would straighten them
-    into the end of the string)."""
+    into the end of the string). The rendered document keeps nothing that loads a file or web address (a
+    picture linked rather than inserted, an INCLUDEPICTURE field): LibreOffice would fetch it, and the
+    platform would be sent the link."""
     from docxtpl import DocxTemplate  # heavy import, only when a Word template is used
 
     shown = display_path(template.path)
@@ -370,6 +416,7 @@ def _render_docx(
     for index, (_, paragraph) in enumerate(paragraphs):
         _keep_quotes_in_strings(paragraph)
         _mark(paragraph, index)
+    properties = _take_properties(document)
     try:
         document.render(variables, jinja_env=env, autoescape=True)
     except MemoryError:
@@ -392,8 +439,165 @@ def _render_docx(
                 f"({error.name!r}); write the text into the document itself"
             ) from error
         raise TemplateError(f"{shown}{where}: error: {_explain(error, env.filters)}") from error
+    _render_properties(document, properties, variables, env, shown)
+    notes += _without_links_out(document, shown, template.document)
     document.save(str(target))
     return notes
+
+
+PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+"""The core properties (in Word: File, Info) docxtpl renders as templates."""
+
+PROPERTY_LIMIT = 255
+"""python-docx refuses a core property longer than this."""
+
+
+def _take_properties(document: Any) -> dict[str, str]:
+    """The core properties docxtpl would render, emptied so that it renders nothing: it renders them as
+    XML, escaped (a title "Declaration of Wang O&#39;Neil &amp; ..." once python-docx escaped it again),
+    and fails on a value longer than python-docx takes."""
+    core = document.docx.core_properties
+    taken = {name: getattr(core, name) for name in PROPERTIES}
+    for name in taken:
+        setattr(core, name, "")
+    return taken
+
+
+def _render_properties(
+    document: Any, properties: dict[str, str], variables: dict[str, Any], env: jinja2.Environment, shown: str
+) -> None:
+    """Render the core properties as plain text (python-docx escapes them as it writes the XML), each cut
+    to python-docx's limit: a long name in a title is no reason to stop the build."""
+    core = document.docx.core_properties
+    plain = env.overlay(autoescape=False)
+    for name, source in properties.items():
+        try:
+            text = plain.from_string(source).render(variables) if source else ""
+        except MemoryError:
+            raise
+        except Exception as error:  # as in the text: the template's problem
+            raise TemplateError(
+                f"{shown}, its document property {name} (in Word: File, Info): error: "
+                f"{_explain(error, env.filters)}"
+            ) from error
+        cut = text if len(text) <= PROPERTY_LIMIT else text[: PROPERTY_LIMIT - 1] + "…"
+        setattr(core, name, cut)
+
+
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_HYPERLINK = "/relationships/hyperlink"
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+FETCHING_FIELDS = ("INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO")
+"""Word fields that load a file or web address into the document when it is opened or printed."""
+
+
+def _without_links_out(document: Any, shown: str, name: str) -> list[str]:
+    """Remove from the rendered document whatever loads a file or web address, and say so: every external
+    relationship but a hyperlink (a picture linked rather than inserted, an attached template), with the
+    references to it, in every part; every field of `FETCHING_FIELDS`, keeping the text or picture Word
+    last showed for it. Links to web pages in the text stay: they fetch nothing."""
+    from docx.oxml import parse_xml
+    from lxml import etree
+
+    notes = []
+    package = document.docx.part.package
+    for source in [package, *package.iter_parts()]:
+        dropped = {
+            key: relationship.target_ref
+            for key, relationship in source.rels.items()
+            if relationship.is_external and not relationship.reltype.endswith(_HYPERLINK)
+        }
+        for key, target in dropped.items():
+            source.rels.pop(key)
+            notes.append(
+                f"{shown}: left out what it links to outside itself ({target}); put such a picture into the "
+                "template itself (in Word: Insert, Pictures, This Device)"
+            )
+        if source is package:
+            continue
+        content_type = str(source.content_type)
+        if hasattr(source, "element"):
+            root = source.element
+        elif "wordprocessingml" in content_type and content_type.endswith("+xml"):  # footnotes, endnotes
+            root = parse_xml(source.blob)
+        else:
+            continue
+        changed = _drop_references(root, set(dropped))
+        fields = _drop_fetching_fields(root)
+        notes += [
+            f"{shown}: the field “{code}” was removed from the rendered {name}.docx, as it loads a file or "
+            "web address; put the picture or text itself into the template"
+            for code in fields
+        ]
+        if (changed or fields) and not hasattr(source, "element"):
+            source._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return notes
+
+
+def _drop_references(root: Any, keys: set[str]) -> bool:
+    """Remove what in `root` names a relationship of `keys`: a picture's `r:link` (the picture's frame
+    stays, empty), any other element with its `r:id` (an attached template, a linked VML picture)."""
+    found = [
+        (element, attribute)
+        for element in (root.iter() if keys else ())
+        for attribute, value in element.attrib.items()
+        if attribute.startswith(_R) and value in keys
+    ]
+    for element, attribute in found:
+        if element.tag == _BLIP:
+            element.attrib.pop(attribute, None)
+        elif element.getparent() is not None:
+            element.getparent().remove(element)
+    return bool(found)
+
+
+def _field_name(code: str) -> str:
+    words = code.split()
+    return words[0].upper() if words else ""
+
+
+def _drop_fetching_fields(root: Any) -> list[str]:
+    """Remove the fields of `FETCHING_FIELDS` from `root`, keeping their result (what Word showed for them
+    when the template was saved); return their codes."""
+    removed = []
+    for simple in list(root.iter(f"{_W}fldSimple")):  # <w:fldSimple w:instr="..."> around its result
+        code = " ".join(simple.get(f"{_W}instr", "").split())
+        if _field_name(code) in FETCHING_FIELDS:
+            removed.append(code)
+            parent, position = simple.getparent(), simple.getparent().index(simple)
+            for offset, child in enumerate([child for child in simple if child.tag != f"{_W}fldData"]):
+                parent.insert(position + offset, child)
+            parent.remove(simple)
+    # A field of runs: fldChar begin, its code in instrText, fldChar separate, its result, fldChar end.
+    contents = [child for run in root.iter(f"{_W}r") for child in run]
+    fields: list[dict[str, Any]] = []
+    opened: list[dict[str, Any]] = []
+    for element in contents:
+        kind = element.get(f"{_W}fldCharType") if element.tag == f"{_W}fldChar" else None
+        if element.tag == f"{_W}instrText" and opened and opened[-1]["separate"] is None:
+            opened[-1]["code"].append(element.text or "")
+        elif kind == "begin":
+            opened.append({"begin": element, "code": [], "separate": None})
+        elif kind == "separate" and opened:
+            opened[-1]["separate"] = element
+        elif kind == "end" and opened:
+            fields.append({**opened.pop(), "end": element})
+    runs = set()
+    for field in fields:
+        code = " ".join("".join(field["code"]).split())
+        if _field_name(code) not in FETCHING_FIELDS:
+            continue
+        removed.append(code)
+        code_end = field["end"] if field["separate"] is None else field["separate"]
+        first, last = contents.index(field["begin"]), contents.index(code_end)
+        for element in [*contents[first : last + 1], field["end"]]:  # the code, nested fields in it included
+            if element.getparent() is not None:
+                runs.add(element.getparent())
+                element.getparent().remove(element)
+    for run in runs:  # a run left with nothing but its formatting
+        if all(child.tag == f"{_W}rPr" for child in run) and run.getparent() is not None:
+            run.getparent().remove(run)
+    return removed
 
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

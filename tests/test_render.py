@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -541,3 +542,202 @@ def test_an_unreadable_word_template_says_why(
     with pytest.raises(TemplateError) as caught:
         templates.render(templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path)
     assert str(caught.value) == f"{path}: not a Word document docxtpl can read: {reason}"
+
+
+SECRET = "A secret of another program"
+
+
+@pytest.mark.parametrize("how", ["a linked file", "a file in a linked folder", "the template itself"])
+def test_a_template_that_is_a_link_out_of_its_folder_is_refused(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, how: str
+) -> None:
+    """`{% include "leak.txt" %}`, leak.txt a link to any file of the machine, printed that file."""
+    case_templates, defaults = folders
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET)
+    (outside / "cs_inquiry.html").write_text("<p>{{ case.number }}</p>")
+    (case_templates / "leak.txt").symlink_to(outside / "secret.txt")
+    (case_templates / "sub").symlink_to(outside)
+    if how == "the template itself":
+        (case_templates / "cs_inquiry.html").symlink_to(outside / "cs_inquiry.html")
+        linked, real = "cs_inquiry.html", outside / "cs_inquiry.html"
+    else:
+        linked = "leak.txt" if how == "a linked file" else "sub/secret.txt"
+        (case_templates / "cs_inquiry.html").write_text(f'<p>{{% include "{linked}" %}}</p>')
+        real = outside / "secret.txt"
+    templates = Templates(case_templates, defaults)
+    with pytest.raises(TemplateError) as caught:
+        templates.render(templates.find("cs_inquiry"), context_for(make_case(evidence=False)), tmp_path)
+    assert str(caught.value) == (
+        f"{case_templates}/{linked}: a link to {real}, outside {case_templates}; copy the file itself into "
+        "that folder instead of linking to it"
+    )
+    assert not (tmp_path / "cs_inquiry.html").exists()
+
+
+def test_a_link_to_a_template_of_the_same_folder_is_used(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    case_templates, defaults = folders
+    (case_templates / "footer.txt").write_text("Case {{ case.number }}")
+    (case_templates / "same.txt").symlink_to("footer.txt")
+    (case_templates / "cs_inquiry.html").write_text('<p>{% include "same.txt" %}</p>')
+    templates = Templates(case_templates, defaults)
+    rendered = templates.render(
+        templates.find("cs_inquiry"), context_for(make_case(evidence=False)), tmp_path
+    )
+    assert rendered.path.read_text() == "<p>Case 1:24-cv-02015</p>"
+
+
+def test_a_templates_folder_linked_out_of_the_case_is_refused(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Its templates, their includes and their pictures were all used, silently."""
+    _, defaults = folders
+    case, outside = tmp_path / "case", tmp_path / "elsewhere"
+    (case / "shared").mkdir(parents=True)
+    outside.mkdir()
+    (case / "templates").symlink_to(outside)
+    with pytest.raises(TemplateError) as caught:
+        Templates(case / "templates", defaults)
+    assert str(caught.value) == (
+        f"{case}/templates: a link to {outside}, outside the case folder; copy the templates into the case's "
+        "own templates/ folder instead of linking to them"
+    )
+    (case / "templates").unlink()
+    (case / "templates").symlink_to("shared")  # a folder of the case itself: its own
+    assert Templates(case / "templates", defaults).folders[0] == case / "templates"
+
+
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def edit_package(path: Path, edits: dict[str, Any]) -> None:
+    """Rewrite parts of the .docx at `path`: each name to the text its function makes of the old text (""
+    for a part it lacks), or, for None, without that part."""
+    with zipfile.ZipFile(path) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    for name, edit in edits.items():
+        if edit is None:
+            del parts[name]
+        else:
+            parts[name] = edit(parts.get(name, b"").decode()).encode()
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+
+
+FIELDS = (
+    '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+    '<w:r><w:instrText xml:space="preserve"> INCLUDEPICTURE "http://127.0.0.1:9/field.png" \\d '
+    "</w:instrText></w:r>"
+    '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>Old picture</w:t></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    '<w:fldSimple w:instr=" INCLUDETEXT &quot;file:///etc/passwd&quot; ">'
+    '<w:r><w:t xml:space="preserve"> and old text</w:t></w:r></w:fldSimple>'
+    '<w:r><w:t xml:space="preserve">, page </w:t></w:r>'
+    '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+)
+"""A picture and a text included from outside by fields, each with what Word last showed for it, and a
+page number (a field that loads nothing)."""
+
+
+def test_a_word_template_keeps_nothing_that_loads_from_outside(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A picture linked (not inserted) to a web address made LibreOffice fetch it, one linked to a file
+    printed that file, and the letter sent to the platform kept the links."""
+    import io
+
+    from PIL import Image
+
+    case_templates, defaults = folders
+    path = case_templates / "appeal_letter.docx"
+    document = docx.Document()
+    document.add_paragraph("Case {{ case.number }}")
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(picture, format="PNG")
+    document.add_picture(picture)
+    paragraph = document.add_paragraph()
+    for run in etree.fromstring(f'<w:p xmlns:w="{W_NS}">{FIELDS}</w:p>'):
+        paragraph._p.append(run)
+    document.save(str(path))
+    settings = (
+        f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/attachedTemplate" Target="file:///tmp/Normal.dotm" '
+        'TargetMode="External"/></Relationships>'
+    )
+    edit_package(
+        path,
+        {
+            "word/_rels/document.xml.rels": lambda rels: rels.replace(
+                'Target="media/image1.png"', 'Target="http://127.0.0.1:9/tracker.png" TargetMode="External"'
+            ).replace(
+                "</Relationships>",
+                f'<Relationship Id="rIdY" Type="{RELATIONSHIPS}/hyperlink" Target="https://example.com/" '
+                'TargetMode="External"/></Relationships>',
+            ),
+            "word/document.xml": lambda xml: xml.replace("r:embed=", "r:link="),
+            "word/media/image1.png": None,
+            "word/_rels/settings.xml.rels": lambda _: settings,
+            "word/settings.xml": lambda xml: re.sub(
+                r"(<w:settings[^>]*>)", r'\1<w:attachedTemplate r:id="rId1"/>', xml
+            ),
+        },
+    )
+    templates = Templates(case_templates, defaults)
+    with caplog.at_level("WARNING"):
+        rendered = templates.render(
+            templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path
+        ).path
+    with zipfile.ZipFile(rendered) as package:
+        rels = {name: package.read(name).decode() for name in package.namelist() if name.endswith(".rels")}
+        body = package.read("word/document.xml").decode()
+        settings = package.read("word/settings.xml").decode()
+    assert [name for name, xml in rels.items() if "tracker.png" in xml or "Normal.dotm" in xml] == []
+    assert "<w:attachedTemplate" not in settings
+    assert 'Target="https://example.com/" TargetMode="External"' in rels["word/_rels/document.xml.rels"]
+    assert "r:link=" not in body and "INCLUDE" not in body and " PAGE " in body
+    assert [p.text for p in docx.Document(str(rendered)).paragraphs] == [
+        "Case 1:24-cv-02015",
+        "",
+        "Old picture and old text, page 1",
+    ]
+    shown = f"{case_templates}/appeal_letter.docx"
+    left_out = "; put such a picture into the template itself (in Word: Insert, Pictures, This Device)"
+    removed = (
+        "was removed from the rendered appeal_letter.docx, as it loads a file or web address; put the "
+        "picture or text itself into the template"
+    )
+    assert caplog.messages == [
+        f"{shown}: left out what it links to outside itself (http://127.0.0.1:9/tracker.png){left_out}",
+        f'{shown}: the field “INCLUDETEXT "file:///etc/passwd"” {removed}',
+        f'{shown}: the field “INCLUDEPICTURE "http://127.0.0.1:9/field.png" \\d” {removed}',
+        f"{shown}: left out what it links to outside itself (file:///tmp/Normal.dotm){left_out}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("Wang O'Neil & <Zhang>", "Declaration of Wang O'Neil & <Zhang>, Case No. 1:24-cv-02015"),
+        ("Wang " + "x" * 225, "Declaration of Wang " + "x" * 225 + ", Case No…"),
+    ],
+    ids=["markup", "230 characters"],
+)
+def test_word_document_properties_are_plain_text_cut_to_their_limit(
+    make_case: MakeCase, tmp_path: Path, name: str, title: str
+) -> None:
+    """The declaration's title read "Declaration of Wang O&#39;Neil &amp; &lt;Zhang&gt;" (escaped for XML by
+    docxtpl, then again by python-docx), and a long name failed the build ("exceeded 255 char limit for
+    property", blaming the default template)."""
+    data = example_data()
+    data["bundle"] = {"freeze_narrowing": True}
+    data["declaration"] |= {"name": name, "title": "General Manager"}
+    folder = make_case(data, evidence=False)
+    templates = Templates(folder / "templates")
+    rendered = templates.render(templates.find("declaration"), context_for(folder), tmp_path).path
+    assert docx.Document(str(rendered)).core_properties.title == title

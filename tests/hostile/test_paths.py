@@ -72,6 +72,18 @@ def test_a_linked_folder_pointing_outside(hostile: Hostile) -> None:
     )
 
 
+def test_a_linked_templates_folder_pointing_outside(hostile: Hostile) -> None:
+    """Its templates, their includes and their pictures were all used, silently."""
+    outside = hostile.tmp_path / "shared-templates"
+    outside.mkdir()
+    (outside / "cs_inquiry.html").write_text("<p>Another case's inquiry</p>", encoding="utf-8")
+    write_case(hostile, {"templates": lambda path: path.symlink_to(outside)})
+    hostile.fails(
+        f"cases/acme/templates: a link to {outside}, outside the case folder; copy the templates into the "
+        "case's own templates/ folder instead of linking to them"
+    )
+
+
 def test_a_folder_instead_of_a_file(hostile: Hostile) -> None:
     write_case(hostile, {"evidence/invoices/one.pdf": pdf("One")}, "evidence/invoices")
     refused(hostile, "evidence/invoices", "a folder, not a file")

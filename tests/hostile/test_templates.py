@@ -10,7 +10,7 @@ import docx
 import pytest
 
 from tests.conftest import ROOT, docx_text
-from tests.hostile.conftest import Hostile
+from tests.hostile.conftest import Hostile, Listener
 from tests.test_render import FAILING
 
 BASE = '{% extends "base.html" %}\n{% block body %}\n'
@@ -359,3 +359,93 @@ def test_a_word_comment_in_the_template_builds(hostile: Hostile) -> None:
         "appeal_letter.docx"
     ]
     assert "Case1:24-cv-02015" in built.text("appeal_letter")
+
+
+@pytest.mark.parametrize("included", ["leak.txt", "sub/secret.txt"])
+def test_a_template_cannot_include_a_file_through_a_link(hostile: Hostile, included: str) -> None:
+    """A link in the case's templates/ folder (to a file, or to a folder) printed any file of the machine."""
+    outside = hostile.tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("A secret of another program", encoding="utf-8")
+    hostile.write(
+        files={
+            "templates/leak.txt": lambda path: path.symlink_to(outside / "secret.txt"),
+            "templates/sub": lambda path: path.symlink_to(outside),
+            "templates/cs_inquiry.html": BASE + f'<p>{{% include "{included}" %}}</p>' + END,
+        }
+    )
+    hostile.fails(
+        f"cases/acme/templates/{included}: a link to {outside / 'secret.txt'}, outside cases/acme/templates; "
+        "copy the file itself into that folder instead of linking to it"
+    )
+
+
+def linked_pictures(path: Path, *targets: str, field: str = "") -> Path:
+    """A Word template with a picture linked to each of `targets` (not inserted: Word's Insert and Link),
+    and with `field`, an INCLUDEPICTURE field of that address showing the text "Old picture"."""
+    import io
+    import zipfile
+
+    from tests.hostile.evidence import png_bytes
+
+    document = docx.Document()
+    document.add_paragraph("Case {{ case.number }}")
+    for number, _ in enumerate(targets):
+        document.add_picture(io.BytesIO(png_bytes((200 + number, 100))))
+    if field:
+        document.add_paragraph("FIELD")
+    document.save(str(path))
+    with zipfile.ZipFile(path) as package:
+        parts = {
+            name: package.read(name) for name in package.namelist() if not name.startswith("word/media/")
+        }
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    for number, target in enumerate(targets, 1):
+        rels = rels.replace(f'Target="media/image{number}.png"', f'Target="{target}" TargetMode="External"')
+    parts["word/_rels/document.xml.rels"] = rels.encode()
+    body = parts["word/document.xml"].decode().replace("r:embed=", "r:link=")
+    runs = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'<w:r><w:instrText xml:space="preserve"> INCLUDEPICTURE "{field}" \\d </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>Old picture</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    parts["word/document.xml"] = body.replace("<w:r><w:t>FIELD</w:t></w:r>", runs).encode()
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return path
+
+
+def test_a_word_template_loads_no_picture_from_outside(hostile: Hostile, listener: Listener) -> None:
+    """A picture linked to a web address made LibreOffice fetch it; one linked to a file outside the case
+    printed that file; the appeal_letter.docx sent to the platform kept the links."""
+    from pypdf import PdfReader
+
+    from tests.hostile.evidence import png_bytes
+
+    private = hostile.tmp_path / "private.png"
+    private.write_bytes(png_bytes((300, 200), "purple"))
+    web = f"http://127.0.0.1:{listener.port}/x.png"
+    hostile.write(
+        files={
+            "templates/appeal_letter.docx": lambda path: linked_pictures(
+                path, web, private.as_uri(), field=f"http://127.0.0.1:{listener.port}/field.png"
+            )
+        }
+    )
+    built = hostile.builds()
+    assert listener.seen == []
+    shown = "cases/acme/templates/appeal_letter.docx"
+    left_out = "; put such a picture into the template itself (in Word: Insert, Pictures, This Device)"
+    assert built.warnings == [
+        f"{shown}: left out what it links to outside itself ({web}){left_out}",
+        f"{shown}: left out what it links to outside itself ({private.as_uri()}){left_out}",
+        f'{shown}: the field “INCLUDEPICTURE "http://127.0.0.1:{listener.port}/field.png" \\d” was removed '
+        "from the rendered appeal_letter.docx, as it loads a file or web address; put the picture or text "
+        "itself into the template",
+    ]
+    assert [len(page.images) for page in PdfReader(built.output / "appeal_letter.pdf").pages] == [0]
+    assert "Case1:24-cv-02015Oldpicture" in built.text("appeal_letter")
+    letter = built.output / "appeal_letter.docx"
+    assert [rel.target_ref for rel in docx.Document(str(letter)).part.rels.values() if rel.is_external] == []
