@@ -4,8 +4,9 @@ LibreOffice runs once per build for every Word file (documents and office eviden
 profile folder so it never collides with a LibreOffice the user has open, in its own process group so a
 time-out kills it and every child; where an office session is open (a batch, a watch, or a single build
 that started LibreOffice before it needed it), the session's LibreOffice converts instead
-(`pipeline.office_session`). WeasyPrint fetches nothing
-but files inside the template folders and the case folder: no network, no other `file://`.
+(`pipeline.office_session`). Either way it runs without a network where the system allows, with settings
+that leave out the pictures a document links to (`office_session.new_profile`, `offline`). WeasyPrint
+fetches nothing but files inside the template folders and the case folder: no network, no other `file://`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from pipeline.office_session import (
     current_session,
     did_not_finish,
     find_soffice,
+    new_profile,
     office_environment,
+    offline,
     wrote_no_pdf,
 )
 from pipeline.processes import Started
@@ -116,21 +119,23 @@ def _one_off(jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]
             source = inbox / f"{index:04d}{job.source.suffix.lower()}"
             shutil.copyfile(job.source, source)
             staged.append(source)
-        command = [
-            soffice,
-            f"-env:UserInstallation={(scratch_dir / 'profile').as_uri()}",
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nolockcheck",
-            "--nodefault",
-            "--nologo",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outbox),
-            *map(str, staged),
-        ]
+        command = offline(
+            [
+                soffice,
+                f"-env:UserInstallation={new_profile(scratch_dir / 'profile')}",
+                "--headless",
+                "--invisible",
+                "--norestore",
+                "--nolockcheck",
+                "--nodefault",
+                "--nologo",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(outbox),
+                *map(str, staged),
+            ]
+        )
 
         def culprit() -> str:  # the file LibreOffice was on: the first without its PDF yet
             return _first_missing(jobs, staged, outbox)
@@ -138,7 +143,9 @@ def _one_off(jobs: Sequence[Job], timeout: float) -> Iterator[Callable[[], None]
         def too_slow() -> ConversionError:
             return did_not_finish(culprit(), timeout)
 
-        with Started(command, env=office_environment(), timeout=timeout, too_slow=too_slow) as running:
+        with Started(
+            command, env=office_environment(scratch_dir), timeout=timeout, too_slow=too_slow
+        ) as running:
 
             def finish() -> None:
                 returncode, stderr = running.wait()

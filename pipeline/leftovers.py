@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -51,6 +52,7 @@ class Scratch:
 
     def remove(self) -> None:
         """Remove the folder and everything in it, then let go of its lock."""
+        _remove_office_socket(self.path)
         shutil.rmtree(self.path, ignore_errors=True)
         if self._owner is not None:
             self._owner.close()
@@ -70,6 +72,7 @@ def sweep(prefix: str) -> None:
     for folder in temporary.glob(f"{prefix}*"):
         if _left_over(folder):
             log.debug("removing %s, left by a process that was killed", folder)
+            _remove_office_socket(folder)
             shutil.rmtree(folder, ignore_errors=True)
     for folder in {temporary, Path("/tmp"), Path("/var/tmp")}:
         for socket_file in folder.glob(f"OSL_PIPE_{os.getuid()}_build-appeal-*"):
@@ -77,6 +80,20 @@ def sweep(prefix: str) -> None:
             if owner and not _running(int(owner.group(1))):
                 with contextlib.suppress(OSError):
                     socket_file.unlink()
+
+
+def office_socket(profile: Path) -> Path:
+    """The socket LibreOffice makes for its profile folder `profile` (where a second start would hand its
+    files to the first), which it never removes: one more in /tmp per session. It is named by the MD5 of the
+    profile's URL in UTF-16, in hex without leading zeros (LibreOffice's `CreateMD5FromString`)."""
+    digest = hashlib.md5(profile.as_uri().encode("utf-16-le"), usedforsecurity=False).digest()
+    return Path("/tmp") / f"OSL_PIPE_{os.getuid()}_SingleOfficeIPC_{''.join(format(b, 'x') for b in digest)}"
+
+
+def _remove_office_socket(scratch: Path) -> None:
+    """Remove the socket of the LibreOffice profile in the scratch folder `scratch`, if it made one."""
+    with contextlib.suppress(OSError):
+        office_socket(scratch / "profile").unlink(missing_ok=True)
 
 
 def _left_over(folder: Path) -> bool:

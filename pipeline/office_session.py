@@ -18,6 +18,14 @@ SIGTERM) or a crash kills the whole group, and the next conversion starts a new 
 session kills the group too; should this process die without closing it, the script sees its input end and
 kills the group itself.
 
+Whatever a document links to, LibreOffice fetches nothing (defence in depth: the evidence copies are cleaned
+too): every profile it starts with, one-off or in a session, is made by `new_profile`, whose settings block
+the pictures a document links to, on the web or in a file (`BlockUntrustedRefererLinks`: the `r:link` of a
+Word file, the `xlink:href` of an OpenDocument one), and never update links or run macros; and LibreOffice
+runs `offline`, in a network namespace of its own, where the system allows one. Two file reads no setting
+stops in LibreOffice 7.4: a picture an RTF file's INCLUDEPICTURE field names, and one an SVG picture's
+`<image>` names; only the cleaning of the copies keeps those out.
+
 One difference from one-off runs: LibreOffice numbers the Type 1 fonts it makes of OpenType (CFF) fonts, the
 Chinese ones here, with a counter that runs for its whole life (`/UniqueID 4100001`, `4100002`...), so the
 same document converted later in a session embeds them in other bytes; its text and pages are the same.
@@ -26,6 +34,7 @@ same document converted later in a session embeds them in other bytes; its text 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -73,9 +82,65 @@ def find_soffice() -> str:
     )
 
 
-def office_environment() -> dict[str, str]:
-    """The environment LibreOffice runs in, one-off or in a session: headless drawing, a home folder."""
-    return {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": os.environ.get("HOME", "/tmp")}
+PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">\
+<prop oor:name="Link" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update">\
+<prop oor:name="Link" oor:op="fuse"><value>1</value></prop></item>
+</oor:items>
+"""
+"""The settings of every profile LibreOffice starts with: pictures linked from the web or from files are
+left out (BlockUntrustedRefererLinks: a document's links are trusted only from trusted locations, and none
+is set), macros never run (level 3, very high, and their execution disabled), and links are never updated
+(Writer 0 and Calc 1 both mean never)."""
+
+
+def new_profile(folder: Path) -> str:
+    """Make a LibreOffice profile folder with `PROFILE_SETTINGS`; its URL, for `-env:UserInstallation`."""
+    (folder / "user").mkdir(parents=True)
+    (folder / "user" / "registrymodifications.xcu").write_text(PROFILE_SETTINGS, "utf-8")
+    return folder.as_uri()
+
+
+def offline(command: list[str]) -> list[str]:
+    """`command` run without a network: in a network namespace of its own (a loopback, down, and nothing
+    else), where the system allows one to be made; else as it is, the profile's settings only keeping
+    LibreOffice from the web. The process keeps its id (unshare runs the command in its place), and the
+    named pipe of a session, a socket in /tmp, is reached across namespaces."""
+    return [*_unshare_network(), *command]
+
+
+@functools.cache
+def _unshare_network() -> tuple[str, ...]:
+    """The `unshare` command that runs a program in a new network namespace: as root directly, else in a
+    user namespace mapping the user to itself; () where neither is allowed (a container that forbids it)."""
+    unshare = shutil.which("unshare")
+    if unshare is not None:
+        for flags in (("--net",), ("--map-current-user", "--net")):
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                tried = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10)
+                if tried.returncode == 0:
+                    return (unshare, *flags)
+    log.debug("LibreOffice: no network namespace can be made here; its settings alone keep it offline")
+    return ()
+
+
+def office_environment(scratch: Path) -> dict[str, str]:
+    """The environment LibreOffice runs in, one-off or in a session: headless drawing, a home folder, and
+    its temporary files in its `scratch` folder, removed with it (it left an `lu*.tmp` folder in /tmp at
+    every start)."""
+    temporary = scratch / "tmp"
+    temporary.mkdir(exist_ok=True)
+    home = os.environ.get("HOME", "/tmp")
+    return {**os.environ, "SAL_USE_VCLPLUGIN": "svp", "HOME": home, "TMPDIR": str(temporary)}
 
 
 def did_not_finish(name: str, timeout: float) -> ConversionError:
@@ -238,12 +303,12 @@ class OfficeSession:
         log.debug("LibreOffice: starting a session in %s", scratch.path)
         with open(scratch.path / "office.log", "wb") as office_log:
             self._process = subprocess.Popen(
-                [python, str(BRIDGE), soffice, (scratch.path / "profile").as_uri(), pipe],
+                offline([python, str(BRIDGE), soffice, new_profile(scratch.path / "profile"), pipe]),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=office_log,
                 start_new_session=True,
-                env=office_environment(),
+                env=office_environment(scratch.path),
             )
         self._pending = b""
 

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import docx
 import pytest
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml.ns import qn
+from PIL import Image
 from pypdf import PdfReader
 
+import pipeline.office_session
 from pipeline.convert import Job, LocalFilesOnly, html_document, office_to_pdf, write_pdf
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.office_session import office_session
@@ -43,7 +52,8 @@ def test_one_libreoffice_run_converts_every_file(tmp_path: Path, monkeypatch: py
 
     def counting_popen(*args, **kwargs):  # type: ignore[no-untyped-def]
         process = real_popen(*args, **kwargs)
-        started.append(process.pid)  # LibreOffice runs in a session of its own: its group id is this pid
+        if any("soffice" in str(part) for part in args[0]):  # (not the look whether `unshare` works)
+            started.append(process.pid)  # LibreOffice runs in a session of its own: its group id is this pid
         return process
 
     monkeypatch.setattr(subprocess, "Popen", counting_popen)
@@ -64,7 +74,8 @@ def test_a_conversion_past_its_time_limit_is_killed_and_named(
 
     def recording_popen(*args, **kwargs):  # type: ignore[no-untyped-def]
         process = real_popen(*args, **kwargs)
-        started.append(process.pid)
+        if any("soffice" in str(part) for part in args[0]):
+            started.append(process.pid)
         return process
 
     monkeypatch.setattr(subprocess, "Popen", recording_popen)
@@ -256,3 +267,156 @@ def test_weasyprint_reaches_only_allowed_files(tmp_path: Path) -> None:
         server.accept()  # nobody connected
     server.close()
     assert "Hello" in PdfReader(tmp_path / "out.pdf").pages[0].extract_text()
+
+
+# --- What a document links to stays out ------------------------------------------------------------------
+
+
+def png() -> bytes:
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(picture, "PNG")
+    return picture.getvalue()
+
+
+@contextlib.contextmanager
+def picture_server() -> Iterator[tuple[str, list[str]]]:
+    """A web server on this machine answering every request with a picture: its address, and the paths
+    asked for."""
+    asked: list[str] = []
+
+    class Pictures(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(png())
+
+        do_HEAD = do_OPTIONS = do_PROPFIND = do_GET  # LibreOffice asks WebDAV's questions first
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pictures)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def word_file_linking(path: Path, url: str) -> Path:
+    """A Word file whose picture is linked (`r:link`, an external relationship), not saved in it."""
+    document = docx.Document()
+    document.add_paragraph("Before the picture")
+    document.add_picture(io.BytesIO(png()))
+    document.add_paragraph("After the picture")
+    blip = document.element.body.xpath(".//a:blip")[0]
+    document.part.drop_rel(blip.attrib.pop(qn("r:embed")))
+    blip.set(qn("r:link"), document.part.relate_to(url, RELATIONSHIP_TYPE.IMAGE, is_external=True))
+    document.save(str(path))
+    return path
+
+
+def opendocument_linking(path: Path, url: str) -> Path:
+    """An OpenDocument text whose picture is linked (`draw:image xlink:href`), not saved in it."""
+    kind = "application/vnd.oasis.opendocument.text"
+    content = (
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2">'
+        "<office:body><office:text><text:p>Before the picture</text:p><text:p>"
+        '<draw:frame text:anchor-type="as-char" svg:width="2cm" svg:height="2cm">'
+        f'<draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>'
+        "</draw:frame></text:p><text:p>After the picture</text:p></office:text></office:body>"
+        "</office:document-content>"
+    )
+    manifest = (
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        f'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="{kind}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("mimetype", kind)  # first and not compressed, as OpenDocument wants
+        package.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        package.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def linking_jobs(folder: Path, web: str) -> list[Job]:
+    """A Word file and an OpenDocument one, each linking a picture on the web and one in a private file
+    outside the folders LibreOffice is given."""
+    private = folder / "private" / "private.png"
+    private.parent.mkdir()
+    private.write_bytes(png())
+    jobs = []
+    for where, url in (("web", f"{web}/picture.png"), ("file", private.as_uri())):
+        for make, suffix in ((word_file_linking, ".docx"), (opendocument_linking, ".odt")):
+            name = f"{where}{suffix}"
+            jobs.append(Job(make(folder / name, url), folder / f"{name}.pdf", name))
+    return jobs
+
+
+@pytest.mark.parametrize("in_session", [False, True], ids=["one-off", "session"])
+def test_libreoffice_leaves_out_the_pictures_a_document_links_to(tmp_path: Path, in_session: bool) -> None:
+    with picture_server() as (web, asked):
+        jobs = linking_jobs(tmp_path, web)
+        with office_session() if in_session else contextlib.nullcontext():
+            office_to_pdf(jobs, timeout=120)
+    assert asked == []  # nothing fetched from the web
+    for job in jobs:
+        page = PdfReader(job.target).pages[0]
+        assert "Before the picture" in page.extract_text(), job.name
+        assert list(page.images) == [], job.name  # nor from the private file
+
+
+def test_libreoffice_has_no_network_even_where_its_settings_would_allow_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not pipeline.office_session._unshare_network():
+        pytest.skip("no network namespace can be made here")
+    # A profile without the settings: only the network namespace keeps LibreOffice from the server.
+    no_settings = '<?xml version="1.0"?><oor:items xmlns:oor="http://openoffice.org/2001/registry"/>'
+    monkeypatch.setattr("pipeline.office_session.PROFILE_SETTINGS", no_settings)
+    with picture_server() as (web, asked):
+        jobs = [
+            Job(word_file_linking(tmp_path / "web.docx", f"{web}/w.png"), tmp_path / "w.pdf", "web.docx"),
+            Job(opendocument_linking(tmp_path / "web.odt", f"{web}/o.png"), tmp_path / "o.pdf", "web.odt"),
+        ]
+        office_to_pdf(jobs[:1], timeout=120)  # one-off
+        with office_session():
+            office_to_pdf(jobs[1:], timeout=120)
+            group = office_group(os.getpid())
+            offices = [pid for pid, _, pgid, args in processes() if pgid == group and "soffice.bin" in args]
+            assert offices
+            for office in offices:  # in a network namespace of its own, the named pipe still reached
+                assert os.readlink(f"/proc/{office}/ns/net") != os.readlink("/proc/self/ns/net")
+    assert asked == []
+    for job in jobs:
+        assert "After the picture" in PdfReader(job.target).pages[0].extract_text()
+
+
+def test_libreoffice_converts_where_no_network_namespace_can_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusing = tmp_path / "bin" / "unshare"  # as in a container that forbids namespaces
+    refusing.parent.mkdir()
+    refusing.write_text("#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{refusing.parent}{os.pathsep}{os.environ['PATH']}")
+    pipeline.office_session._unshare_network.cache_clear()
+    try:
+        assert pipeline.office_session.offline(["soffice"]) == ["soffice"]
+        first = Job(word_file(tmp_path / "1.docx", "First"), tmp_path / "1.pdf", "1.docx")
+        second = Job(word_file(tmp_path / "2.docx", "Second"), tmp_path / "2.pdf", "2.docx")
+        office_to_pdf([first], timeout=120)
+        with office_session():
+            office_to_pdf([second], timeout=120)
+    finally:
+        pipeline.office_session._unshare_network.cache_clear()
+    for job, text in ((first, "First"), (second, "Second")):
+        assert text in PdfReader(job.target).pages[0].extract_text()

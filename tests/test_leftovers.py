@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.leftovers import OWNER, Scratch, sweep, sweep_staging
+from pipeline.leftovers import OWNER, Scratch, office_socket, sweep, sweep_staging
 from tests.conftest import ROOT
 
 PREFIX = "build-appeal-test-"
@@ -90,3 +90,54 @@ def test_only_the_staging_folders_of_that_output_are_removed(tmp_path: Path) -> 
         (tmp_path / name).mkdir()
     sweep_staging(tmp_path / "acme")
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(names[1:])
+
+
+def a_socket_file(path: Path) -> Path:
+    """A UNIX socket's file, as a process that bound it and ended leaves it."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as bound:
+        bound.bind(str(path))
+    return path
+
+
+def test_libreoffice_s_own_socket_goes_with_its_scratch_folder(temporary: Path) -> None:
+    """LibreOffice makes a socket in /tmp for each profile (`OSL_PIPE_<uid>_SingleOfficeIPC_<md5>`) and
+    never removes it: every session and every one-off conversion left one more (11,000 on this machine)."""
+    left = left_by_a_killed_process(temporary)
+    (left / "profile").mkdir()
+    killed = a_socket_file(office_socket(left / "profile"))
+    aged(left)
+    with Scratch(PREFIX) as held:
+        (held / "profile").mkdir()
+        ours = a_socket_file(office_socket(held / "profile"))
+        sweep(PREFIX)
+        assert not killed.exists() and ours.exists()  # a running process's is kept
+    assert not ours.exists()
+
+
+def test_libreoffice_leaves_neither_its_socket_nor_its_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its socket is named as `office_socket` says (so it can be removed), and its temporary files (an
+    `lu*.tmp` folder at every start) go in its scratch folder."""
+    import docx
+
+    from pipeline.convert import Job, office_to_pdf
+    from pipeline.office_session import office_session
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "temporary"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    (tmp_path / "temporary").mkdir()
+    source = tmp_path / "letter.docx"
+    document = docx.Document()
+    document.add_paragraph("A letter")
+    document.save(str(source))
+    with office_session() as session:
+        office_to_pdf([Job(source, tmp_path / "letter.pdf", "letter.docx")], timeout=120)
+        assert session._scratch is not None  # (its folder, to name its socket)
+        socket_file = office_socket(session._scratch.path / "profile")
+        assert socket_file.is_socket()
+    office_to_pdf([Job(source, tmp_path / "again.pdf", "letter.docx")], timeout=120)  # one-off
+    assert not socket_file.exists()
+    assert list((tmp_path / "temporary").iterdir()) == []
