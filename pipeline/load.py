@@ -8,6 +8,7 @@ possible), and so are duplicate keys, which YAML parsers otherwise resolve silen
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import re
 from collections.abc import Iterator, Mapping
@@ -280,7 +281,8 @@ def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
     currency sign or a Chinese date is then seen at once)."""
     typed = f"; you wrote “{_as_typed(value)}”" if isinstance(value, str) and value.strip() else ""
     if kind.startswith("date_"):
-        return _AS_WRITTEN["date"] + typed
+        impossible = _no_such_day(value)
+        return impossible + typed if impossible else _AS_WRITTEN["date"] + typed
     if kind in _AS_WRITTEN:
         return _AS_WRITTEN[kind] + typed
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "currency":
@@ -289,6 +291,22 @@ def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
         comma = "; separate the items with an ordinary comma (, not ，)" if "，" in str(value) else ""
         return message + typed + comma
     return message
+
+
+def _no_such_day(value: object) -> str:
+    """What is wrong with a date written as asked (YYYY-MM-DD) that is no day of the calendar (2026-02-30,
+    2025-13-01); "" when it is written otherwise, or is a day."""
+    written = re.fullmatch(r"\s*(\d{4})-(\d{2})-(\d{2})\s*", value) if isinstance(value, str) else None
+    if written is None:
+        return ""
+    year, month, day = (int(part) for part in written.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {month}: the middle number is the month, 01 to 12 (月份为01-12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        name = calendar.month_name[month]
+        return f"{name} {year} has {days} days, so there is no day {day} (该月只有{days}天)"
+    return ""
 
 
 def _sorted(problems: list[str]) -> list[str]:

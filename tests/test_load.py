@@ -63,8 +63,8 @@ def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None
         f":{email_line}: merchant.emial: unknown field; did you mean 'email'?",
         f":{number_line}: case.number: 'hello' is not a case number; write it as on the docket, e.g. "
         "1:24-cv-02015 or 24 C 2015",
-        f":{tro_line}: case.tro_date: write the date as YYYY-MM-DD, e.g. 2024-03-11 (日期格式 2024-03-11); "
-        "you wrote “2024-13-45”",
+        f":{tro_line}: case.tro_date: there is no month 13: the middle number is the month, 01 to 12 "
+        "(月份为01-12); you wrote “2024-13-45”",
         f":{amount_line}: case.amount_frozen.amount: Input should be greater than or equal to 0",
     ]
 
@@ -238,6 +238,22 @@ def test_values_as_a_seller_types_them_get_what_to_write_instead(tmp_path: Path)
         f":{line_with(text, 'grounds:')}: position.grounds[0]: Input should be 'authorised_reseller', "
         "'own_brand', 'not_accused_product', 'no_us_sales', 'listing_removed' or 'freeze_excessive'; "
         "you wrote “authorised_reseller，own_brand”; separate the items with an ordinary comma (, not ，)",
+    ]
+
+
+def test_a_date_written_as_asked_that_is_no_day_says_so(tmp_path: Path) -> None:
+    """ "2026-02-30" was told to be written as YYYY-MM-DD, as it was."""
+    text = (
+        example_text()
+        .replace("tro_date: 2024-03-11", "tro_date: 2026-02-30", 1)
+        .replace("notified_date: 2024-03-14", "notified_date: 2024-13-01", 1)
+    )
+    found = problems(write(tmp_path, text))
+    assert found == [
+        f":{line_with(text, 'tro_date:')}: case.tro_date: February 2026 has 28 days, so there is no day 30 "
+        "(该月只有28天); you wrote “2026-02-30”",
+        f":{line_with(text, 'notified_date:')}: case.notified_date: there is no month 13: the middle number "
+        "is the month, 01 to 12 (月份为01-12); you wrote “2024-13-01”",
     ]
 
 

@@ -193,7 +193,11 @@ def test_dates_that_are_not_dates(hostile: Hostile) -> None:
         "\n".join(
             [
                 hostile.at("tro_date:", "case.tro_date", f"{not_a_date} “last Tuesday”"),
-                hostile.at("notified_date:", "case.notified_date", f"{not_a_date} “2024-02-30”"),
+                hostile.at(
+                    "notified_date:",
+                    "case.notified_date",
+                    "February 2024 has 29 days, so there is no day 30 (该月只有29天); you wrote “2024-02-30”",
+                ),
                 hostile.at("letter_date:", "letter_date", f"{not_a_date} “18/03/2024”"),
             ]
         )
