@@ -84,15 +84,22 @@ def resolve_recipients(
 
 
 def _split(words: Sequence[str]) -> list[str]:
-    return [part.strip() for word in words for part in word.split(",") if part.strip()]
+    """The recipients of --to and --cc, each given once or several at once, separated by commas or by
+    semicolons (as Outlook writes them)."""
+    return [part.strip() for word in words for part in re.split(r"[,;]", word) if part.strip()]
 
 
 def _resolve(word: str, data: CaseFile, option: str) -> Recipient:
     if "@" in word:
+        name, address = parseaddr(word)  # `Name <address>`, as copied from an email, or the address
         try:
-            return Recipient(_mailable(_ADDRESS.validate_python(word), f"{option} {word}"))
+            mailable = _mailable(_ADDRESS.validate_python(address or word), f"{option} {word}")
         except pydantic.ValidationError:
-            raise SendError(f"{option} {word}: not an email address") from None
+            raise SendError(
+                f"{option} {word}: not an email address; write the address alone (jw@example.com), several "
+                "separated by commas"
+            ) from None
+        return Recipient(mailable, name)
     for entry in data.send.recipients:
         if entry.name.lower() == word.lower():
             address = _mailable(entry.email, f"{option} {word}")

@@ -738,8 +738,23 @@ def test_recipients_by_name_by_address_and_from_case_yaml(make_case: MakeCase) -
         "--to lawyers: no recipient has this name (known names: counsel, lawyer, platform); write an email "
         "address, or add the recipient under send.recipients in case.yaml"
     )
-    with pytest.raises(SendError, match=r"^--cc bad@address: not an email address$"):
+    with pytest.raises(SendError) as error:
         resolve_recipients(case, ["counsel"], ["bad@address"])
+    assert str(error.value) == (
+        "--cc bad@address: not an email address; write the address alone (jw@example.com), several separated "
+        "by commas"
+    )
+
+
+def test_addresses_as_copied_from_an_email_program_are_taken(make_case: MakeCase) -> None:
+    """`Jordan Whitfield <jw@hv.example.com>` and Outlook's `a@x.com; b@y.com` were "not an email address",
+    without a word of what to write instead."""
+    case = load_case(make_case(case_with_send_section(), evidence=False)).data
+    to, cc = resolve_recipients(
+        case, ["Jordan Whitfield <jw@hv.example.com>"], ["a@x.example.com; b@y.example.com"]
+    )
+    assert [(r.address, r.display_name) for r in to] == [("jw@hv.example.com", "Jordan Whitfield")]
+    assert [r.address for r in cc] == ["a@x.example.com", "b@y.example.com"]
 
 
 def test_without_recipients_or_counsel_email_the_message_says_what_to_do(make_case: MakeCase) -> None:
