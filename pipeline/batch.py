@@ -26,7 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from pipeline import outputs
 from pipeline.errors import user_error
@@ -41,6 +41,7 @@ from pipeline.limits import (
 )
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
+from pipeline.tables import lined_up, room_left
 
 log = logging.getLogger(__name__)
 
@@ -292,24 +293,23 @@ ERROR_WIDTH = 100
 """How much of a case's first error line the summary table shows (the whole message follows the table)."""
 
 
-def summary(outcomes: list[Outcome]) -> str:
+def summary(outcomes: list[Outcome], terminal: TextIO | None = None) -> str:
     """A plain-text table (case, status, pages, size, time, first error line), then each case's whole
-    error message and its warnings, then the count."""
-    rows = [("case", "status", "pages", "size", "time", "error")]
+    error message and its warnings, then the count. The error column is cut to what the `terminal`
+    (standard error) has left, else to `ERROR_WIDTH`."""
+    rows = [["case", "status", "pages", "size", "time", "error"]]
     for outcome in outcomes:
         rows.append(
-            (
+            [
                 outcome.case,
                 "ok" if outcome.ok else "FAILED",
                 str(outcome.pages) if outcome.ok else "",
                 f"{outcome.size / 1e6:.1f} MB" if outcome.ok else "",
                 f"{outcome.seconds:.1f} s",
-                _shortened(outcome.first_error_line.removeprefix("error: "), ERROR_WIDTH),
-            )
+                outcome.first_error_line.removeprefix("error: "),
+            ]
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(5)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)) + "  " + row[5]
-             for row in rows]  # fmt: skip
+    lines = lined_up(rows, room_left(rows, terminal) or ERROR_WIDTH)
     failures = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in outcomes:
         if not outcome.ok:  # the whole message, which the table cuts short
@@ -320,8 +320,3 @@ def summary(outcomes: list[Outcome]) -> str:
             lines += [f"  {line}" for warning in outcome.warnings for line in warning.splitlines()]
     lines.append(f"{len(outcomes) - len(failures)} built, {len(failures)} failed")
     return "\n".join(line.rstrip() for line in lines)
-
-
-def _shortened(text: str, width: int) -> str:
-    """`text`, or its first `width` characters ending in "…" when it is longer: a cut line says so."""
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -27,6 +27,7 @@ import holidays
 from pipeline.context import date_en, date_zh, money
 from pipeline.errors import CaseDataError
 from pipeline.model import CaseDetails, Money
+from pipeline.tables import cut, lined_up
 
 TRO_DAYS = 14  # FRCP 65(b)(2): "not to exceed 14 days", extendable "for a like period"
 ANSWER_DAYS_AFTER_SERVICE = 21  # FRCP 12(a)(1)(A)(i)
@@ -380,7 +381,7 @@ def status_table(statuses: list[CaseStatus], today: dt.date) -> str:
             [
                 str(status.folder),
                 status.number,
-                _cut(status.plaintiff, 32),
+                cut(status.plaintiff, 32),
                 status.platform,
                 f"{coming.name} ({coming.rule})" if coming else "-",
                 coming.date.isoformat() if coming else "",
@@ -390,11 +391,7 @@ def status_table(statuses: list[CaseStatus], today: dt.date) -> str:
             ]
         )
         notes += [f"{status.folder}: warning: {date.warning}" for date in status.dates if date.warning]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = [
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]).rstrip()
-        for row in rows
-    ]
+    lines = lined_up(rows)
     count = f"{len(statuses)} case{'' if len(statuses) == 1 else 's'}"
     if invalid:
         count += f", {len(invalid)} invalid"
@@ -407,10 +404,6 @@ def _days(date: KeyDate | None) -> str:
     if date is None:
         return ""
     return str(date.days_left) if date.days_left >= 0 else "passed"
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def status_json(statuses: list[CaseStatus], today: dt.date) -> dict[str, Any]:

@@ -458,3 +458,35 @@ def test_a_worker_lays_out_a_case_s_front_matter_with_the_lengths_its_last_case_
     alone = build_one(gamma, dataclasses.replace(options, output_root=tmp_path / "alone"))
     assert guessed.bundle is not None and alone.bundle is not None
     assert pdf_text(guessed.bundle) == pdf_text(alone.bundle)
+
+
+def test_the_summary_fits_a_terminal_and_lines_up_chinese_names(tmp_path: Path) -> None:
+    """Rows ran to 160 characters and wrapped in an 80-column terminal, the error cut at 100 whatever the
+    width; a case folder named in Chinese pushed the columns after it out of line (a Chinese character
+    takes two columns)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    from pipeline.tables import shown_width
+
+    outcomes = [
+        Outcome("cases/宁波明亮灯具", ok=True, bundle=Path("b.pdf"), pages=24, size=1_000_000, seconds=3.0),
+        Outcome(
+            "cases/c10", ok=False, seconds=0.1, error="cases/c10/case.yaml:35: case.tro_date: " + "x" * 150
+        ),
+    ]
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    with os.fdopen(follower, "w") as terminal:
+        lines = summary(outcomes, terminal).splitlines()
+    os.close(leader)
+    assert max(shown_width(line) for line in lines[:3]) <= 80
+    assert lines[2].endswith("…") and lines[2].startswith("cases/c10 ")
+    ok_column = [
+        shown_width(line[: line.index(word)])
+        for line, word in zip(lines[:3], ("status", "ok", "FAILED"), strict=True)
+    ]
+    assert len(set(ok_column)) == 1, lines[:3]

@@ -19,12 +19,14 @@ from pipeline.cli import main
 from pipeline.context import Context
 from pipeline.deadlines import (
     NOT_LEGAL_ADVICE,
+    CaseStatus,
     DeadlineKind,
     count_days,
     deadlines,
     in_seventh_circuit,
     key_dates,
     next_deadline,
+    status_table,
 )
 from pipeline.errors import CaseDataError
 from pipeline.load import load_case
@@ -467,3 +469,20 @@ def test_status_takes_the_accused_revenue_from_the_sales_export(make_case: MakeC
     assert result.exit_code == 0, result.output
     [case] = json.loads(result.stdout)["cases"]
     assert case["accused_revenue"] == {"amount": "209.30", "currency": "USD"}
+
+
+def test_the_status_table_lines_up_chinese_folder_names() -> None:
+    """A Chinese character takes two columns of a terminal: counted as one, the columns after a Chinese
+    folder name were pushed out of line."""
+    from pipeline.tables import shown_width
+
+    statuses = [
+        CaseStatus(Path("cases/宁波明亮灯具"), "1:24-cv-02015", "Glowbright Brands, LLC", "Alibaba.com"),
+        CaseStatus(Path("cases/c03"), "1:24-cv-02016", "Other Plaintiff", "Amazon"),
+    ]
+    lines = status_table(statuses, dt.date(2024, 3, 18)).splitlines()
+    columns = {
+        shown_width(line[: line.index(cell)])
+        for line, cell in zip(lines[:3], ("number", "1:24", "1:24"), strict=True)
+    }
+    assert len(columns) == 1, lines[:3]
