@@ -83,8 +83,7 @@ def check_case(folder: Path, destination: Destination | None = None) -> Report:
     try:
         case = load_case(folder)
     except BuildAppealError as error:  # nothing else can be checked without the data
-        report.add(error)
-        report.errors += _placeholder_lines(folder)
+        report.add(error)  # (with the `init` placeholders left, when case.yaml does not validate)
         report.seconds = time.monotonic() - started
         return report
     destination = destination or case.data.bundle.destination
@@ -119,23 +118,6 @@ def _placeholders(case: Case, report: Report) -> None:
     from pipeline.start import placeholder_problems
 
     report.errors += placeholder_problems(case)
-
-
-def _placeholder_lines(folder: Path) -> list[str]:
-    from pipeline.load import CASE_FILE, fields_by_line
-    from pipeline.start import placeholder_lines
-
-    path = folder / CASE_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    shown, fields = display_path(path), fields_by_line(text)
-    return [
-        f"{shown}:{line}: {fields[line] + ': ' if line in fields else ''}still the placeholder `init` wrote; "
-        "write the real value"
-        for line in placeholder_lines(text)
-    ]
 
 
 def _evidence(case: Case, destination: Destination | None, report: Report) -> Evidence:

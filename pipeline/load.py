@@ -83,10 +83,40 @@ def load_case(folder: Path) -> Case:
     try:
         case_file = CaseFile.model_validate(_given(data))
     except pydantic.ValidationError as error:
-        raise CaseDataError(_sorted([*problems, *_describe(error, lines, shown)])) from error
+        described = [*problems, *_describe(error, lines, shown)]
+        raise CaseDataError(_sorted([*described, *_placeholders_left(text, shown, described)])) from error
     if problems:
         raise CaseDataError(problems)
     return Case(folder=folder, data=case_file, lines=lines)
+
+
+PLACEHOLDER = "TODO: "
+"""How `build-appeal init` begins the values it could not fill in (`"TODO: Company name"`)."""
+
+
+def placeholder_lines(text: str) -> list[int]:
+    """The lines of a case.yaml text that still hold an `init` placeholder: a value, quoted or not, or a
+    line of a block of text (`statement: |`)."""
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), 1)
+        if f'"{PLACEHOLDER}' in line or f": {PLACEHOLDER}" in line or line.lstrip().startswith(PLACEHOLDER)
+    ]
+
+
+def _placeholders_left(text: str, shown: str, named: list[str]) -> list[str]:
+    """A problem for each line still holding an `init` placeholder that `named` does not name already: a
+    case.yaml that does not validate says them all at once, not one round of fixes at a time."""
+    taken = {problem.split(":")[1] for problem in named if problem.startswith(f"{shown}:")}
+    fields = fields_by_line(text)
+    found = []
+    for line in placeholder_lines(text):
+        if str(line) in taken:
+            continue
+        field = next((fields[above] for above in range(line, 0, -1) if above in fields), "")  # (a block's)
+        shown_field = f"{field}: " if field else ""
+        found.append(f"{shown}:{line}: {shown_field}still the placeholder `init` wrote; write the real value")
+    return found
 
 
 def fields_by_line(text: str) -> dict[int, str]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pipeline.errors import CaseDataError
-from pipeline.load import CASE_FILE, Case, display_path, strings_of
+from pipeline.load import CASE_FILE, PLACEHOLDER, Case, display_path, strings_of
 from pipeline.model import Language, Platform
 
-TODO = "TODO: "
+TODO = PLACEHOLDER
 """How a placeholder starts; `check` reports every field that still does."""
 
 
@@ -163,13 +163,3 @@ def refuse_placeholders(case: Case) -> None:
     problems = placeholder_problems(case)
     if problems:
         raise CaseDataError(problems)
-
-
-def placeholder_lines(text: str) -> list[int]:
-    """The lines of a case.yaml text that still hold an `init` placeholder (for a file that does not load
-    yet, so has no field paths)."""
-    return [
-        number
-        for number, line in enumerate(text.splitlines(), 1)
-        if f'"{TODO}' in line or f": {TODO}" in line
-    ]

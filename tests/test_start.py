@@ -3,6 +3,7 @@ placeholders refused until replaced, then checked and built end to end."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -87,6 +88,29 @@ def test_init_leaves_a_todo_for_each_answer_not_given(tmp_path: Path) -> None:
     for field in ("merchant.platform", "merchant.email", "case.number"):  # not valid as they stand
         assert field in out, field
     assert "case.yaml:11: merchant.name_en: still the placeholder `init` wrote" in out  # valid, but a TODO
+
+
+def test_a_new_case_that_does_not_validate_is_told_every_placeholder_at_once(tmp_path: Path) -> None:
+    """The build named only the e-mail (not an address as `init` left it), then, once that was fixed, five
+    more; `check` named the e-mail twice and missed the statement, a block of text."""
+    case = tmp_path / "cases" / "acme"
+    options = ["--lang", "en", "--platform", "Amazon", "--merchant", "Foo Ltd", "--case-number"]
+    assert (
+        run("init", str(case), *options, "1:26-cv-01234", "--plaintiff", "Bar Inc", "--firm", "Baz LLP")[0]
+        == 0
+    )
+    fields = [
+        "merchant.store_name",
+        "merchant.contact_person",
+        "merchant.email",
+        "merchant.phone",
+        "merchant.address",
+        "position.statement",
+    ]
+    for command in ([str(case), "-o", str(tmp_path / "out")], ["check", str(case)]):
+        code, out = run(*command)
+        named = [found[1] for found in re.finditer(r"case\.yaml:\d+: ([\w.]+): ", out)]
+        assert (code, named) == (1, fields), out
 
 
 def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
