@@ -491,7 +491,7 @@ def init(case_dir: Path, lang: str | None, platform: str | None, **given: str | 
     On a terminal, asks for what the options did not give (Enter leaves a TODO to fill in later);
     otherwise only the options are used. Never overwrites an existing case.yaml. Next: add the evidence,
     replace every TODO, then `build-appeal check CASE_DIR`."""
-    from pipeline.model import Language, Platform, platform_named
+    from pipeline.model import Language, Platform, email_address, normalize_case_number, platform_named
     from pipeline.start import QUESTIONS, Answers, start_case
 
     asking = _interactive()
@@ -511,10 +511,20 @@ def init(case_dir: Path, lang: str | None, platform: str | None, **given: str | 
         platform = click.prompt(
             f"Platform / 平台 ({known})", default=Platform.ALIBABA.value, value_proc=answered
         )
-    answers = dict(given)
+    checked = {"email": ("--email", email_address), "case_number": ("--case-number", normalize_case_number)}
+
+    def valid(name: str, value: str) -> str:  # (at a question, a wrong answer is asked again)
+        option, check = checked.get(name, ("", str))
+        try:
+            return check(value.strip()) if value.strip() else ""
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint=option or None) from None
+
+    answers = {name: valid(name, value) if value else value for name, value in given.items()}
     for name, question in QUESTIONS.items():
         if asking and not answers.get(name):
-            answers[name] = click.prompt(question, default="", show_default=False).strip() or None
+            proc = functools.partial(valid, name)
+            answers[name] = click.prompt(question, default="", show_default=False, value_proc=proc) or None
     named = platform_named(platform) if platform else None
     if platform and named is None:
         raise click.BadParameter(f"{platform!r} is not one of {known}", param_hint="--platform")

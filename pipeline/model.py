@@ -75,13 +75,14 @@ Paragraphs = Annotated[str, Field(max_length=20000), AfterValidator(_printable_t
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
-def _email(value: str) -> str:
+def email_address(value: str) -> str:
+    """`value` if it is an email address; ValueError saying so if not."""
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, AfterValidator(email_address)]
 
 
 def _web_address(value: str) -> str:
@@ -584,7 +585,7 @@ class NamedRecipient(Strict):
 
 def _recipient_or_address(value: str) -> str:
     if "@" in value:
-        return _email(value)
+        return email_address(value)
     if not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$", value):
         raise ValueError(f"{value!r} is neither an email address nor a recipient's name")
     return value

@@ -116,14 +116,29 @@ def test_a_new_case_that_does_not_validate_is_told_every_placeholder_at_once(tmp
 def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_interactive", lambda: True)
     answers = ["zh", "amazone", "ali express", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store",
-               "Li Wei", "li.wei@acme.example.cn", "+86 755 1234 5678", "1 Keji Road, Shenzhen",
-               "1:24-cv-02015", "Glowbright Brands, LLC", ""]  # fmt: skip
+               "Li Wei", "li.wei at acme", "li.wei@acme.example.cn", "+86 755 1234 5678",
+               "1 Keji Road, Shenzhen", "hello", "24 C 2015", "Glowbright Brands, LLC", ""]  # fmt: skip
     code, out = run("init", str(tmp_path / "asked"), input="\n".join(answers) + "\n")
     assert code == 0, out
     text = (tmp_path / "asked" / "case.yaml").read_text(encoding="utf-8")
     assert "language: zh" in text and '"阿克米贸易有限公司"' in text and "platform: AliExpress" in text
     assert "Error: 'amazone' is not one of Alibaba.com, AliExpress, Amazon," in out  # and asked again
     assert 'firm: "TODO: ' in text  # Enter left the law firm to fill in later
+    # A wrong e-mail or case number is asked again (they were written as typed, to fail at `check`).
+    assert "Error: 'li.wei at acme' is not an email address" in out and "li.wei@acme.example.cn" in text
+    assert "Error: 'hello' is not a case number" in out and 'number: "1:24-cv-02015"' in text
+
+
+def test_init_refuses_an_option_that_case_yaml_would_refuse(tmp_path: Path) -> None:
+    """`init --case-number hello` and `--email bad` wrote them, exit 0: a script making thirty cases heard of
+    it only at `check`."""
+    for option, value, said in (
+        ("--case-number", "hello", "'hello' is not a case number; write it as on the docket"),
+        ("--email", "bad", "'bad' is not an email address"),
+    ):
+        code, out = run("init", str(tmp_path / option), option, value)
+        assert code == 2 and f"Invalid value for {option}: {said}" in out, out
+        assert not (tmp_path / option).exists()
 
 
 def test_init_never_overwrites_a_case(make_case: MakeCase) -> None:
