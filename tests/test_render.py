@@ -17,7 +17,8 @@ from pipeline.errors import TemplateError
 from pipeline.limits import Terminated, TimeUp
 from pipeline.load import load_case
 from pipeline.model import Language
-from pipeline.render import OLE2, Engine, Templates
+from pipeline.render import Engine, Templates
+from pipeline.word import OLE2
 from tests.conftest import MakeCase, example_data
 
 HOSTILE = "A & B <b>bold</b> {{ 7*7 }} {% if true %}x{% endif %}"
