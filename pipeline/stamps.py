@@ -20,7 +20,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject
@@ -71,9 +71,9 @@ class StampFont:
         return sum(self.widths.get(self.codes[char], 600.0) for char in text) * size / 1000
 
 
-@dataclass(frozen=True)
-class Placed:
-    """One stamp where it is drawn: its font, text, size and the start of its baseline."""
+class Placed(NamedTuple):
+    """One stamp where it is drawn: its font, text, size, the start of its baseline and its width (a tuple:
+    one is made for each stamp of each of thousands of pages)."""
 
     font: StampFont
     name: str
@@ -81,16 +81,16 @@ class Placed:
     size: float
     x: float
     y: float
-
-    @property
-    def width(self) -> float:
-        return self.font.width(self.text, self.size)
+    width: float
 
 
 def visible_box(page: PageObject) -> Box:
     """The part of `page` a viewer or printer shows: its CropBox clipped to its MediaBox (the MediaBox
     when there is no CropBox, or when the two do not meet)."""
-    media, crop = _corners(page.mediabox), _corners(page.cropbox)
+    media = _corners(page.mediabox)
+    if "/CropBox" not in page:  # (most pages: pypdf would read the MediaBox a second time)
+        return media
+    crop = _corners(page.cropbox)
     left, bottom = max(media[0], crop[0]), max(media[1], crop[1])
     right, top = min(media[2], crop[2]), min(media[3], crop[3])
     return (left, bottom, right, top) if left < right and bottom < top else media
@@ -189,8 +189,8 @@ class Stamper:
         left, right = box[0], box[2]
         side = min(SIDE, (right - left) / 12)
         start, end = left + side, right - side
-        stamps = [  # each with where it goes on its line: 0 at the left, 1/2 in the middle, 1 at the right
-            (font, name, text, where)
+        stamps = [  # each with where it goes on its line (0 at the left, 1/2 in the middle, 1 at the right)
+            (font, name, text, where, font.width(text))  # and its width at FONT_SIZE, measured once
             for font, name, text, where in (
                 (self.bold, BOLD, stamp.exhibit, 0.0),
                 (self.regular, REGULAR, stamp.bates, 0.5),
@@ -202,22 +202,23 @@ class Stamper:
         if len(stamps) == 3:
             arrangements.append([stamps[:1], stamps[1:]])
         arrangements.append([[one] for one in stamps])
-        widest = max(font.width(text) for font, _, text, _ in stamps)
+        widest = max(width for *_, width in stamps)
         smaller = max(MIN_FONT_SIZE, min(FONT_SIZE, FONT_SIZE * (end - start) / widest))
         tries = [(FONT_SIZE, lines) for lines in arrangements] + [(smaller, arrangements[-1])]
         for size, lines in tries:
-            leading = size * 1.5
+            leading, scale = size * 1.5, size / FONT_SIZE
             placed = [
                 Placed(
                     font,
                     name,
                     text,
                     size,
-                    start + (end - start - font.width(text, size)) * where,
+                    start + (end - start - width * scale) * where,
                     box[1] + BASELINE + (len(lines) - 1 - row) * leading,
+                    width * scale,
                 )
                 for row, line in enumerate(lines)
-                for font, name, text, where in line
+                for font, name, text, where, width in line
             ]
             if _fit(placed, start, end):
                 break  # else the last try, the smallest, is taken as it is
