@@ -577,8 +577,10 @@ def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]
         ("default-templates", default_templates_folder()),
     ):
         if folder.is_dir():
+            inside = folder.resolve()
             for path in sorted(folder.iterdir()):
-                if path.is_file() and not not_a_template(path.name):
+                # (a link out of the folder is refused if a template uses it, and not read otherwise)
+                if path.is_file() and not not_a_template(path.name) and path.resolve().is_relative_to(inside):
                     inputs[f"{label}/{path.name}"] = sha256_of(path)
     return inputs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import shutil
@@ -297,6 +298,21 @@ def test_an_exhibit_whose_fonts_are_not_embedded_is_named(make_case: MakeCase, t
     assert not [
         warning for warning in result.warnings if "not embedded" in warning and "Exhibit 1 " not in warning
     ]
+
+
+def test_a_link_out_of_the_templates_folder_that_no_template_uses_is_not_read(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """Every file of templates/ was hashed for the manifest, a link to a file elsewhere on the machine too:
+    the build read it, and the manifest recorded its hash."""
+    folder = make_case()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("A secret of another program", encoding="utf-8")
+    (folder / "templates").mkdir()
+    (folder / "templates" / "notes.txt").symlink_to(secret)
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    inputs = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+    assert "templates/notes.txt" not in inputs and "default-templates/cs_inquiry.html" in inputs
 
 
 def test_the_cli_prints_the_bundle_path_last(make_case: MakeCase, tmp_path: Path) -> None:
