@@ -66,7 +66,7 @@ from pipeline.render import (
     not_a_template,
 )
 from pipeline.sales import accused_sales, export_path
-from pipeline.stamps import Stamp
+from pipeline.stamps import HEADER_BAND, Stamp
 from pipeline.start import refuse_placeholders
 
 log = logging.getLogger(__name__)
@@ -325,7 +325,8 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         # read a second time for them.
         inputs = input_hashes(case, [exhibit.sha256 for exhibit in exhibits], sales.sha256)
         metadata = _metadata(case, created, inputs, context.lang)
-        assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks)
+        top = HEADER_BAND if profile is not None and profile.court else 0.0  # (CM/ECF's header goes there)
+        assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks, top=top)
         blank = _pages_without_text(parts)
         warnings += _scan_warnings(parts, blank)
         for part in parts:  # (read whole by now: asked before, it cost a 2,000-page case 0.25 s more)

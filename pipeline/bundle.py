@@ -94,11 +94,18 @@ def page_ranges(parts: list[Part]) -> list[tuple[int, int]]:
 
 
 def assemble(
-    parts: list[Part], stamps: list[Stamp], target: Path, metadata: Metadata, bookmarks: list[Bookmark]
+    parts: list[Part],
+    stamps: list[Stamp],
+    target: Path,
+    metadata: Metadata,
+    bookmarks: list[Bookmark],
+    *,
+    top: float = 0.0,
 ) -> None:
-    """Write the bundle: pages in order, each stamped (evidence made room for), bookmarks, labels."""
+    """Write the bundle: pages in order, each stamped (evidence made room for, `top` points free at the top
+    as well: a court's), bookmarks, labels."""
     writer = PdfWriter()
-    stamper = Stamper(writer, stamp_fonts(stamps))
+    stamper = Stamper(writer, stamp_fonts(stamps), top)
     pages = [(part, page) for part in parts for page in written(part)]
     if len(stamps) != len(pages):  # pragma: no cover - the build makes one stamp per page
         raise BundleError(f"{len(stamps)} stamps for {len(pages)} bundle pages")

@@ -25,6 +25,9 @@ from typing import Any, NamedTuple
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject
 
+HEADER_BAND = 36.0
+"""Points kept free at the top of an evidence page in a court bundle: CM/ECF prints its header across the
+top of every page (`Case: ... Document #: ... Filed: ... Page 3 of 40`), half an inch is clear of it."""
 STAMP_BAND = 36.0
 """Points kept free at the bottom of an evidence page for the stamps (half an inch), and a line more for
 each line more the stamps take on a narrow page."""
@@ -149,8 +152,11 @@ def _stamp_font(font: Any) -> StampFont:
 class Stamper:
     """Draws stamps into the pages of one writer, with the two fonts added to it once."""
 
-    def __init__(self, writer: PdfWriter, fonts: tuple[StampFont, StampFont]) -> None:
+    def __init__(self, writer: PdfWriter, fonts: tuple[StampFont, StampFont], top: float = 0.0) -> None:
+        """`top`: the points kept free at the top of a page made room on, besides the stamps' band at the
+        bottom (a court's filing system prints its header there: `HEADER_BAND`)."""
         self.writer = writer
+        self.top = top
         self.regular, self.bold = fonts
         self.references = {
             REGULAR: writer._add_object(self.regular.font.clone(writer)),
@@ -167,7 +173,8 @@ class Stamper:
             page.transfer_rotation_to_content()  # so the bottom is the bottom the reader sees
         box = visible_box(page)
         placed, band = self._layout(stamp, box)
-        before = self._shrink(box, band) if make_room and box[3] - box[1] > 2 * band else self.save
+        room = make_room and box[3] - box[1] > 2 * (band + self.top)
+        before = self._shrink(box, band) if room else self.save
         contents = page.get(NameObject("/Contents"))
         parts = (
             list(contents) if isinstance(contents, ArrayObject) else [] if contents is None else [contents]
@@ -225,15 +232,16 @@ class Stamper:
         return placed, STAMP_BAND + (len(lines) - 1) * leading
 
     def _shrink(self, box: Box, band: float) -> IndirectObject:
-        """Scale the page's content about the middle of the top of `box` so `band` points are free at the
-        bottom, and clip it to `box` (scaled with it): what was outside the page stays hidden."""
+        """Scale the page's content, centred across `box`, so `band` points are free at its bottom and
+        `self.top` at its top, and clip it to `box` (scaled with it): what was outside the page stays
+        hidden."""
         key = (*box, band)
         if key not in self.shrinks:
             left, bottom, right, top = box
             width, height = right - left, top - bottom
-            scale = (height - band) / height
+            scale = (height - band - self.top) / height
             dx = (1 - scale) * (left + width / 2)
-            dy = (1 - scale) * top
+            dy = (1 - scale) * top - self.top  # the content's top edge comes down by `self.top`
             self.shrinks[key] = self._stream(
                 f"q {scale:.6f} 0 0 {scale:.6f} {dx:.4f} {dy:.4f} cm\n"
                 f"{left:.4f} {bottom:.4f} {width:.4f} {height:.4f} re W n\n".encode()

@@ -307,3 +307,39 @@ def test_exhibit_files_of_a_previous_court_build_are_removed(make_case: MakeCase
     (folder / "case.yaml").write_text(json.dumps(data, default=str), encoding="utf-8")  # JSON is YAML
     again = build(folder, options)
     assert sorted(path.name for path in (again.output / "exhibits").iterdir()) == ["1_Second letter.pdf"]
+
+
+def top_of(pdf: Path, page: int, word: str) -> float:
+    """How far from the top of `page` (1-based) `word` starts, in points (`pdftotext -bbox`)."""
+    import subprocess
+
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(rf'yMin="([\d.]+)"[^>]*>{re.escape(word)}<', html)
+    assert found, html
+    return float(found[1])
+
+
+def test_a_court_bundle_keeps_the_top_of_every_evidence_page_clear(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """CM/ECF prints its header across the top of every page; an evidence page's own text at the top edge
+    was shrunk towards the top, under it. In a court bundle the top half inch is kept free too."""
+    folder = light_case(make_case, 35)
+    page = (10 * 72, 11 * 72)  # Letter, text 9 points from the top edge
+    invoice = folder / "evidence" / "invoice.pdf"
+    html = f"<style>@page {{ size: {page[0]}pt {page[1]}pt; margin: 9pt 36pt }}</style><p>Topmost line</p>"
+    weasyprint.HTML(string=html).write_pdf(invoice)
+    court = build(folder, BuildOptions(output_root=tmp_path / "court", destination=Destination.COURT))
+    plain = build(folder, BuildOptions(output_root=tmp_path / "plain"))
+    first = {result.bundle: next(e.first_page for e in result.exhibits) for result in (court, plain)}
+    assert all(number is not None for number in first.values())
+    evidence = {bundle: (number or 0) + 1 for bundle, number in first.items()}  # after its cover sheet
+    in_court, elsewhere = (
+        top_of(result.bundle, evidence[result.bundle], "Topmost") for result in (court, plain)
+    )
+    assert in_court >= 36 and in_court - elsewhere >= 30  # elsewhere as before: pinned to the top
