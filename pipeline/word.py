@@ -430,7 +430,21 @@ def tag_problems(paragraphs: list[tuple[str, Any]]) -> list[str]:
                     f"{label}: the tag “{match.group(0)}” must stand alone in its paragraph, or the text "
                     f"beside it (“{rest[:40]}”) is lost; press Enter before and after the tag"
                 )
+        for match in _TABLE_TAG.finditer(text):
+            kind = "row" if match.group(1) == "tr" else "cell"
+            holder = next(paragraph.iterancestors(f"{_W}{match.group(1)}"), None)
+            whole = " ".join(_text_of(each) for each in holder.iter(f"{_W}p")) if holder is not None else text
+            rest = " ".join(whole.replace(match.group(0), "", 1).split())
+            if rest:
+                found.append(
+                    f"{label}: the tag “{match.group(0)}” must stand alone in its table {kind}, or the text "
+                    f"in that {kind} (“{rest[:40]}”) is lost; give the tag a {kind} of its own"
+                )
     return found
+
+
+_TABLE_TAG = re.compile(r"\{[{%](tr|tc)\s.*?[}%]\}")
+"""docxtpl's tags that stand for their whole table row (`{%tr for ... %}`) or cell (`{%tc ... %}`)."""
 
 
 _BLOCK_TAG = re.compile(r"\{%-?(p|tr|tc|r)?\s*(\w+)(.*?)-?%\}")

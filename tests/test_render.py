@@ -469,6 +469,38 @@ def test_a_paragraph_tag_beside_text_is_refused(
     )
 
 
+def products_table(path: Path, beside: str) -> None:
+    """A Word template listing the products in a table: the `{%tr for %}` row holds `beside` too."""
+    document = docx.Document()
+    document.add_paragraph("Products:")
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "{%tr for p in products %}", beside
+    table.cell(1, 0).text, table.cell(1, 1).text = "{{ p.title }}", "{{ p.units_sold }}"
+    table.cell(2, 0).text = "{%tr endfor %}"
+    document.save(str(path))
+
+
+def test_a_table_row_tag_beside_text_is_refused(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    """docxtpl replaces the whole row of a `{%tr %}` tag by the tag: `Units sold:` in the row's other cell
+    was silently lost; a tag alone in its row renders as before."""
+    case_templates, defaults = folders
+    context = context_for(make_case(evidence=False))
+    templates = Templates(case_templates, defaults)
+    products_table(case_templates / "appeal_letter.docx", "Units sold:")
+    with pytest.raises(TemplateError) as caught:
+        templates.render(templates.find("appeal_letter"), context, tmp_path)
+    assert str(caught.value) == (
+        f"{case_templates}/appeal_letter.docx, paragraph 2: the tag “{{%tr for p in products %}}” must "
+        "stand alone in its table row, or the text in that row (“Units sold:”) is lost; give the tag a row "
+        "of its own"
+    )
+    products_table(case_templates / "appeal_letter.docx", "")
+    rendered = templates.render(templates.find("appeal_letter"), context, tmp_path)
+    assert len(docx.Document(str(rendered.path)).tables[0].rows) == len(context.data.products)
+
+
 def test_errors_number_paragraphs_as_the_document_does(
     folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
 ) -> None:
