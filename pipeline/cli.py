@@ -456,13 +456,14 @@ def status(case_dirs: tuple[Path, ...], as_json: bool, today: Any) -> None:
     import datetime as dt
 
     from pipeline.deadlines import case_folders, case_statuses, status_json, status_table
+    from pipeline.tables import terminal_columns
 
     day = today.date() if today else dt.date.today()
     statuses = case_statuses(list(case_dirs) or case_folders(Path("cases")), day)
     if as_json:
         click.echo(json.dumps(status_json(statuses, day), indent=2, ensure_ascii=False))
     else:
-        click.echo(status_table(statuses, day))
+        click.echo(status_table(statuses, day, terminal_columns(sys.stdout)))
     if any(status.error for status in statuses):
         sys.exit(1)
 

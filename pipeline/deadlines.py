@@ -27,7 +27,7 @@ import holidays
 from pipeline.context import date_en, date_zh, money
 from pipeline.errors import CaseDataError
 from pipeline.model import CaseDetails, Money
-from pipeline.tables import cut, lined_up
+from pipeline.tables import cut, lined_up, shown_width
 
 TRO_DAYS = 14  # FRCP 65(b)(2): "not to exceed 14 days", extendable "for a like period"
 ANSWER_DAYS_AFTER_SERVICE = 21  # FRCP 12(a)(1)(A)(i)
@@ -366,8 +366,10 @@ def case_statuses(folders: list[Path], today: dt.date) -> list[CaseStatus]:
     return sorted((case_status(folder, today) for folder in folders), key=order)
 
 
-def status_table(statuses: list[CaseStatus], today: dt.date) -> str:
-    """A plain-text table of the cases, then any warnings, the count and the not-legal-advice note."""
+def status_table(statuses: list[CaseStatus], today: dt.date, width: int | None = None) -> str:
+    """A plain-text table of the cases, then any warnings, the count and the not-legal-advice note. On a
+    terminal `width` columns wide that the table's rows do not fit (nine columns take about 160), each case
+    takes three lines instead."""
     header = ["case", "number", "plaintiff", "platform", "next deadline", "date", "days left", "frozen"]
     rows = [[*header, "accused revenue"]]
     invalid: list[str] = []
@@ -392,12 +394,27 @@ def status_table(statuses: list[CaseStatus], today: dt.date) -> str:
         )
         notes += [f"{status.folder}: warning: {date.warning}" for date in status.dates if date.warning]
     lines = lined_up(rows)
+    if width is not None and max((shown_width(line) for line in lines), default=0) > width:
+        lines = [cut(line, width) for row in rows[1:] for line in _as_block(row)]
     count = f"{len(statuses)} case{'' if len(statuses) == 1 else 's'}"
     if invalid:
         count += f", {len(invalid)} invalid"
     return "\n".join(
         [*lines, *invalid, *notes, f"{count}; days left as of {today.isoformat()}.", NOT_LEGAL_ADVICE]
     )
+
+
+def _as_block(row: list[str]) -> list[str]:
+    """A row of the status table as three lines, for a narrow terminal: the case, its next deadline, and
+    the money."""
+    folder, number, plaintiff, platform, coming, date, days, frozen, revenue = row
+    said = {"": "", "passed": ", passed", "0": ", today", "1": ", 1 day left"}
+    left = said.get(days, f", {days} days left")
+    return [
+        f"{folder}  {number}  {plaintiff}  {platform}",
+        f"  next: {coming}" + (f", {date}{left}" if date else ""),
+        f"  frozen: {frozen}; accused revenue: {revenue}",
+    ]
 
 
 def _days(date: KeyDate | None) -> str:

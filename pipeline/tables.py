@@ -44,13 +44,20 @@ def lined_up(rows: list[list[str]], last: int | None = None) -> list[str]:
     return lines
 
 
+def terminal_columns(stream: TextIO) -> int | None:
+    """How many columns the terminal `stream` writes to has; None when it is no terminal (a file, a pipe:
+    lines of any length are fine there)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def room_left(rows: list[list[str]], stream: TextIO | None = None, least: int = 30) -> int | None:
     """The columns the terminal `stream` (standard error) has left for the last column of `rows` once the
     others are lined up; None when it is no terminal (a log file takes lines of any length)."""
-    stream = stream or sys.stderr
-    try:
-        columns = os.get_terminal_size(stream.fileno()).columns
-    except (OSError, ValueError, AttributeError):
+    columns = terminal_columns(stream or sys.stderr)
+    if columns is None:
         return None
     used = sum(max(shown_width(row[column]) for row in rows) + 2 for column in range(len(rows[0]) - 1))
     return max(least, columns - used - 1)

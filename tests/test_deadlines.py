@@ -486,3 +486,22 @@ def test_the_status_table_lines_up_chinese_folder_names() -> None:
         for line, cell in zip(lines[:3], ("number", "1:24", "1:24"), strict=True)
     }
     assert len(columns) == 1, lines[:3]
+
+
+def test_a_narrow_terminal_gets_each_case_on_three_lines() -> None:
+    """The table's nine columns take about 160: in an 80-column terminal every row wrapped."""
+    statuses = [
+        CaseStatus(Path("cases/c03"), "1:24-cv-02015", "Glowbright Brands, LLC", "Alibaba.com"),
+        CaseStatus(Path("cases/宁波明亮灯具"), "1:24-cv-02016", "Other Plaintiff", "Amazon"),
+    ]
+    today = dt.date(2024, 3, 18)
+    assert status_table(statuses, today, 200).splitlines()[0].startswith("case ")  # wide enough: the table
+    lines = status_table(statuses, today, 40).splitlines()
+    assert lines[:6] == [
+        "cases/c03  1:24-cv-02015  Glowbright Br…",  # 40 columns, as the terminal
+        "  next: -",
+        "  frozen: -; accused revenue: -",
+        "cases/宁波明亮灯具  1:24-cv-02016  Othe…",  # (a Chinese character takes two)
+        "  next: -",
+        "  frozen: -; accused revenue: -",
+    ]
