@@ -10,9 +10,10 @@ scanned for:
   `卡号`);
 - IBANs (ISO 13616: the country's length and the mod-97 check);
 - US social-security numbers (`AAA-GG-SSSS`, or nine digits labelled `SSN`), never-issued ones excepted;
-- US taxpayer-identification numbers: an EIN (`NN-NNNNNNN` with a prefix the IRS assigns), an ITIN
-  (`9NN-NN-NNNN` in its groups), or nine digits labelled `EIN`, `ITIN`, `TIN` or `Tax ID`. A Chinese unified
-  social credit code (统一社会信用代码, a company's public registration and tax number) is not one;
+- US taxpayer-identification numbers: an EIN (`NN-NNNNNNN` with a prefix the IRS assigns) labelled as a
+  tax ID (`EIN`, `TIN`, `Tax ID`; unlabelled, that form is as likely a part number), an ITIN (`9NN-NN-NNNN`
+  in its groups), or nine digits labelled so. A Chinese unified social credit code (统一社会信用代码, a
+  company's public registration and tax number) is not one;
 - Chinese resident ID numbers (GB 11643-1999: a real birth date and place, the MOD 11-2 check digit);
 - full birth dates: a date next to a birth keyword (`born`, `DOB`, `出生日期`), its year written in full or
   in two digits (`03/14/85`); a date alone is not one.
@@ -325,8 +326,8 @@ def _is_tax_id(number: str, digits: str, label: str | None, ssn_form: bool) -> b
     """Whether the number is a US taxpayer ID: an EIN (`12-3456789`, of a prefix the IRS assigns) or an ITIN
     (`912-70-1234`); labelled as a tax ID (`EIN`, `TIN`, `Tax ID`), also an SSN (an individual's taxpayer
     ID), and nine digits without separators that are any of them."""
-    if _EIN_FORM.fullmatch(number):
-        return ("-" in number or label == "tax") and ein.is_valid(digits)
+    if _EIN_FORM.fullmatch(number):  # labelled: `12-3456789` alone is as likely a part or a file number
+        return label == "tax" and ein.is_valid(digits)
     if ssn_form:
         return itin.is_valid(digits) or (label == "tax" and ssn.is_valid(digits))
     return (

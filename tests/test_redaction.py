@@ -92,7 +92,7 @@ FOUND = [
     ("Employer Identification Number 911144442", Kind.TAX_ID, "*****4442"),
     ("TIN 123-45-6789", Kind.TAX_ID, "***-**-6789"),  # an individual's TIN is the SSN
     ("美国税号（EIN）：98-7654321", Kind.TAX_ID, "**-***4321"),
-    ("as on Form W-9: 12-3456789.", Kind.TAX_ID, "**-***6789"),
+    ("Federal employer identification number: 12-3456789.", Kind.TAX_ID, "**-***6789"),
     ("his number is 912-70-1234", Kind.TAX_ID, "***-**-1234"),
     # Chinese resident ID numbers
     ("身份证号码：11010519491231002X", Kind.CN_ID, "**************002X"),
@@ -184,6 +184,7 @@ NOT_FOUND = [
     "Unified social credit code 564403001000000162",
     "Order No. 12-3456789, tel 12-3456789, invoice 912-70-1234",
     "EIN 07-1144442; 00-1234567",
+    "Part no. 10-1234567 of the spare; see 27-3456781",  # the EIN form, no tax label
     "Tax ID 12345",
     "账户余额 12345678 元；账户状态：冻结",
     # evidence files' names
