@@ -64,6 +64,7 @@ from pipeline.render import (
     documents_of,
     for_its_readers,
     not_a_template,
+    outside,
 )
 from pipeline.sales import accused_sales, export_path
 from pipeline.stamps import HEADER_BAND, Stamp
@@ -578,10 +579,9 @@ def input_hashes(case: Case, evidence: list[str], export: str) -> dict[str, str]
         ("default-templates", default_templates_folder()),
     ):
         if folder.is_dir():
-            inside = folder.resolve()
             for path in sorted(folder.iterdir()):
                 # (a link out of the folder is refused if a template uses it, and not read otherwise)
-                if path.is_file() and not not_a_template(path.name) and path.resolve().is_relative_to(inside):
+                if path.is_file() and not not_a_template(path.name) and outside(path, folder) is None:
                     inputs[f"{label}/{path.name}"] = sha256_of(path)
     return inputs
 

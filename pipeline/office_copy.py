@@ -224,7 +224,7 @@ def _checked_xml(kind: str | None, part: str, data: bytes, removed: list[str], n
     if kind == "ooxml" and part.startswith("xl/worksheets/sheet"):
         return _fit_sheet(root)
     if kind == "ooxml" and WORD_STORY.fullmatch(part):
-        dropped = _without_comments(root)
+        dropped = without_comments(root)
         if dropped:
             notes.add("comments")
         changed |= dropped
@@ -435,7 +435,7 @@ _COMMENT_MARKS = ("commentRangeStart", "commentRangeEnd", "commentReference")
 _WORD_MAIN = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def _without_comments(root: Any) -> bool:
+def without_comments(root: Any) -> bool:
     """Take a Word part's comment marks out (the comments themselves stay in their own part, which nothing
     then points to); whether it had any. LibreOffice's own session crashes on a commented
     document ("Binary URP bridge disposed"): the -nogui packages ship no window for comments, and its PDF

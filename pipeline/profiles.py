@@ -37,8 +37,10 @@ from pipeline.stamps import (
     FONT_SIZE,
     REGULAR,
     SIDE,
+    Placed,
     Stamp,
     StampFont,
+    drawing,
     stamp_fonts,
     visible_box,
 )
@@ -201,16 +203,13 @@ def _print_label(writer: PdfWriter, page: PageObject, text: str, font: StampFont
     size = min((size for size, _ in stamps), default=FONT_SIZE)
     x = left + min(SIDE, (right - left) / 12)
     y = max((y + size * 1.5 for _, y in stamps), default=bottom + BASELINE)
-    drawing = (
-        f"Q q 1 g {x - 3:.2f} {y - size / 2:.2f} {font.width(text, size) + 6:.2f} {size * 13 / 8:.2f} re f "
-        f"0 g BT {PART_FONT} {size:g} Tf {x:.2f} {y:.2f} Td {font.show(text)} Tj ET Q\n"
-    )
+    label = drawing([Placed(font, PART_FONT, text, size, x, y, font.width(text, size))])  # as a stamp is
     contents = page.get(NameObject("/Contents"))
     resolved = contents.get_object() if contents is not None else None
     parts = list(resolved) if isinstance(resolved, ArrayObject) else [] if resolved is None else [resolved]
     references = [part if isinstance(part, IndirectObject) else writer._add_object(part) for part in parts]
     page[NameObject("/Contents")] = ArrayObject(
-        [_stream(writer, b"q\n"), *references, _stream(writer, drawing.encode("ascii"))]
+        [_stream(writer, b"q\n"), *references, _stream(writer, label)]
     )  # the page's own drawing closed in q ... Q, so nothing it leaves set moves the label
     resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
     fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()

@@ -120,7 +120,7 @@ class Templates:
     ) -> None:
         """With a `cache`, Jinja keeps compiled templates there for the next build (checking each
         template's source before reusing its code), and rendered Word documents are reused."""
-        linked = _outside(case_templates, case_templates.parent)
+        linked = outside(case_templates, case_templates.parent)
         if linked is not None:  # its templates, their includes and pictures would all be read from there
             raise TemplateError(
                 f"{display_path(case_templates)}: a link to {linked}, outside the case folder; copy the "
@@ -225,7 +225,7 @@ class Templates:
         return errors
 
 
-def _outside(path: Path, folder: Path) -> Path | None:
+def outside(path: Path, folder: Path) -> Path | None:
     """Where `path` really is when that is outside `folder`: it is a link, or lies in a linked folder."""
     real = path.resolve()
     return None if real.is_relative_to(folder.resolve()) else real
@@ -233,7 +233,7 @@ def _outside(path: Path, folder: Path) -> Path | None:
 
 def _refuse_links_out(path: Path, folder: Path) -> None:
     """Refuse a template of `folder` that is really a file elsewhere on the machine."""
-    real = _outside(path, folder)
+    real = outside(path, folder)
     if real is not None:
         raise TemplateError(
             f"{display_path(path)}: a link to {real}, outside {display_path(folder)}; copy the file itself "

@@ -182,7 +182,7 @@ class Stamper:
         parts = [
             part if isinstance(part, IndirectObject) else self.writer._add_object(part) for part in parts
         ]
-        page[NameObject("/Contents")] = ArrayObject([before, *parts, self._stream(_drawing(placed))])
+        page[NameObject("/Contents")] = ArrayObject([before, *parts, self._stream(drawing(placed))])
         resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
         fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
         fonts.update({NameObject(name): reference for name, reference in self.references.items()})
@@ -265,7 +265,8 @@ def _fit(placed: list[Placed], start: float, end: float) -> bool:
     )
 
 
-def _drawing(placed: list[Placed]) -> bytes:
+def drawing(placed: list[Placed]) -> bytes:
+    """The content that draws `placed` over a page's own (closed first by its `Q`), each on white."""
     commands = ["Q", "q", "1 g"]  # close the page's own content; white behind the stamps
     for one in placed:
         below, high = one.size / 2, one.size * 13 / 8  # 4 and 13 points at the stamps' size

@@ -17,6 +17,7 @@ import jinja2
 
 from pipeline.errors import TemplateError
 from pipeline.load import display_path
+from pipeline.office_copy import without_comments
 from pipeline.render import TemplateFile, explain, failing_template_line
 
 
@@ -334,15 +335,9 @@ def _join_with_next(paragraph: Any) -> None:
 
 def _drop_comments(document: Any, parts: list[tuple[str, Any]]) -> bool:
     """Remove Word's comments (their anchors and the parts holding them); whether there were any."""
-    anchors = ("commentRangeStart", "commentRangeEnd", "commentReference")
     found = False
     for _, root in parts:
-        for element in list(root.iter(*[f"{_W}{name}" for name in anchors])):
-            found = True
-            parent = element.getparent()
-            if element.tag == f"{_W}commentReference" and parent.tag == f"{_W}r":
-                element, parent = parent, parent.getparent()
-            parent.remove(element)
+        found |= without_comments(root)  # (the marks, as in an office exhibit's copy)
     for key, relationship in list(document.docx.part.rels.items()):
         if relationship.reltype.rsplit("/", 1)[-1].startswith("comments"):
             document.docx.part.drop_rel(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -124,6 +125,25 @@ def docx_text(path: Path) -> str:
     parts = [paragraph.text for paragraph in document.paragraphs]
     parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     return "\n".join(parts)
+
+
+Word = tuple[str, float, float, float, float]
+"""A word on a page and its box: text, left, top, right, bottom, in points from the page's top left."""
+
+
+def page_words(pdf: Path, page: int) -> list[Word]:
+    """The words on a page (1-based) with their boxes, from the top left of its MediaBox (pdftotext -bbox)."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pattern = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [
+        (text, float(x1), float(y1), float(x2), float(y2))
+        for x1, y1, x2, y2, text in re.findall(pattern, out)
+    ]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -19,7 +19,7 @@ from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.errors import BundleError
 from pipeline.load import load_case
 from pipeline.model import Destination
-from tests.conftest import MakeCase, example_data, pdftotext, snapshot
+from tests.conftest import MakeCase, example_data, page_words, pdftotext, snapshot
 from tests.samples import CHINESE, ENGLISH, scan, scan_pdf, text_pdf
 
 
@@ -310,18 +310,8 @@ def test_exhibit_files_of_a_previous_court_build_are_removed(make_case: MakeCase
 
 
 def top_of(pdf: Path, page: int, word: str) -> float:
-    """How far from the top of `page` (1-based) `word` starts, in points (`pdftotext -bbox`)."""
-    import subprocess
-
-    html = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    found = re.search(rf'yMin="([\d.]+)"[^>]*>{re.escape(word)}<', html)
-    assert found, html
-    return float(found[1])
+    """How far from the top of `page` (1-based) `word` starts, in points."""
+    return next(top for text, _, top, _, _ in page_words(pdf, page) if text == word)
 
 
 def test_a_court_bundle_keeps_the_top_of_every_evidence_page_clear(

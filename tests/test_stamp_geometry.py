@@ -5,7 +5,6 @@ the pages with pdftoppm."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections import Counter
 from itertools import combinations
@@ -19,7 +18,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, Rec
 
 from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.stamps import MIN_FONT_SIZE
-from tests.conftest import example_data
+from tests.conftest import Word, example_data, page_words
 
 COVER = "0 g -200 -200 1200 1200 re f\n"
 """A black rectangle far past every edge of the page: the page shows black wherever it shows content."""
@@ -41,8 +40,6 @@ PAGES = {  # name: (MediaBox width and height, content, CropBox, /Rotate)
     ),
     "rotated": ((612.0, 792.0), COVER, None, 90),
 }
-Word = tuple[str, float, float, float, float]
-"""A word pdftotext found: its text, and xMin, yMin, xMax, yMax from the page's top left corner."""
 
 
 def drawn_pdf(
@@ -88,21 +85,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     return build(folder, BuildOptions(output_root=root / "out"))
 
 
-def words(pdf: Path, page: int) -> list[Word]:
-    """The words on a page with their boxes, from the top left of its MediaBox (pdftotext -bbox)."""
-    out = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    pattern = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
-    return [
-        (text, float(x1), float(y1), float(x2), float(y2))
-        for x1, y1, x2, y2, text in re.findall(pattern, out)
-    ]
-
-
 def stamp_words(result: BuildResult, name: str) -> list[Word]:
     """The words of the three stamps on the page of exhibit `name`: `Exhibit k, page 1 of 1`, the Bates
     number and `Page n of N`, every word of them found (the pages' own text has none of these words)."""
@@ -110,7 +92,7 @@ def stamp_words(result: BuildResult, name: str) -> list[Word]:
     page = page_of(result, name)
     total = len(PdfReader(result.bundle).pages)
     expected = f"{exhibit.label}, page 1 of 1 ABC{page:06d} Page {page} of {total}".split()
-    found = [word for word in words(result.bundle, page) if word[0] in expected]
+    found = [word for word in page_words(result.bundle, page) if word[0] in expected]
     assert Counter(word[0] for word in found) == Counter(expected), found
     return found
 
@@ -169,7 +151,7 @@ def test_stamps_on_a_narrow_page_are_apart_and_readable(bundle: BuildResult, nam
     the smallest readable size. None overlaps another or the page's own text, none leaves the page."""
     width = PAGES[name][0][0]
     found = stamp_words(bundle, name)
-    everything = words(bundle.bundle, page_of(bundle, name))  # the stamps and the page's own text
+    everything = page_words(bundle.bundle, page_of(bundle, name))  # the stamps and the page's own text
     assert overlapping(everything) == []
     for text, x1, y1, x2, y2 in found:
         assert x1 >= 0 and x2 <= width, text
