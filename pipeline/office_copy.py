@@ -38,7 +38,8 @@ PACKAGE_LIMIT = 200 * 1024 * 1024
 """The most an office file may hold once unpacked. A zip bomb of a few hundred KB unpacks to gigabytes; its
 size is read from the zip's directory and refused before anything is unpacked (Python's zip reader never
 unpacks more than the directory says)."""
-_HYPERLINK = "/relationships/hyperlink"
+HYPERLINK = "/relationships/hyperlink"
+"""How the type of a relationship to a web page (a link in the text, which loads nothing) ends."""
 _HYPERLINK_ELEMENTS = frozenset({"hyperlink", "hlinkClick", "hlinkHover", "hlinkMouseOver"})
 """The elements of Word, Excel and PowerPoint parts that name a hyperlink's relationship."""
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -47,8 +48,9 @@ _ODF_TYPES = ("application/vnd.oasis.opendocument.", "application/vnd.sun.xml.")
 _URL_OR_DRIVE = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*:|[/\\])", re.I)
 """A link target that names a URL (http:, file:, smb:...), a drive (C:), a share or an absolute path."""
 _RTF_CONTROL = re.compile(rb"\\(?:([a-zA-Z]{1,32})(-?\d{1,10})? ?|'([0-9a-fA-F]{2})|(.))", re.S)
-_RTF_INCLUDE = re.compile(r"\b(?:INCLUDEPICTURE|INCLUDETEXT|INCLUDE|IMPORT|LINK|DDE|DDEAUTO)\b", re.I)
+FETCHING_FIELDS = ("INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO")
 """The field instructions of Word and RTF that load a picture or text from another file or the web."""
+_RTF_INCLUDE = re.compile(rf"\b(?:{'|'.join(FETCHING_FIELDS)})\b", re.I)
 _OLE_INCLUDE = re.compile(
     b"|".join(
         word.encode() + b"|" + b"\x00".join(bytes([letter]) for letter in word.encode())
@@ -290,7 +292,7 @@ def _internal_only(
         target = str(relationship.get("Target", ""))
         if not _external(relationship, posixpath.dirname(owner), members):
             continue
-        if str(relationship.get("Type", "")).endswith(_HYPERLINK):
+        if str(relationship.get("Type", "")).endswith(HYPERLINK):
             if used is None:
                 used = _used_otherwise(package, owner) if owner in members else set()
             if relationship.get("Id") not in used:
@@ -432,7 +434,7 @@ def _binary_warnings(name: str, source: Path) -> list[str]:
 WORD_STORY = re.compile(r"word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml")
 """The parts of a .docx that hold text, and so comment marks."""
 _COMMENT_MARKS = ("commentRangeStart", "commentRangeEnd", "commentReference")
-_WORD_MAIN = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+WORD_MAIN = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def without_comments(root: Any) -> bool:
@@ -440,10 +442,10 @@ def without_comments(root: Any) -> bool:
     then points to); whether it had any. LibreOffice's own session crashes on a commented
     document ("Binary URP bridge disposed"): the -nogui packages ship no window for comments, and its PDF
     export leaves them out anyway."""
-    marks = list(root.iter(*[f"{_WORD_MAIN}{name}" for name in _COMMENT_MARKS]))
+    marks = list(root.iter(*[f"{WORD_MAIN}{name}" for name in _COMMENT_MARKS]))
     for mark in marks:
         parent = mark.getparent()
-        if mark.tag == f"{_WORD_MAIN}commentReference" and parent.tag == f"{_WORD_MAIN}r":
+        if mark.tag == f"{WORD_MAIN}commentReference" and parent.tag == f"{WORD_MAIN}r":
             mark, parent = parent, parent.getparent()
         parent.remove(mark)
     return bool(marks)

@@ -17,7 +17,7 @@ import jinja2
 
 from pipeline.errors import TemplateError
 from pipeline.load import display_path
-from pipeline.office_copy import without_comments
+from pipeline.office_copy import FETCHING_FIELDS, HYPERLINK, WORD_MAIN, without_comments
 from pipeline.render import TemplateFile, explain, failing_template_line
 
 
@@ -133,10 +133,7 @@ def _render_properties(
 
 
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_HYPERLINK = "/relationships/hyperlink"
 _BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
-FETCHING_FIELDS = ("INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO")
-"""Word fields that load a file or web address into the document when it is opened or printed."""
 
 
 def _without_links_out(document: Any, shown: str, name: str) -> list[str]:
@@ -153,7 +150,7 @@ def _without_links_out(document: Any, shown: str, name: str) -> list[str]:
         dropped = {
             key: relationship.target_ref
             for key, relationship in source.rels.items()
-            if relationship.is_external and not relationship.reltype.endswith(_HYPERLINK)
+            if relationship.is_external and not relationship.reltype.endswith(HYPERLINK)
         }
         for key, target in dropped.items():
             source.rels.pop(key)
@@ -266,7 +263,7 @@ def _unreadable_word_file(path: Path) -> str | None:
     return None
 
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W = WORD_MAIN
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
