@@ -75,6 +75,7 @@ FOUND = [
     ("卡号：6217000010001234567", Kind.ACCOUNT, "***************4567"),
     # a card number in an evidence file's name (the exhibit's cover sheet shows it)
     ("evidence/receipt_card_4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
+    ("evidence/receipt-card-4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
     # IBANs
     ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
     ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
@@ -191,6 +192,8 @@ NOT_FOUND = [
     "evidence/invoice_hengtai_2024-01.pdf",
     "evidence/invoice_HT20240115001.pdf",
     "evidence/order_4111111111111111.pdf",
+    "evidence/order-4111111111111111.pdf",
+    "evidence/INV-20240115-001.pdf, SKU-12345678, HT-20231220123",
     "evidence/scan_20240108.pdf",
     # dates with a two-digit year and no birth keyword
     "Invoice date 03/14/85; delivered 14.03.85",
