@@ -235,9 +235,10 @@ def _split(pages: list[PageObject], profile: Profile, label: str, font: StampFon
             estimate += weights[guess]
             guess += 1
         count = _longest_run(pages[start:], longest, font, profile.cap, guess - start)
-        if count == 0:
+        if count == 0:  # (pages[0] is the exhibit's cover sheet: its own pages count from 1 after it)
+            page = f"page {start}" if start else "its cover sheet"
             raise BundleError(
-                f"{label}: page {start + 1} alone is larger than the {profile.cap_text} a file may be in "
+                f"{label}: {page} alone is larger than the {profile.cap_text} a file may be in "
                 "the court profile; scan it again at a lower resolution, or raise bundle.court_cap_mb if "
                 "the court takes larger files"
             )

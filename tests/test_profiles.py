@@ -117,12 +117,19 @@ def test_an_exhibit_under_the_cap_is_one_file(tmp_path: Path) -> None:
 
 
 def test_a_page_larger_than_the_cap_is_named(tmp_path: Path) -> None:
-    bundle = PdfReader(samples.scan_pdf(tmp_path / "scans.pdf", 2))
+    """The page is named as the exhibit's own pages are numbered, from the first after its cover sheet."""
+    writer = PdfWriter()
+    writer.append(samples.text_pdf(tmp_path / "cover.pdf", ["Exhibit 2"]))
+    writer.append(samples.scan_pdf(tmp_path / "scans.pdf", 2))
+    writer.write(tmp_path / "bundle.pdf")
     with pytest.raises(
         BundleError, match=r"^Exhibit 2: page 1 alone is larger than the 0.1 MB a file may be"
     ):
         write_exhibit_files(
-            bundle, [("2", "Scans", 1, 2)], tmp_path / "out", Profile(Destination.COURT, 100_000)
+            PdfReader(tmp_path / "bundle.pdf"),
+            [("2", "Scans", 1, 3)],
+            tmp_path / "out",
+            Profile(Destination.COURT, 100_000),
         )
 
 
