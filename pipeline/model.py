@@ -133,15 +133,35 @@ _PLATFORMS_ZH = {
 }
 
 
+_PLATFORM_ALIASES = {
+    "阿里巴巴": "Alibaba.com",
+    "阿里国际站": "Alibaba.com",
+    "阿里巴巴国际": "Alibaba.com",
+    "全球速卖通": "AliExpress",
+    "亚马逊美国站": "Amazon",
+    "美国亚马逊": "Amazon",
+    "希音": "Shein",
+    "tiktok": "TikTok Shop",
+}
+"""Other names sellers write for a platform, besides its own and its Chinese one (`_PLATFORMS_ZH`)."""
+
+
 def platform_named(value: str) -> Platform | None:
     """The platform `value` names, in any spelling a user is likely to type (`alibaba`, `Alibaba.com`,
-    `ALIEXPRESS`, `tiktok shop`...); None if none."""
-    folded = re.sub(r"[\s._-]", "", value).lower()
+    `ALIEXPRESS`, `tiktok shop`, `阿里巴巴国际站`, `速卖通`...); None if none."""
+    folded = _folded(value)
     for platform in Platform:
-        name = re.sub(r"[\s._-]", "", platform.value).lower()
+        name = _folded(platform.value)
         if folded in (name, name.removesuffix("com")):
             return platform
+    for alias, platform_name in [*((zh, en) for en, zh in _PLATFORMS_ZH.items()), *_PLATFORM_ALIASES.items()]:
+        if folded == _folded(alias) and platform_name != Platform.OTHER:
+            return Platform(platform_name)
     return None
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[\s._\-\u3000]", "", name).lower()
 
 
 def _platform(value: object) -> object:
@@ -242,8 +262,8 @@ class CaseDetails(Strict):
         "1:YY-cv-NNNNN."
     )
     court: Line = Field(
-        "United States District Court for the Northern District of Illinois",
-        description="The court, in full.",
+        description="The court, in full, as the platform's notice names it, e.g. United States District "
+        "Court for the Northern District of Illinois."
     )
     plaintiff: Line = Field(description="The plaintiff, as in the caption.")
     counsel: Counsel = Field(description="The plaintiff's law firm.")
@@ -304,6 +324,10 @@ class CaseDetails(Strict):
         return value
 
 
+EXCEL_ROUNDED = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
+"""A long ID as Excel shows it, and saves it once the file is saved (`1.60099E+12`): its last digits lost."""
+
+
 class Product(Strict):
     """One of the merchant's listings."""
 
@@ -318,6 +342,16 @@ class Product(Strict):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
         "USD", description="Currency of `revenue`."
     )
+
+    @field_validator("listing_id")
+    @classmethod
+    def _whole(cls, value: str) -> str:
+        if EXCEL_ROUNDED.fullmatch(value):
+            raise ValueError(
+                f"“{value}” is a listing ID rounded by Excel, its last digits lost; copy the whole ID from "
+                "the listing's page on the platform (商品ID被Excel截断，请从商品页面复制完整ID)"
+            )
+        return value
 
 
 class Ground(StrEnum):

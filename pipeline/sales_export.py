@@ -25,7 +25,7 @@ from typing import Any
 
 from pipeline.errors import CaseDataError
 from pipeline.load import Case, display_path
-from pipeline.model import Sales, SalesColumns
+from pipeline.model import EXCEL_ROUNDED, Sales, SalesColumns
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -308,7 +308,7 @@ class _LineReader:
 
     def read(self, number: int, row: list[Cell], export: Export) -> None:
         listing = listing_id(self.cell(row, "listing"))
-        if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", listing):
+        if EXCEL_ROUNDED.fullmatch(listing):
             hint = "export the file again, and do not open and save it in Excel first"
             self.problem(number, "listing", f"“{listing}” is a listing ID rounded by Excel; {hint}")
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -39,6 +41,12 @@ def test_what_is_not_a_case_number_is_refused(raw: str) -> None:
         ("ALIEXPRESS", Platform.ALIEXPRESS),
         ("amazon", Platform.AMAZON),
         ("tiktok shop", Platform.TIKTOK),
+        ("阿里巴巴国际站", Platform.ALIBABA),  # the platforms' Chinese names, as Chinese sellers write them
+        ("阿里巴巴", Platform.ALIBABA),
+        ("速卖通", Platform.ALIEXPRESS),
+        ("全球速卖通", Platform.ALIEXPRESS),
+        ("亚马逊", Platform.AMAZON),
+        ("敦煌网", Platform.DHGATE),
     ],
 )
 def test_platform_names_are_accepted_as_users_type_them(typed: str, platform: Platform) -> None:
@@ -68,4 +76,27 @@ def test_one_line_fields_refuse_line_breaks() -> None:
     data = example_data()
     data["merchant"]["store_name"] = "Lumiere\nHome"
     with pytest.raises(ValidationError, match="single line"):
+        CaseFile.model_validate(data)
+
+
+def test_platform_is_not_a_chinese_platform_name() -> None:
+    data = example_data()
+    data["merchant"]["platform"] = "平台"  # ("platform": the Chinese name of Other is no platform's name)
+    with pytest.raises(ValidationError, match="platform"):
+        CaseFile.model_validate(data)
+
+
+@pytest.mark.parametrize("rounded", ["1.600987654321E+12", "1.60099E+12", "1.6e12"])
+def test_a_listing_id_rounded_by_excel_is_refused(rounded: str) -> None:
+    data = example_data()
+    data["products"][0]["listing_id"] = rounded
+    with pytest.raises(ValidationError, match=f"“{re.escape(rounded)}” is a listing ID rounded by Excel"):
+        CaseFile.model_validate(data)
+
+
+def test_the_court_is_never_assumed() -> None:
+    """A court left out is an error: the documents would name one as a fact."""
+    data = example_data()
+    del data["case"]["court"]
+    with pytest.raises(ValidationError, match=r"case\.court\n  Field required"):
         CaseFile.model_validate(data)
