@@ -236,7 +236,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 for name in merged
             }
             for name in TEXT_DOCUMENTS:
-                templates.render(templates.find(name, (Engine.TEXT,)), context, staged)
+                templates.render(templates.find(name, (Engine.TEXT,)), for_its_readers(name, context), staged)
             # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
             made: list[AnyPages | None] = []
             for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):

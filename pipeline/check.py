@@ -235,7 +235,7 @@ def _templates(case: Case, evidence: Evidence, sales: AccusedSales | None, repor
             scoped = numbered if name == "evidence_index" else for_its_readers(name, context)
             render(name, (Engine.DOCX, Engine.HTML), scoped)
         for name in TEXT_DOCUMENTS:
-            render(name, (Engine.TEXT,), context)
+            render(name, (Engine.TEXT,), for_its_readers(name, context))
         if evidence.exhibits:
             render("exhibit_cover", (Engine.HTML,), context)
         for exhibit in evidence.exhibits:

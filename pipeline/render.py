@@ -27,7 +27,7 @@ from pipeline.context import FILTERS, Context
 from pipeline.errors import TemplateError
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.load import display_path
-from pipeline.model import CaseFile, Language
+from pipeline.model import CaseFile, Language, Platform
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,20 @@ def documents_of(data: CaseFile) -> tuple[str, ...]:
     return DOCUMENTS + (NARROWING_DOCUMENTS if data.bundle.freeze_narrowing else ())
 
 
+ADDRESSED = ("appeal_letter", "cs_inquiry")
+"""The documents addressed to the platform, or for Amazon to the plaintiff's counsel."""
+
+
 def for_its_readers(name: str, context: Context) -> Context:
     """The context a document is rendered in. The request goes to the plaintiff's American counsel and the
-    declaration to an American court: in a Chinese case they are bilingual, English with the Chinese after
-    each paragraph (and the declaration's certificate of translation), never Chinese alone."""
-    if name in NARROWING_DOCUMENTS and context.lang == Language.ZH:
+    declaration to an American court; for Amazon, the letter and the inquiry go to the plaintiff's counsel
+    (Amazon does not answer appeals about a TRO) or to Amazon's legal team, who read English. In a Chinese
+    case these are bilingual, English with the Chinese after each paragraph (and the declaration's
+    certificate of translation), never Chinese alone."""
+    english_readers = name in NARROWING_DOCUMENTS or (
+        name in ADDRESSED and context.data.merchant.platform == Platform.AMAZON
+    )
+    if english_readers and context.lang == Language.ZH:
         return dataclasses.replace(context, lang=Language.BILINGUAL)
     return context
 

@@ -26,7 +26,7 @@ from pipeline.context import Context
 from pipeline.load import load_case
 from pipeline.mail import Attachment, render_email, resolve_recipients
 from pipeline.model import Language, Platform
-from pipeline.render import Engine, Templates
+from pipeline.render import Engine, Templates, for_its_readers
 from tests.conftest import example_data, pdftotext
 
 COUNSEL = "Jordan P. Whitfield, Harbor & Vance LLP, schedulea@harborvance.example.com"
@@ -361,6 +361,25 @@ def test_the_amazon_letter_to_counsel_in_chinese(tmp_path: Path) -> None:
         ],
     )
     assert "Dear" not in letter and "知识产权及法务团队" not in letter and "原告的代理律所为" not in letter
+
+
+def test_a_chinese_amazon_case_writes_to_counsel_in_english_too(tmp_path: Path) -> None:
+    """Amazon's letter and inquiry go to the plaintiff's American counsel (or to Amazon's legal team): in a
+    Chinese case they are bilingual, never Chinese alone; an Alibaba.com case's stay Chinese."""
+    data = case_data("Amazon")
+    data["language"] = "zh"
+    result = build(write_case(tmp_path / "amazon", data), BuildOptions(output_root=tmp_path / "out"))
+    letter, (inquiry, pasted) = pdf_words(result.output / "appeal_letter.pdf"), inquiry_words(result.output)
+    for text in (letter, inquiry, pasted):
+        assert_in_order(text, ["Dear Counsel,", "尊敬的原告代理律师：", AMAZON_TO_COUNSEL])
+    alibaba = case_data("Alibaba.com")
+    alibaba["language"] = "zh"
+    folder = write_case(tmp_path / "alibaba", alibaba)
+    case = load_case(folder)
+    context = Context(case.data, [], dt.date(2024, 3, 18), Language.ZH)
+    assert [for_its_readers(name, context).lang for name in ("appeal_letter", "cs_inquiry")] == [
+        Language.ZH
+    ] * 2
 
 
 @pytest.mark.parametrize("platform", [platform.value for platform in Platform])
