@@ -69,7 +69,7 @@ def load_case(folder: Path) -> Case:
     if not folder.is_dir():
         raise CaseDataError([f"{display_path(folder)}: no such case folder"])
     if not path.is_file():
-        raise CaseDataError([f"{shown}: not found; copy cases/example/case.yaml and fill it in"])
+        raise CaseDataError([f"{shown}: not found{_not_found_hint(folder)}"])
     raw = path.read_bytes()
     if len(raw) > MAX_CASE_FILE_BYTES:
         raise CaseDataError(
@@ -151,7 +151,36 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+_MISNAMED = ("case.yaml", "case.yml", "case.yaml.txt", "case.yml.txt")
+"""case.yaml by the names it gets by mistake (compared in lower case): Windows hides the `.txt` that Notepad
+adds, `.yml` is YAML's other ending, and Linux tells `Case.yaml` from `case.yaml`."""
+
+
+def _not_found_hint(folder: Path) -> str:
+    """What to do when the folder has no case.yaml: rename the file that is case.yaml by another name, or
+    start one."""
+    try:
+        names = sorted(path.name for path in folder.iterdir() if path.is_file())
+    except OSError:
+        names = []
+    misnamed = next((name for name in names if name.lower() in _MISNAMED), "")
+    if misnamed.lower().endswith(".txt"):
+        return (
+            f", but {misnamed} is there: rename it to {CASE_FILE} (改名为 {CASE_FILE}); Windows hides the "
+            "ending “.txt” (to see it, in Explorer turn on View > File name extensions, 查看 > 文件扩展名)"
+        )
+    if misnamed:
+        return f", but {misnamed} is there: rename it to {CASE_FILE} (改名为 {CASE_FILE})"
+    return (
+        "; copy cases/example/case.yaml and fill it in, or start one with `build-appeal init "
+        f"{display_path(folder)}`"
+    )
+
+
 def _decode(raw: bytes, shown: str) -> str:
+    if _utf16(raw):
+        hint = "It looks like UTF-16 (记事本: “Unicode”); save it as UTF-8 (记事本: 另存为 UTF-8)."
+        raise CaseDataError([f"{shown}:1: the file is not UTF-8 text. {hint}"])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -182,7 +211,7 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
             seen, line = line, error.context_mark.line + 1
             hint = f" (a “{opened}” opened here is not closed; YAML saw the error on line {seen})"
         else:
-            line, hint = _yaml_hint(text.splitlines(), line)
+            line, hint = _yaml_hint(text.splitlines(), line, problem)
         raise CaseDataError([f"{shown}:{line}: not valid YAML: {problem}{hint}"]) from error
     except yaml.YAMLError as error:
         raise CaseDataError([f"{shown}: not valid YAML: {error}"]) from error
@@ -192,30 +221,97 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[str]]:
     return data, lines, problems
 
 
+def _utf16(raw: bytes) -> bool:
+    """Whether the bytes are UTF-16 text (Notepad's "Unicode"): with a byte order mark, or without one when
+    a quarter of the bytes in every other place at the top are zeros, as the ASCII letters of the names
+    are so saved (UTF-8 text has no zeros; ASCII text in UTF-16 would even decode as UTF-8 with them)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    top = raw[:1000]
+    zeros = max(top[0::2].count(0), top[1::2].count(0))
+    return zeros > 0 and zeros >= len(top) // 8
+
+
 _SPACES = {"\u3000": "a full-width space", "\u00a0": "a non-breaking space"}
 _FLOWS = {"while parsing a flow sequence": "[", "while parsing a flow mapping": "{"}
 """PyYAML's context of an error inside a bracket, and the bracket: it marks where the bracket opened."""
 _OPENS_A_QUOTE = re.compile(r'^\s*(?:-\s+)?(?:[^:#"]*:\s+)?"')
+_NAME = r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*):"
+"""A line's name and its colon, written as case.yaml's names are (`10:30` and `"a:b"` are none)."""
+_NO_SPACE = re.compile(_NAME + r"([^\s/].*)$")
+"""`firm:某某律所` (YAML reads it as one text, not a name and a value), not `store_url: https://...`."""
+_ODD_SPACE = re.compile(_NAME + r"([\u3000\u00a0])\s*(.*)$")
+_COLON_IN_VALUE = re.compile(_NAME + r"\s+([^\s\"'|>\[{&*!#].*?)(?:\s+#.*)?$")
+"""`title: 发票: 2024年1月`; a value that starts with a quote, a bracket or a block's | is none."""
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"?')
 
 
-def _yaml_hint(lines: list[str], line: int) -> tuple[int, str]:
-    """The line to name for a YAML error at `line`, and a hint at its likely cause: a tab or an odd space
-    in the indentation, or a Chinese colon after a key (typed on a Chinese keyboard or copied from a web
-    page; YAML's own mark is then often on the line after), or a quote left open above."""
-    for number in (line, line - 1):
-        text = lines[number - 1] if 0 < number <= len(lines) else ""
-        indentation = text[: len(text) - len(text.lstrip(" \t\u3000\u00a0"))]
-        if "\t" in indentation or (number == line and "\t" in text):
-            return number, " (indent with spaces, not tabs)"
-        odd = [name for character, name in _SPACES.items() if character in indentation]
-        if odd:
-            return number, f" (the line is indented with {' and '.join(odd)}; use ordinary spaces)"
-        if "：" in text.split(":")[0].split("#")[0]:
-            return number, " (the line has a Chinese colon “：” after its name; use an ordinary colon :)"
+def _yaml_hint(lines: list[str], line: int, problem: str) -> tuple[int, str]:
+    """The line to name for a YAML error at `line`, and a hint at its likely cause: a Windows path's \\ in
+    double quotes; a tab or an odd space in the indentation, or a line typed on a Chinese keyboard (YAML's
+    own mark is then often on the next line that holds more than a comment); or a quote left open above."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    quoted = _QUOTED.search(text) if "escape" in problem else None
+    if quoted and "\\" in quoted.group(1):
+        path = _as_typed(quoted.group(1).replace("\\", "/"))
+        hint = (
+            f"in double quotes \\ starts an escape; write paths with / ({path}), or put them in single quotes"
+        )
+        return line, f" ({hint})"
+    for number in _lines_near(lines, line):
+        hint = _line_hint(lines[number - 1] if 0 < number <= len(lines) else "", number == line)
+        if hint:
+            return number, f" ({hint})"
     for number, text in enumerate(lines[:line], 1):
         if _OPENS_A_QUOTE.match(text) and (text.count('"') - text.count('\\"')) % 2:
             return number, f' (a quote “"” opened here is not closed; YAML saw the error on line {line})'
     return line, ""
+
+
+def _shortly(value: str) -> str:
+    """A value in a line written as it should be: the start of a long one is enough to show how."""
+    return _as_typed(value, most=40)
+
+
+def _lines_near(lines: list[str], line: int) -> Iterator[int]:
+    """The error's line, then the lines above it up to the first that holds more than a comment (at most 5):
+    YAML marks a line's mistake on the next one, after any blank lines and comments."""
+    yield line
+    for number in range(line - 1, max(line - 6, 0), -1):
+        yield number
+        text = lines[number - 1] if number <= len(lines) else ""
+        if text.strip() and not text.lstrip().startswith("#"):
+            return
+
+
+def _line_hint(text: str, marked: bool) -> str:
+    """What is wrong in a line near a YAML error, as typed on a Chinese keyboard or copied from a web page:
+    a tab or an odd space in the indentation, a Chinese colon after the name, no space or a full-width one
+    after the colon, or (on the line YAML marked) a colon in a value not in quotes; "" if none is."""
+    indentation = text[: len(text) - len(text.lstrip(" \t\u3000\u00a0"))]
+    if "\t" in indentation or (marked and "\t" in text):
+        return "indent with spaces, not tabs"
+    odd = [name for character, name in _SPACES.items() if character in indentation]
+    if odd:
+        return f"the line is indented with {' and '.join(odd)}; use ordinary spaces"
+    if "：" in text.split(":")[0].split("#")[0]:
+        return "the line has a Chinese colon “：” after its name; use an ordinary colon :"
+    spaced = _ODD_SPACE.match(text)
+    if spaced:
+        name, space, value = spaced.groups()
+        fixed = f"{name}: {_shortly(value)}"
+        return f"after the colon is {_SPACES[space]}; use an ordinary space (半角空格): “{fixed}”"
+    unspaced = _NO_SPACE.match(text)
+    if unspaced:
+        name, value = unspaced.groups()
+        return f"put a space after the colon (冒号后加空格): “{name}: {_shortly(value)}”"
+    valued = _COLON_IN_VALUE.match(text) if marked else None
+    if valued and re.search(r":(\s|$)", valued.group(2)):
+        name, value = valued.groups()
+        quote = "'" if '"' in value or "\\" in value else '"'
+        quoted = quote + _shortly(value.replace("'", "''") if quote == "'" else value) + quote
+        return f"the value holds a colon; put it in quotes (加引号): “{name}: {quoted}”"
+    return ""
 
 
 def _build(
@@ -294,7 +390,10 @@ _AS_WRITTEN = {  # pydantic's error types -> what to write instead, for a reader
     "decimal_parsing": "write the amount as a plain number, e.g. 1234.50, without a currency sign or "
     "thousands separators (金额只写数字); the currency goes in its own field",
     "decimal_type": "write the amount as a plain number, e.g. 1234.50 (金额只写数字)",
-    "bool_parsing": "write true or false (是 = true, 否 = false)",
+    "bool_parsing": "write the English word true (是) or false (否)",
+    "decimal_max_places": "write at most two decimal places, e.g. 12345.61 (最多两位小数)",
+    "list_type": "write a list in ordinary square brackets, e.g. [authorised_reseller, own_brand], or one "
+    "item a line, each starting with “- ” (列表用半角方括号 [ ])",
     "int_parsing": "write a whole number in ordinary digits, e.g. 14 (请用半角数字)",
 }
 
@@ -308,7 +407,8 @@ def _as_typed(value: str, most: int = 60) -> str:
 
 def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
     """pydantic's message, or what to write instead, with the value as typed (a full-width comma, a
-    currency sign or a Chinese date is then seen at once)."""
+    currency sign, a Chinese date or a section's only line without a space after its colon is then seen
+    at once)."""
     typed = f"; you wrote “{_as_typed(value)}”" if isinstance(value, str) and value.strip() else ""
     if kind.startswith("date_"):
         impossible = _no_such_day(value)
@@ -320,6 +420,19 @@ def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
     if kind in ("enum", "literal_error", "string_pattern_mismatch"):
         comma = "; separate the items with an ordinary comma (, not ，)" if "，" in str(value) else ""
         return message + typed + comma
+    unspaced = (
+        _NO_SPACE.match(value) if kind in ("model_type", "dict_type") and isinstance(value, str) else None
+    )
+    if unspaced:  # `bundle:` over `  freeze_narrowing:true` alone: YAML read one text, not a section
+        name, after = unspaced.groups()
+        return f"{message}{typed}; put a space after the colon (冒号后加空格): “{name}: {_shortly(after)}”"
+    if kind == "model_type" and isinstance(value, str):  # `- evidence/x.pdf` where `- file: ...` goes
+        entry = "evidence" in loc
+        example = " (“- file: evidence/invoice.pdf”, then “title: ...” below it)" if entry else ""
+        return (
+            f"{'an evidence entry' if entry else 'this'} is a section of “name: value” lines, not a single "
+            f"value{typed}; write it as cases/example/case.yaml does{example}"
+        )
     return message
 
 

@@ -125,6 +125,25 @@ def test_gbk_text_is_named_with_a_fix(tmp_path: Path) -> None:
     assert found[0].startswith(":11: the file is not UTF-8 text. It looks like GBK/GB18030")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        example_text().encode("utf-16"),  # Notepad's "Unicode": with a byte order mark
+        example_text().encode("utf-16-le"),
+        example_text().encode("utf-16-be"),
+        "language: en\n".encode("utf-16-le"),  # ASCII only: it decoded as UTF-8 with zeros
+    ],
+    ids=["with-bom", "little-endian", "big-endian", "ascii-only"],
+)
+def test_utf16_text_is_named_with_a_fix(tmp_path: Path, raw: bytes) -> None:
+    """It was "not UTF-8 text" with no hint, on line 11 without a byte order mark (the first Chinese
+    character), or "the control character U+0000" when all ASCII."""
+    assert problems(write(tmp_path, raw)) == [
+        ":1: the file is not UTF-8 text. It looks like UTF-16 (记事本: “Unicode”); save it as UTF-8 "
+        "(记事本: 另存为 UTF-8)."
+    ]
+
+
 def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
     folder = write(tmp_path, b"\xef\xbb\xbf" + example_text().encode("utf-8"))
     assert load_case(folder).data.merchant.name_zh == "深圳市璐米尔家居科技有限公司"
@@ -157,8 +176,32 @@ def test_a_missing_folder_or_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CaseDataError, match="no such case folder"):
         load_case(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CaseDataError, match=r"case.yaml: not found; copy cases/example/case.yaml"):
+    with pytest.raises(CaseDataError) as caught:
         load_case(tmp_path / "empty")
+    assert caught.value.problems[0].endswith(
+        "case.yaml: not found; copy cases/example/case.yaml and fill it in, or start one with "
+        f"`build-appeal init {tmp_path / 'empty'}`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        (
+            "case.yaml.txt",
+            "rename it to case.yaml (改名为 case.yaml); Windows hides the ending “.txt” (to see it, in "
+            "Explorer turn on View > File name extensions, 查看 > 文件扩展名)",
+        ),
+        ("case.yml", "rename it to case.yaml (改名为 case.yaml)"),
+        ("Case.yaml", "rename it to case.yaml (改名为 case.yaml)"),
+    ],
+)
+def test_a_case_file_by_another_name_is_named(tmp_path: Path, name: str, hint: str) -> None:
+    """Notepad saves `case.yaml.txt` and Windows shows it as `case.yaml`: "not found" said nothing of it."""
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / name).write_text(example_text(), encoding="utf-8")
+    assert problems(folder) == [f": not found, but {name} is there: {hint}"]
 
 
 def line_with(text: str, needle: str) -> int:
@@ -180,13 +223,75 @@ def line_with(text: str, needle: str) -> int:
             "mapping values are not allowed here (the line is indented with a full-width space; use "
             "ordinary spaces)",
         ),
+        (  # YAML marked the line after the blank line
+            "  store_name: Lumiere Home Official Store\n",
+            "  store_name： 小明家居\n\n",
+            "could not find expected ':' (the line has a Chinese colon “：” after its name; use an ordinary "
+            "colon :)",
+        ),
+        (  # the first name of its section
+            "    firm: Harbor & Vance LLP",
+            "    firm:某某律所",
+            "mapping values are not allowed here (put a space after the colon (冒号后加空格): "
+            "“firm: 某某律所”)",
+        ),
+        (
+            "  store_name: Lumiere Home Official Store",
+            "  store_name:小明家居",
+            "could not find expected ':' (put a space after the colon (冒号后加空格): "
+            "“store_name: 小明家居”)",
+        ),
+        (
+            "  store_name: Lumiere Home Official Store",
+            "  store_name:\u3000小明家居",
+            "could not find expected ':' (after the colon is a full-width space; use an ordinary space "
+            "(半角空格): “store_name: 小明家居”)",
+        ),
     ],
 )
 def test_a_yaml_error_typed_on_a_chinese_keyboard_is_named_on_its_line(
     tmp_path: Path, old: str, new: str, hint: str
 ) -> None:
-    """YAML's own message named the next line and nothing of the cause, which a seller cannot see: `：`
-    and a full-width space look like `:` and a space."""
+    """YAML's own message named the next line (or the next after a blank line) and nothing of the cause,
+    which a seller cannot see: `：`, a full-width space and a missing space look like `: `."""
+    text = example_text().replace(old, new, 1)
+    line = line_with(text, new.split("\n")[0])
+    assert problems(write(tmp_path, text)) == [f":{line}: not valid YAML: {hint}"]
+
+
+def test_a_section_of_one_line_without_a_space_after_its_colon_says_so(tmp_path: Path) -> None:
+    """YAML read `freeze_narrowing:true` as one text, and pydantic said only "Input should be a valid
+    dictionary"."""
+    text = example_text().replace(
+        "# bundle:\n#   freeze_narrowing: true", "bundle:\n  freeze_narrowing:true", 1
+    )
+    assert problems(write(tmp_path, text)) == [
+        f":{line_with(text, 'freeze_narrowing') - 1}: bundle: Input should be a valid dictionary or "
+        "instance of BundleSettings; you wrote “freeze_narrowing:true”; put a space after the colon "
+        "(冒号后加空格): “freeze_narrowing: true”"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "hint"),
+    [
+        (
+            "title: Supplier invoice from Dongguan Hengtai for 500 aroma diffusers",
+            "title: 发票: 2024年1月",
+            "mapping values are not allowed here (the value holds a colon; put it in quotes (加引号): "
+            '“title: "发票: 2024年1月"”)',
+        ),
+        (
+            "file: evidence/invoice_hengtai_2024-01.pdf",
+            'file: "evidence\\授权书（恒泰）.pdf"',
+            "found unknown escape character '授' (in double quotes \\ starts an escape; write paths with / "
+            "(evidence/授权书（恒泰）.pdf), or put them in single quotes)",
+        ),
+    ],
+)
+def test_a_value_yaml_cannot_read_gets_how_to_write_it(tmp_path: Path, old: str, new: str, hint: str) -> None:
+    """YAML said "mapping values are not allowed here" of a colon in a title, and "unknown escape character"
+    of a path copied from Windows, with nothing of quotes or of /."""
     text = example_text().replace(old, new, 1)
     assert problems(write(tmp_path, text)) == [f":{line_with(text, new)}: not valid YAML: {hint}"]
 
@@ -233,8 +338,8 @@ def test_values_as_a_seller_types_them_get_what_to_write_instead(tmp_path: Path)
         "its own field; you wrote “¥1,234.50”",
         f":{line_with(text, 'currency: 人民币')}: case.amount_frozen.currency: write a three-letter currency "
         "code such as USD or CNY (币种代码，如 CNY); you wrote “人民币”",
-        f":{line_with(text, 'accused: 是')}: products[0].accused: write true or false (是 = true, "
-        "否 = false); you wrote “是”",
+        f":{line_with(text, 'accused: 是')}: products[0].accused: write the English word true (是) or false "
+        "(否); you wrote “是”",
         f":{line_with(text, 'grounds:')}: position.grounds[0]: Input should be 'authorised_reseller', "
         "'own_brand', 'not_accused_product', 'no_us_sales', 'listing_removed' or 'freeze_excessive'; "
         "you wrote “authorised_reseller，own_brand”; separate the items with an ordinary comma (, not ，)",
@@ -268,4 +373,17 @@ def test_an_empty_value_is_not_given(tmp_path: Path) -> None:
     (tmp_path / "acme" / "case.yaml").write_text(text, encoding="utf-8")
     assert problems(tmp_path / "acme") == [
         f":{line_with(text, '  email:')}: merchant.email: is empty; write its value"
+    ]
+
+
+def test_an_evidence_entry_written_as_a_path_says_how_to_write_it(tmp_path: Path) -> None:
+    """`- evidence/订单导出.csv` under `evidence:` said "Input should be a valid dictionary or instance of
+    EvidenceEntry"."""
+    text = example_text()
+    text = text[: text.index("\nevidence:")] + "\nevidence:\n  - evidence/订单导出.csv\n"
+    write(tmp_path, text)
+    assert problems(tmp_path / "acme") == [
+        f":{line_with(text, '  - evidence/')}: evidence[0]: an evidence entry is a section of “name: value” "
+        "lines, not a single value; you wrote “evidence/订单导出.csv”; write it as cases/example/case.yaml "
+        "does (“- file: evidence/invoice.pdf”, then “title: ...” below it)"
     ]

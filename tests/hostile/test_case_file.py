@@ -162,7 +162,10 @@ def test_values_of_the_wrong_type(hostile: Hostile) -> None:
         "\n".join(
             [
                 hostile.at(
-                    "merchant:", "merchant", "Input should be a valid dictionary or instance of Merchant"
+                    "merchant:",
+                    "merchant",
+                    "this is a section of “name: value” lines, not a single value; you wrote “Lumiere Home”; "
+                    "write it as cases/example/case.yaml does",
                 ),
                 hostile.at(
                     "defendant_number:",
@@ -173,10 +176,16 @@ def test_values_of_the_wrong_type(hostile: Hostile) -> None:
                 hostile.at(
                     "accused: maybe",
                     "products[0].accused",
-                    "write true or false (是 = true, 否 = false); you wrote “maybe”",
+                    "write the English word true (是) or false (否); you wrote “maybe”",
                 ),
                 hostile.at("units_sold:", "products[0].units_sold", "Input should be a valid integer"),
-                hostile.at("requests:", "requests", "Input should be a valid list"),
+                hostile.at(
+                    "requests:",
+                    "requests",
+                    "write a list in ordinary square brackets, e.g. [authorised_reseller, own_brand], or one "
+                    "item a line, each starting with “- ” (列表用半角方括号 [ ]); "
+                    "you wrote “Release the funds”",
+                ),
             ]
         )
     )
@@ -216,7 +225,10 @@ PLAIN_NUMBER = (
         ("-48630.25", "Input should be greater than or equal to 0"),
         ("$48,630.25", f"{PLAIN_NUMBER}; you wrote “$48,630.25”"),
         ("forty-eight thousand dollars", f"{PLAIN_NUMBER}; you wrote “forty-eight thousand dollars”"),
-        ("48630.255", "Decimal input should have no more than 2 decimal places"),
+        (
+            "48630.255",
+            "write at most two decimal places, e.g. 12345.61 (最多两位小数); you wrote “48630.255”",
+        ),
         ("NaN", "Input should be a finite number"),
     ],
 )
