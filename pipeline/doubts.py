@@ -10,25 +10,44 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.load import Case, strings_of
-from pipeline.model import Language
+from pipeline.load import Case, Loc, strings_of
+from pipeline.model import CaseFile, Language
+from pipeline.render import read_in_english
+from pipeline.sales import accused_listings
+from pipeline.sales_export import text_key
 
 CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-ENGLISH_ONLY = (  # fields the English documents show as they are, each with where its Chinese goes
-    (("merchant", "name_en"), "name_zh"),
-    (("merchant", "contact_person"), "contact_person_zh"),
-    (("merchant", "address"), "address_zh"),
-    (("merchant", "contact_title"), ""),
-    (("case", "counsel", "firm"), ""),
+LETTER, NARROWING = "letter", "narrowing"
+"""The documents that show a field as it is: those in the case's language (the letter, the inquiry, the
+index, the cover: English with `en` and `bilingual`, and the letter and the inquiry on Amazon), and the
+request to narrow the freeze and the declaration (`bundle.freeze_narrowing`), English whatever the language
+(`render.read_in_english`)."""
+ENGLISH_ONLY: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
+    # fields the English documents show as they are, where their Chinese goes, and which documents show them
+    (("merchant", "name_en"), "name_zh", (LETTER, NARROWING)),
+    (("merchant", "contact_person"), "contact_person_zh", (LETTER, NARROWING)),
+    (("merchant", "address"), "address_zh", (LETTER, NARROWING)),
+    (("merchant", "contact_title"), "", (LETTER, NARROWING)),
+    (("case", "court"), "", (LETTER, NARROWING)),
+    (("case", "plaintiff"), "", (LETTER, NARROWING)),
+    (("case", "counsel", "firm"), "", (LETTER, NARROWING)),
+    (("products", "title"), "title_zh", (LETTER, NARROWING)),  # (NARROWING: the accused ones)
+    (("position", "statement"), "statement_zh", (LETTER,)),
+    (("requests", "text"), "text_zh", (LETTER,)),
+    (("evidence", "title"), "title_zh", (LETTER,)),
+    (("declaration", "name"), "name_zh", (NARROWING,)),
+    (("declaration", "title"), "title_zh", (NARROWING,)),
+    (("declaration", "place"), "place_zh", (NARROWING,)),
 )
 
 
 def doubts(case: Case, letter_date: dt.date) -> list[str]:
-    """Every warning about the case's data, the letter dated `letter_date`."""
+    """Every warning about the case's data, the letter dated `letter_date`; one a field."""
+    chinese = _chinese_in_english(case)
     return [
         *_dates(case, letter_date),
-        *_chinese_in_english(case),
-        *_english_in_chinese(case),
+        *chinese.values(),
+        *_english_in_chinese(case, named=set(chinese)),
         *_curly_quotes(case),
     ]
 
@@ -63,29 +82,60 @@ def _dates(case: Case, letter_date: dt.date) -> list[str]:
     return [f"{line}; check the date" for line in found]
 
 
-def _chinese_in_english(case: Case) -> list[str]:
-    if case.data.language == Language.ZH:
-        return []
-    found = []
-    for path, chinese_field in ENGLISH_ONLY:
-        value: object = case.data
-        for part in path:
-            value = getattr(value, part)
-        if isinstance(value, str) and CHINESE.search(value):
-            where = f"; the Chinese goes in {chinese_field}" if chinese_field else ""
-            found.append(
-                f"{case.where(*path)}: holds Chinese, which the English documents show as it is; write it "
-                f"in English{where}"
-            )
+def _chinese_in_english(case: Case) -> dict[Loc, str]:
+    """A warning for each field of ENGLISH_ONLY holding Chinese that a document built for the case shows in
+    its English text (a list's items each), by the field's place: with `language: zh`, only those the
+    request to narrow the freeze and the declaration show, when they are made."""
+    data = case.data
+    english = [LETTER] if data.language != Language.ZH or read_in_english("appeal_letter", data) else []
+    english += [NARROWING] if data.bundle.freeze_narrowing else []
+    shown = (  # (with `language: zh`, only these are in English: in both languages)
+        "the English documents show"
+        if LETTER in english
+        else "the English text of the narrowing request and the declaration shows"
+    )
+    found = {}
+    for path, chinese_field, documents in ENGLISH_ONLY:
+        printed = [document for document in documents if document in english]
+        if not printed:
+            continue
+        for loc, value in _values(data, path, accused_only=printed == [NARROWING]):
+            if isinstance(value, str) and CHINESE.search(value):
+                where = f"; the Chinese goes in {chinese_field}" if chinese_field else ""
+                found[loc] = (
+                    f"{case.where(*loc)}: holds Chinese, which {shown} as it is; write it in English{where}"
+                )
     return found
 
 
-def _english_in_chinese(case: Case) -> list[str]:
+def _values(data: CaseFile, path: tuple[str, ...], accused_only: bool) -> list[tuple[Loc, object]]:
+    """The value of the field at `path` with its place, or of each item's field in a list (`products[2]
+    .title`): of the products, only the accused ones with `accused_only` (the request and the declaration
+    show no other)."""
+    section = getattr(data, path[0])
+    if not isinstance(section, list):
+        return [(path, _field(section, path[1:]))]
+    items = list(enumerate(section))
+    if accused_only and path[0] == "products":
+        accused = {text_key(listing) for listing in accused_listings(data)}
+        items = [(index, item) for index, item in items if text_key(item.listing_id) in accused]
+    return [((path[0], index, *path[1:]), _field(item, path[1:])) for index, item in items]
+
+
+def _field(value: object, path: tuple[str, ...]) -> object:
+    for part in path:
+        value = getattr(value, part)
+    return value
+
+
+def _english_in_chinese(case: Case, named: set[Loc]) -> list[str]:
+    """What a Chinese letter would show in English; not the fields `named` already (a bilingual letter's
+    statement in Chinese is said to hold Chinese, not to lack its Chinese)."""
     data = case.data
     if data.language == Language.EN:
         return []
     found = []
-    if data.position.statement and not data.position.statement_zh:
+    if data.position.statement and not data.position.statement_zh and ("position", "statement") not in named:
         found.append(
             f"{case.where('position', 'statement')}: there is no statement_zh: the Chinese letter shows the "
             "statement in English"

@@ -48,16 +48,19 @@ ADDRESSED = ("appeal_letter", "cs_inquiry")
 """The documents addressed to the platform, or for Amazon to the plaintiff's counsel."""
 
 
+def read_in_english(name: str, data: CaseFile) -> bool:
+    """Whether the readers of document `name` read English whatever the case's language: the request goes
+    to the plaintiff's American counsel and the declaration to an American court; for Amazon, the letter
+    and the inquiry go to the plaintiff's counsel (Amazon does not answer appeals about a TRO) or to
+    Amazon's legal team."""
+    return name in NARROWING_DOCUMENTS or (name in ADDRESSED and data.merchant.platform == Platform.AMAZON)
+
+
 def for_its_readers(name: str, context: Context) -> Context:
-    """The context a document is rendered in. The request goes to the plaintiff's American counsel and the
-    declaration to an American court; for Amazon, the letter and the inquiry go to the plaintiff's counsel
-    (Amazon does not answer appeals about a TRO) or to Amazon's legal team, who read English. In a Chinese
-    case these are bilingual, English with the Chinese after each paragraph (and the declaration's
-    certificate of translation), never Chinese alone."""
-    english_readers = name in NARROWING_DOCUMENTS or (
-        name in ADDRESSED and context.data.merchant.platform == Platform.AMAZON
-    )
-    if english_readers and context.lang == Language.ZH:
+    """The context a document is rendered in: in a Chinese case, one `read_in_english` is bilingual,
+    English with the Chinese after each paragraph (and the declaration's certificate of translation),
+    never Chinese alone."""
+    if context.lang == Language.ZH and read_in_english(name, context.data):
         return dataclasses.replace(context, lang=Language.BILINGUAL)
     return context
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from pipeline.doubts import CHINESE
 from pipeline.errors import CaseDataError
 from pipeline.load import CASE_FILE, PLACEHOLDER, Case, display_path, strings_of
 from pipeline.model import Language, Platform
@@ -53,6 +54,12 @@ QUESTIONS = {
 }
 """The free-text questions, in the order asked on a terminal."""
 
+CHINESE_FIELDS = {"merchant": "merchant_zh", "contact": "contact_zh", "address": "address_zh"}
+"""The answers that have a Chinese field beside them in case.yaml (name_zh, contact_person_zh, address_zh),
+each with its Chinese one's name. A Chinese answer goes there, and the English field is left a placeholder:
+written as it was, every letterhead showed the company's Chinese name twice and the signature read
+"王小明 王小明"."""
+
 
 def start_case(folder: Path, answers: Answers) -> Path:
     """Write `folder/case.yaml` and `folder/evidence/`; refuse to touch an existing case."""
@@ -69,7 +76,8 @@ def start_case(folder: Path, answers: Answers) -> Path:
 def case_yaml(answers: Answers) -> str:
     """The text of a new case.yaml: the user's answers, placeholders for the rest, comments in both
     languages."""
-    value = {field.name: _scalar(getattr(answers, field.name), field.name) for field in fields(Answers)}
+    given, moved = _in_their_fields(answers)
+    value = {name: _scalar(answer, name, english=name in moved) for name, answer in given.items()}
     notified = answers.notified.isoformat() if answers.notified else dt.date.today().isoformat()
     return f"""\
 # yaml-language-server: $schema=../../docs/case.schema.json
@@ -87,9 +95,11 @@ merchant:                                     # your company / 贵司信息
   store_name: {value["store"]}
   platform: {value["platform"]}               # Alibaba.com, AliExpress, Amazon, Walmart, DHgate or Other
   contact_person: {value["contact"]}
+  contact_person_zh: {value["contact_zh"]}
   email: {value["email"]}
   phone: {value["phone"]}
   address: {value["address"]}
+  address_zh: {value["address_zh"]}
 
 case:                                         # from the platform's notice / 来自平台通知
   number: {value["case_number"]}
@@ -132,15 +142,35 @@ evidence: []                                  # one entry per file in evidence/ 
 """
 
 
-def _scalar(answer: object, name: str) -> str:
+def _in_their_fields(answers: Answers) -> tuple[dict[str, object], set[str]]:
+    """The answers by the field each goes in, with `<name>_zh` (contact_zh, address_zh) for the Chinese of
+    those of CHINESE_FIELDS; and the names of the answers typed in Chinese where the English goes. Those
+    are moved to their Chinese field (unless it has an answer of its own) and left None, for a placeholder
+    that asks for the English."""
+    given: dict[str, object] = {field.name: getattr(answers, field.name) for field in fields(Answers)}
+    given |= {chinese: None for chinese in CHINESE_FIELDS.values() if chinese not in given}
+    moved = set()
+    for name, chinese in CHINESE_FIELDS.items():
+        answer = given[name]
+        if isinstance(answer, str) and CHINESE.search(answer):
+            given[chinese] = given[chinese] or answer
+            given[name] = None
+            moved.add(name)
+    return given, moved
+
+
+def _scalar(answer: object, name: str, english: bool = False) -> str:
     """An answer as a YAML scalar that reads back as the same string (quoted: a store ID like `0123` or
-    a name with `: ` stays text); a placeholder when not given."""
+    a name with `: ` stays text); when not given, a placeholder (one that asks for the `english` when the
+    answer was Chinese), or an empty string for a Chinese field."""
     if isinstance(answer, Language | Platform):
         return answer.value
     if answer is None or answer == "":
-        if name == "merchant_zh":
+        if name in CHINESE_FIELDS.values():
             return '""'
-        return json.dumps(TODO + QUESTIONS.get(name, name).split(" / ")[0], ensure_ascii=False)
+        wanted = QUESTIONS.get(name, name).split(" / ")[0]
+        wanted += " in English" if english and "English" not in wanted else ""
+        return json.dumps(TODO + wanted, ensure_ascii=False)
     return json.dumps(str(answer), ensure_ascii=False)  # JSON strings are YAML double-quoted scalars
 
 

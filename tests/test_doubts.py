@@ -63,6 +63,80 @@ def test_chinese_in_an_english_field_and_english_in_a_chinese_letter(make_case: 
     assert found[1][1].startswith(f"{len(data['evidence'])} exhibits have no title_zh (evidence/")
 
 
+def test_chinese_in_a_field_the_request_and_the_declaration_show_in_english(make_case: MakeCase) -> None:
+    """Found by probing as a Chinese seller: with `language: zh` and freeze_narrowing, the declaration read
+    "I, 王小明, declare... I am the 总经理 of ... in the 美国伊利诺伊州北区联邦地区法院... Executed
+    at 中国深圳", and nothing warned. They are English whatever the language; the letter, Chinese, shows
+    none of these."""
+    data = example_data()
+    data["language"] = "zh"
+    data["bundle"] = {"freeze_narrowing": True}
+    data["merchant"]["name_en"] = "深圳市小明贸易有限公司"
+    data["case"]["court"] = "美国伊利诺伊州北区联邦地区法院"
+    data["declaration"] |= {"name": "王小明", "title": "总经理", "place": "中国深圳"}
+    for product in data["products"]:  # the first is accused: the request and the declaration show it
+        product["title"] = product["title_zh"]
+    data["evidence"][2]["title"] = data["evidence"][2]["title_zh"]  # shown by the letter alone
+    data["requests"][0]["text"] = data["requests"][0]["text_zh"]
+    folder = make_case(data, evidence=False)
+    found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(folder), LETTER)]
+    said = "holds Chinese, which the English text of the narrowing request and the declaration shows as it is"
+    assert found == [
+        ["merchant.name_en", f"{said}; write it in English; the Chinese goes in name_zh"],
+        ["case.court", f"{said}; write it in English"],
+        ["products[0].title", f"{said}; write it in English; the Chinese goes in title_zh"],
+        ["declaration.name", f"{said}; write it in English; the Chinese goes in name_zh"],
+        ["declaration.title", f"{said}; write it in English; the Chinese goes in title_zh"],
+        ["declaration.place", f"{said}; write it in English; the Chinese goes in place_zh"],
+    ]
+    text = (folder / "case.yaml").read_text(encoding="utf-8")
+    assert doubts(load_case(folder), LETTER)[3].startswith(
+        f"{folder / 'case.yaml'}:{line(text, 'name: 王小明')}:"
+    )
+    data["bundle"] = {}  # no request, no declaration: every document is Chinese
+    assert doubts(load_case(make_case(data, name="letter only", evidence=False)), LETTER) == []
+    data["merchant"]["platform"] = "Amazon"  # its letter and inquiry, to counsel, are bilingual
+    amazon = doubts(load_case(make_case(data, name="amazon")), LETTER)
+    assert [warning.split(": ", 2)[1] for warning in amazon] == [
+        "merchant.name_en",
+        "case.court",
+        "products[0].title",
+        "products[1].title",
+        "requests[0].text",
+        "evidence[2].title",
+    ]
+
+
+def test_chinese_in_each_field_an_english_letter_shows(make_case: MakeCase) -> None:
+    """An English letter shows the court, the plaintiff, every product's title, the statement, the requests
+    and the exhibits' titles as they are; the declarant's only with the declaration. One warning a field:
+    a bilingual letter's statement in Chinese is not also said to lack statement_zh."""
+    data = example_data()  # bilingual
+    data["case"]["plaintiff"] = "光明品牌有限责任公司"
+    data["products"][1]["title"] = data["products"][1]["title_zh"]  # not accused: the letter shows it
+    data["evidence"][2]["title"] = data["evidence"][2]["title_zh"]
+    data["requests"][1]["text"] = data["requests"][1]["text_zh"]
+    data["position"]["statement"], data["position"]["statement_zh"] = data["position"]["statement_zh"], ""
+    data["declaration"]["place"] = "中国深圳"  # no declaration is made
+    found = [
+        warning.split(": ", 2)[1:] for warning in doubts(load_case(make_case(data, evidence=False)), LETTER)
+    ]
+    said = "holds Chinese, which the English documents show as it is; write it in English"
+    assert found == [
+        ["case.plaintiff", said],
+        ["products[1].title", f"{said}; the Chinese goes in title_zh"],
+        ["position.statement", f"{said}; the Chinese goes in statement_zh"],
+        ["requests[1].text", f"{said}; the Chinese goes in text_zh"],
+        ["evidence[2].title", f"{said}; the Chinese goes in title_zh"],
+    ]
+    data["bundle"] = {"freeze_narrowing": True}
+    found = [
+        warning.split(": ", 2)[1]
+        for warning in doubts(load_case(make_case(data, name="b", evidence=False)), LETTER)
+    ]
+    assert found[-1] == "declaration.place"
+
+
 def test_a_build_says_its_doubts(make_case: MakeCase, tmp_path: Path) -> None:
     data = example_data()
     data["case"]["tro_date"] = "2204-03-11"

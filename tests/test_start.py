@@ -113,6 +113,41 @@ def test_a_new_case_that_does_not_validate_is_told_every_placeholder_at_once(tmp
         assert (code, named) == (1, fields), out
 
 
+def test_init_puts_a_chinese_answer_in_the_chinese_field(tmp_path: Path) -> None:
+    """`init --merchant 深圳市小明贸易有限公司 --contact 王小明` wrote them where the English goes: every
+    letterhead showed the company's name twice and the signature read "王小明 王小明". The Chinese goes in
+    its own field, and the English is left to fill in, as for any answer not given."""
+    case = tmp_path / "zh"
+    chinese = {"--lang": "zh", "--merchant": "深圳市小明贸易有限公司", "--contact": "王小明"}
+    chinese["--address"] = "深圳市南山区科技路1号"
+    options = list(OPTIONS)
+    for option, value in chinese.items():
+        options[options.index(option) + 1] = value
+    code, out = run("init", str(case), *options)
+    assert code == 0, out
+    text = (case / "case.yaml").read_text(encoding="utf-8")
+    for line in (
+        'name_en: "TODO: Company name in English"',
+        'name_zh: "深圳市小明贸易有限公司"',
+        'contact_person: "TODO: Contact person in English"',
+        'contact_person_zh: "王小明"',
+        'address: "TODO: Company address in English"',
+        'address_zh: "深圳市南山区科技路1号"',
+        'store_name: "Acme: Home"',  # (the other answers as they were)
+    ):
+        assert f"\n  {line}\n" in text, line
+    code, out = run("check", str(case))
+    assert code == 1
+    named = re.findall(r"case\.yaml:\d+: ([\w.]+): still the placeholder `init` wrote", out)
+    assert named == ["merchant.name_en", "merchant.contact_person", "merchant.address", "position.statement"]
+
+    both = tmp_path / "both"  # a Chinese name given in its own field keeps it
+    code, out = run("init", str(both), "--merchant", "小明贸易", "--merchant-zh", "深圳市小明贸易有限公司")
+    assert code == 0, out
+    text = (both / "case.yaml").read_text(encoding="utf-8")
+    assert 'name_en: "TODO: Company name in English"' in text and 'name_zh: "深圳市小明贸易有限公司"' in text
+
+
 def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_interactive", lambda: True)
     answers = ["zh", "amazone", "ali express", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store",
