@@ -703,7 +703,7 @@ def listings(letter: Letter) -> None:
     """Section 3: the listings table (a docxtpl row loop) and the accused sales."""
     letter.tag("{%p if products %}")
     letter.heading("Our listings", "涉案商品链接")
-    letter.en("Our listings concerned, with their sales to the United States:", keep_with_next=True)
+    letter.en("The listings concerned and their sales to the United States:", keep_with_next=True)
     letter.zh("相关商品链接及其对美国的销售情况如下：", keep_with_next=True)
     table = letter.table([1.35, 2.75, 0.75, 0.7, 0.95])
     letter.row(
@@ -928,8 +928,9 @@ def closing(letter: Letter) -> None:
     letter.para("{{ merchant.email }}   ·   {{ merchant.phone }}", style="Signature")
     letter.tag("{%p if exhibits %}")
     letter.para(
-        "{% if en %}Enclosures: evidence index; {% if exhibits|length > 1 %}{{ exhibits[0].label }} to "
-        "{{ exhibits[-1].key }}{% else %}{{ exhibits[0].label }}{% endif %}{% endif %}"
+        "{% if en %}Enclosures: evidence index; {% if exhibits|length > 1 %}Exhibits "
+        "{{ exhibits[0].key }} to {{ exhibits[-1].key }}{% else %}{{ exhibits[0].label }}{% endif %}"
+        "{% endif %}"
         "{% if bilingual %}\n{% endif %}"
         "{% if zh %}附件：证据目录；{% if exhibits|length > 1 %}{{ exhibits[0].label_zh }}至"
         "{{ exhibits[-1].label_zh }}{% else %}{{ exhibits[0].label_zh }}{% endif %}{% endif %}",

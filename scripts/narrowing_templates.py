@@ -48,6 +48,8 @@ TOTALS = "{% for t in sales.totals %}{{ t|money }}{% if not loop.last %} and {% 
 TOTALS_ZH = "{% for t in sales.totals %}{{ t|money }}{% if not loop.last %}及{% endif %}{% endfor %}"
 TO = "{% if sales.destination %} to {{ sales.destination }}{% endif %}"
 TO_ZH = "{% if sales.destination_zh %}对{{ sales.destination_zh }}{% endif %}"
+OF_ZH = "{% if sales.period_start or sales.period_end or sales.destination_zh %}的{% endif %}"
+"""的 after a period or a destination only (本案涉案的店铺链接及其销售情况, not 及其的销售情况)."""
 PERIOD = (
     "{% if sales.period_start and sales.period_end %} from {{ sales.period_start|date_en }} to "
     "{{ sales.period_end|date_en }}{% elif sales.period_start %} since {{ sales.period_start|date_en }}"
@@ -208,7 +210,7 @@ def request_opening(letter: Letter) -> None:
 
 def request_sales(letter: Letter) -> None:
     """Section 1: the accused sales, their table and their source."""
-    letter.heading("The sales of the accused listings", "涉案链接的销售情况")
+    letter.heading("The sales of the accused listing" + S, "涉案链接的销售情况")
     letter.tag("{%p if sales.rows %}")
     letter.en(
         "Our records show the following sales of the accused listing" + S + TO + PERIOD + ":",
@@ -400,7 +402,7 @@ def declaration_head(letter: Letter) -> None:
     letter.tag(f"{{%p set platform_zh = {PLATFORM_ZH} %}}")
     caption(letter)
     letter.en("DECLARATION OF {{ declaration.name|upper }}", style="Document Title")
-    letter.en("under 28 U.S.C. § 1746, on the sales of the accused listings", style="Document Subtitle")
+    letter.en("under 28 U.S.C. § 1746, on the sales of the accused listing" + S, style="Document Subtitle")
     letter.zh(
         "{{ declaration.name_zh or declaration.name }}关于涉案链接销售情况的声明", style="Document Title"
     )
@@ -446,7 +448,7 @@ def declaration_facts(letter: Letter) -> None:
         "else 'its' }} sales" + TO + PERIOD + ", are set out in the table below. In total, the accused "
         "listing" + S + " sold " + UNITS + TO + " for " + TOTALS
         + "{% if sales.mixed %} (in different currencies, which are not added together){% endif %}.",
-        "本案涉案的店铺链接及其" + PERIOD_ZH + TO_ZH + "的销售情况见下表。涉案链接" + TO_ZH
+        "本案涉案的店铺链接及其" + PERIOD_ZH + TO_ZH + OF_ZH + "销售情况见下表。涉案链接" + TO_ZH
         + "合计销售{{ sales.units }}件，销售额合计" + TOTALS_ZH
         + "{% if sales.mixed %}（币种不同，未合并计算）{% endif %}。",
     )  # fmt: skip
