@@ -69,7 +69,7 @@ KIND_ZH = (
 )
 NUMBER_ZH = '"注册号" if right.kind == "trademark" else "登记号" if right.kind == "copyright" else "专利号"'
 NUMERALS_ZH = "一二三四五六七八九十"
-NUMBER_EN = '"Patent No." if "patent" in right.kind else "Reg. No."'
+NUMBER_EN = '"No." if "patent" in right.kind else "Reg. No."'
 
 
 @dataclass(frozen=True)

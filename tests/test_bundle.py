@@ -75,6 +75,13 @@ def test_a_chinese_bundle_has_chinese_bookmarks_and_cover(make_case: MakeCase, t
     assert flat("陈晓宇，总经理") in cover and "Alibaba.com" not in cover and "GeneralManager" not in cover
 
 
+def test_the_bilingual_cover_note_is_two_sentences_on_two_lines(example: BuildResult) -> None:
+    """Its English and Chinese ran together: "...it is not legal advice.页码指各页..."."""
+    lines = [line.strip() for line in pdftotext(example.bundle, "-f", "1", "-l", "1").splitlines()]
+    english = next(number for number, line in enumerate(lines) if line.endswith("it is not legal advice."))
+    assert lines[english + 1].startswith("页码指")
+
+
 def test_exhibits_start_where_the_toc_and_index_say_and_are_stamped(example: BuildResult) -> None:
     check_exhibit_pages(example)
 

@@ -363,6 +363,22 @@ def test_the_amazon_letter_to_counsel_in_chinese(tmp_path: Path) -> None:
     assert "Dear" not in letter and "知识产权及法务团队" not in letter and "原告的代理律所为" not in letter
 
 
+def test_a_patent_is_named_once_as_a_patent(tmp_path: Path) -> None:
+    """A patent is "Design patent No. D987,654", not "Design patent Patent No."; a trademark, "Reg. No."."""
+    data = case_data("Alibaba.com")
+    data["case"]["ip_rights"] = [
+        {"kind": "design patent", "registration_number": "D987,654", "mark": "Aroma Diffuser"},
+        {"kind": "trademark", "registration_number": "6,123,457", "mark": "GLOWBRIGHT"},
+    ]
+    folder = write_case(tmp_path / "case", data)
+    letter = letter_words(render(folder, Language.EN, "appeal_letter", Engine.DOCX))
+    inquiry = html_words(render(folder, Language.EN, "cs_inquiry", Engine.HTML).read_text("utf-8"))
+    pasted = words(render(folder, Language.EN, "cs_inquiry", Engine.TEXT).read_text("utf-8"))
+    for text in (letter, inquiry, pasted):
+        assert "patent No. D987,654" in text and "Reg. No. 6,123,457" in text
+        assert "Patent No." not in text
+
+
 def test_a_chinese_amazon_case_writes_to_counsel_in_english_too(tmp_path: Path) -> None:
     """Amazon's letter and inquiry go to the plaintiff's American counsel (or to Amazon's legal team): in a
     Chinese case they are bilingual, never Chinese alone; an Alibaba.com case's stay Chinese."""
