@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from pipeline.build import BuildOptions, build
-from pipeline.doubts import doubts
+from pipeline.doubts import doubts, sales_doubts
 from pipeline.load import load_case
+from pipeline.sales import accused_sales
 from tests.conftest import MakeCase, example_data
 
 LETTER = dt.date(2024, 3, 18)
@@ -157,3 +159,45 @@ def test_a_value_between_curly_quotes(make_case: MakeCase) -> None:
         ["merchant.store_id", f"written between “”, {kept}"],
         ["merchant.address_zh", f"written between 「」, {kept}"],
     ]
+
+
+def sales_warnings(make_case: MakeCase, data: dict[str, Any], name: str) -> list[str]:
+    """The fields `sales_doubts` names for `data`, its figures taken from the products."""
+    data.pop("sales", None)
+    case = load_case(make_case(data, name=name, evidence=False))
+    return [warning.split(": ", 2)[1] for warning in sales_doubts(case, accused_sales(case)[0])]
+
+
+def test_grounds_the_accused_sales_contradict_are_named(make_case: MakeCase) -> None:
+    """Found by reading the letter as counsel would: "We have made no sales of the products at issue to the
+    United States" beside a table of the accused listing's one sale; "The freeze exceeds the accused sales"
+    with no amount frozen. Neither was warned about; `check` said ok."""
+    data = example_data()
+    data["position"]["grounds"] = ["no_us_sales", "freeze_excessive"]
+    assert sales_warnings(make_case, data, "no sales") == ["position.grounds"]  # (the example sold some)
+    data["case"].pop("amount_frozen")
+    assert sales_warnings(make_case, data, "no amount") == ["position.grounds", "position.grounds"]
+    data = example_data()
+    data["case"]["amount_frozen"]["amount"] = "10.00"  # less than the accused sales
+    assert sales_warnings(make_case, data, "small freeze") == ["position.grounds"]
+    data = example_data()
+    for product in data["products"]:
+        product["units_sold"], product["revenue"] = 0, 0
+    data["position"]["grounds"] = ["no_us_sales", "freeze_excessive"]
+    assert sales_warnings(make_case, data, "none sold") == []
+
+
+def test_revenue_taken_as_dollars_beside_a_freeze_in_yuan_is_named(make_case: MakeCase) -> None:
+    """A seller wrote `revenue: 209.30元`, was told to write the number alone, and the letter then printed
+    "US$209.30" beside "CN¥12,345.60 frozen": a product's currency is USD when left out."""
+    data = example_data()
+    data["case"]["amount_frozen"] = {"amount": "12345.60", "currency": "CNY"}
+    for product in data["products"]:
+        product.pop("currency", None)
+    sold = [
+        f"products[{index}].revenue" for index, product in enumerate(data["products"]) if product["revenue"]
+    ]
+    assert sales_warnings(make_case, data, "yuan") == sold and sold
+    for product in data["products"]:
+        product["currency"] = "USD"  # said so: no doubt
+    assert sales_warnings(make_case, data, "dollars said") == []
