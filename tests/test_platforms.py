@@ -379,6 +379,15 @@ def test_a_patent_is_named_once_as_a_patent(tmp_path: Path) -> None:
         assert "Patent No." not in text
 
 
+def test_the_plain_text_inquiry_keeps_each_paragraph_on_one_line(tmp_path: Path) -> None:
+    """For a chat window, which wraps lines to its own width: wrapped at 100 characters, a paragraph
+    pasted into a narrower window broke again in the middle of every line."""
+    folder = write_case(tmp_path / "case", case_data("Alibaba.com"))
+    lines = render(folder, Language.EN, "cs_inquiry", Engine.TEXT).read_text("utf-8").splitlines()
+    opening = next(line for line in lines if line.startswith("We are Shenzhen Lumiere Home Technology"))
+    assert opening.endswith("of our balance has been frozen.") and len(opening) > 300
+
+
 def test_a_chinese_amazon_case_writes_to_counsel_in_english_too(tmp_path: Path) -> None:
     """Amazon's letter and inquiry go to the plaintiff's American counsel (or to Amazon's legal team): in a
     Chinese case they are bilingual, never Chinese alone; an Alibaba.com case's stay Chinese."""
