@@ -94,10 +94,39 @@ def closed_because(day: dt.date) -> str:
     return f"a federal holiday ({names[0]})" if names else ""
 
 
+HOLIDAYS_ZH = {
+    "New Year's Day": "元旦",
+    "Birthday of Martin Luther King, Jr.": "马丁·路德·金纪念日",
+    "Martin Luther King Jr. Day": "马丁·路德·金纪念日",
+    "Washington's Birthday": "华盛顿诞辰纪念日（总统日）",
+    "Memorial Day": "阵亡将士纪念日",
+    "Juneteenth National Independence Day": "六月节（奴隶解放纪念日）",
+    "Independence Day": "独立日",
+    "Labor Day": "劳动节",
+    "Columbus Day": "哥伦布日",
+    "Veterans Day": "退伍军人节",
+    "Thanksgiving Day": "感恩节",
+    "Christmas Eve": "平安夜",
+    "Christmas Day": "圣诞节",
+    "Day After Christmas": "圣诞节翌日",
+    "National Day of Mourning for former President Jimmy Carter": "吉米·卡特前总统国葬日",
+}
+"""The federal holidays' names in Chinese; a day off given for one that falls on a weekend is 补假
+(`Independence Day (observed)`). A name not here (a day of mourning yet to come) is shown in English."""
+
+
+def _holiday_zh(name: str) -> str:
+    observed = name.endswith(" (observed)")
+    chinese = HOLIDAYS_ZH.get(name.removesuffix(" (observed)"))
+    if chinese is None:
+        return name
+    return f"{chinese}补假" if observed else chinese
+
+
 def _closed_because_zh(day: dt.date) -> str:
     if day.weekday() >= 5:
         return "周六" if day.weekday() == 5 else "周日"
-    return f"美国联邦法定假日（{_federal_holidays().get_list(day)[0]}）"
+    return f"美国联邦法定假日（{_holiday_zh(_federal_holidays().get_list(day)[0])}）"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from pipeline.deadlines import (
     NOT_LEGAL_ADVICE,
     CaseStatus,
     DeadlineKind,
+    _closed_because_zh,
+    closed_because,
     count_days,
     deadlines,
     in_seventh_circuit,
@@ -83,8 +85,7 @@ def test_a_last_day_moved_past_a_sunday_and_a_holiday_names_both() -> None:
         "day moves to September 3, 2024"
     )
     assert (
-        "2024年9月1日为周日、2024年9月2日为美国联邦法定假日（Labor Day），顺延至2024年9月3日"
-        in expiry.basis_zh
+        "2024年9月1日为周日、2024年9月2日为美国联邦法定假日（劳动节），顺延至2024年9月3日" in expiry.basis_zh
     )
 
 
@@ -109,6 +110,15 @@ def test_an_observed_holiday_counts_and_the_weekend_after_it_too() -> None:
     answer = only(case(served_date="2026-06-12"))
     assert answer.date == D(2026, 7, 6)
     assert "Independence Day (observed)" in answer.basis
+    assert "美国联邦法定假日（独立日补假）" in answer.basis_zh
+
+
+def test_every_federal_holiday_has_its_chinese_name() -> None:
+    """The Chinese letter said "7月4日为美国联邦法定假日（Independence Day）" (found by a probe reading it as
+    the seller): every name the holidays package gives, observed days too, from 2020 to 2035."""
+    days = (D(2020, 1, 1) + dt.timedelta(days=n) for n in range(16 * 366))
+    names = {_closed_because_zh(day) for day in days if day.weekday() < 5 and closed_because(day)}
+    assert len(names) > 10 and not [name for name in names if re.search("[A-Za-z]", name)]
 
 
 def test_a_day_the_president_closed_federal_offices_counts() -> None:
