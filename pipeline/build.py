@@ -80,7 +80,7 @@ EMAIL_TEMPLATES = re.compile(r"^(default-)?templates/email\.(txt|html)$")
 
 TITLES = {
     "appeal_letter": ("Appeal letter", "申诉函"),
-    "cs_inquiry": ("Customer-service inquiry", "客服询问函"),
+    "cs_inquiry": ("Request for case details", "案件信息查询函"),  # (its heading: it may go to counsel)
     "evidence_index": ("Evidence index", "证据目录"),
     "narrowing_request": ("Request to narrow the asset freeze", "缩小资产冻结范围的请求"),
     "declaration": ("Declaration under 28 U.S.C. § 1746", "声明书（28 U.S.C. § 1746）"),

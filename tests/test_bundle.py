@@ -65,7 +65,7 @@ def test_a_chinese_bundle_has_chinese_bookmarks_and_cover(make_case: MakeCase, t
     data["language"] = "zh"
     result = build(make_case(data), BuildOptions(output_root=tmp_path / "out"))
     marks = outline(PdfReader(result.bundle))
-    assert [mark[0] for mark in marks] == ["封面", "目录", "申诉函", "客服询问函", "证据目录", "证据"]
+    assert [mark[0] for mark in marks] == ["封面", "目录", "申诉函", "案件信息查询函", "证据目录", "证据"]
     first = result.exhibits[0]
     assert marks[5][2][0][0] == f"{first.label_zh}：{first.title_zh}"
     assert marks[5][2][0][1] == first.first_page - 1  # (where it was)
@@ -93,7 +93,7 @@ def test_the_parts_come_in_order_with_nested_bookmarks(example: BuildResult) -> 
         "Cover",
         "Table of contents",
         "Appeal letter",
-        "Customer-service inquiry",
+        "Request for case details",
         "Evidence index",
         "Exhibits",
     ]
@@ -527,6 +527,6 @@ def test_a_file_a_template_attaches_is_left_out(
             subtypes = [annotation.get_object().get("/Subtype") for annotation in page.get("/Annots", [])]
             assert "/FileAttachment" not in subtypes
     assert (
-        "Customer-service inquiry: the files its template attaches were left out (court filing systems "
+        "Request for case details: the files its template attaches were left out (court filing systems "
         "refuse them)"
     ) in caplog.messages

@@ -510,7 +510,7 @@ def test_both_documents_are_in_the_bundle_after_the_index_with_bookmarks_and_toc
         "Cover",
         "Table of contents",
         "Appeal letter",
-        "Customer-service inquiry",
+        "Request for case details",
         "Evidence index",
         "Request to narrow the asset freeze",
         "Declaration under 28 U.S.C. § 1746",
