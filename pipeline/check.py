@@ -3,12 +3,13 @@
 Runs every check a build runs before it writes anything, in well under a second a case, and reports every
 problem found, not only the first: case.yaml against the model, `init` placeholders left, evidence files
 (there, inside the case folder, of a kind the build takes; each PDF opened as the build opens it, so one
-protected by a password or damaged beyond repair is an error, and one the build repairs a warning), the
-sales export, every template the build renders, rendered with the case's data as the build renders it (a
-syntax error, an unknown variable, a missing include or an expression that fails names the template and
-line, or the paragraph of a Word template), the fonts, the destination's rules that can be told before
-building (OCR installed for a court, the evidence's size against the cap) and the redaction check of
-case.yaml and the evidence's text.
+protected by a password or damaged beyond repair is an error, and one the build repairs a warning; each
+image's header read, so one of more pixels than the build opens is an error), the sales export, every
+template the build renders, rendered with the case's data as the build renders it (a syntax error, an
+unknown variable, a missing include or an expression that fails names the template and line, or the
+paragraph of a Word template), the fonts, the destination's rules that can be told before building (OCR
+installed for a court, the evidence's size against the cap) and the redaction check of case.yaml and the
+evidence's text.
 
 Nothing is laid out or converted, and nothing is written beside the case: the templates are rendered, and
 the PDFs that need it copied, into a temporary folder that is removed. The bundle's cover, its table of
@@ -180,9 +181,10 @@ def _read(
     texts: bool,
 ) -> list[str]:
     """Read the exhibit as the build does, where it is cheap: a PDF opened (its warnings reported), a text
-    exhibit's content kept for the templates. With `texts`, the text of each page of a PDF exhibit, the
-    whole text of a text exhibit, an empty page for an image; nothing for others."""
-    from pipeline.exhibits import Kind, describe, font_warnings, prepare_pdf, read_text_exhibit
+    exhibit's content kept for the templates, an image's header read (its size against the build's limits).
+    With `texts`, the text of each page of a PDF exhibit, the whole text of a text exhibit, an empty page for
+    an image; nothing for others."""
+    from pipeline.exhibits import Kind, check_image, describe, font_warnings, prepare_pdf, read_text_exhibit
 
     if kind == Kind.PDF:
         reader, notes = prepare_pdf(exhibit, path, scratch / f"exhibit-{exhibit.number}.pdf")
@@ -200,6 +202,7 @@ def _read(
         ]
         return ["\n".join(shown)] if texts else []
     if kind == Kind.IMAGE:
+        check_image(exhibit, path)  # (its header only: too many pixels to open, or not an image at all)
         return [""]
     return []
 

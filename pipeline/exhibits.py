@@ -1,14 +1,18 @@
 """Prepare the exhibits: every evidence file becomes clean PDF pages.
 
 - PDF: kept as it is (vector text stays text); decrypted when the password is empty; read leniently and so
-  repaired when damaged; forms flattened, JavaScript, media and attachments dropped, with a warning; fonts
-  it does not embed named in a warning (`font_warnings`).
-- Images (JPEG, PNG, GIF, TIFF, WebP, BMP): one page each (every TIFF frame), fitted within the margins
-  (of a landscape page when wider than tall), upright by their EXIF orientation, transparency on white;
-  JPEG is embedded as it is (no quality lost).
-  A screenshot far taller than a page is cut into page-high slices at full width, so it stays readable.
+  repaired when damaged (a file cut short said so, with the pages likely incomplete); forms flattened,
+  JavaScript, media and attachments dropped, with a warning; fonts it does not embed named in a warning
+  (`font_warnings`).
+- Images (JPEG, PNG, GIF, TIFF, WebP, BMP): one page each (every TIFF frame; the first of an animated
+  GIF, WebP or PNG), fitted within the margins (of a landscape page when wider than tall), upright by their
+  EXIF orientation, transparency on white; JPEG is embedded as it is (no quality lost), unless larger than
+  a page can show by far (`LARGE_PIXELS`).
+  A screenshot far taller than a page is cut into page-high slices at full width, so it stays readable,
+  each cut in a gap between lines and each slice at the top of its page.
 - Office files: converted by the build's one LibreOffice run (the build collects the jobs).
-- Plain text, CSV and e-mail (.eml): read here, laid out as text pages by WeasyPrint (`text_exhibit.html`).
+- Plain text, CSV and e-mail (.eml): read here, laid out as text pages by WeasyPrint (`text_exhibit.html`);
+  mail labelled gb2312 or GBK read as GB18030, which Chinese mail programs write under those labels.
 
 The kind is read from the file's first bytes, not trusted from its name.
 """
@@ -20,7 +24,10 @@ import email
 import email.policy
 import io
 import logging
+import math
+import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
@@ -29,7 +36,16 @@ from typing import Any
 
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PyPdfError
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NullObject,
+    RectangleObject,
+    StreamObject,
+)
 
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
@@ -136,22 +152,24 @@ def prepare_pdf(exhibit: Exhibit, source: Path, target: Path) -> tuple[PdfReader
     if as_is is not None:
         return as_is, []
     warnings: list[str] = []
+    lost = 0
     with captured_warnings("pypdf") as repairs:
         try:
             writer, reader = _read_pdf(source, name)
         except _Unreadable as error:
             # pypdf gives up on files cut short (no trailer, no %%EOF); qpdf, through pikepdf, rebuilds them.
             repaired = target.with_suffix(".repaired.pdf")
-            _repair_with_qpdf(source, repaired, name, error)
+            lost = _repair_with_qpdf(source, repaired, name, error)
             writer, reader = _read_pdf(repaired, name)
             repairs.append(str(error))
+        incomplete = [number for number, page in enumerate(reader.pages, 1) if repairs and _incomplete(page)]
     if reader.is_encrypted:
         warnings.append(
             f"{name}: the PDF was locked against changes (it opens without a password); the copy in the "
             "bundle is unlocked"
         )
     if repairs:
-        warnings.append(f"{name}: the PDF was damaged and has been repaired ({repairs[0]})")
+        warnings.append(_repaired(name, repairs[0], _cut_short(source), incomplete, lost))
     warnings += _clean(writer, reader, name)
     try:
         with target.open("wb") as stream:
@@ -215,7 +233,8 @@ class _Unreadable(Exception):
     """pypdf could not read the PDF even leniently."""
 
 
-def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -> None:
+def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -> int:
+    """Have qpdf rebuild the PDF into `target`; how many pages it left out, as it could not read them."""
     load_pikepdf()
     import pikepdf
 
@@ -223,6 +242,7 @@ def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -
         with pikepdf.open(source) as pdf:
             if not len(pdf.pages):
                 raise EvidenceError(f"{name}: the PDF has no pages that can be read; scan or print it again")
+            lost = sum("Pages tree includes non-dictionary object" in note for note in pdf.get_warnings())
             pdf.save(target)
     except EvidenceError:
         raise
@@ -230,6 +250,81 @@ def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -
         raise EvidenceError(
             f"{name}: the PDF is damaged beyond repair ({first}); scan or print it again"
         ) from error
+    return lost
+
+
+def _cut_short(source: Path) -> bool:
+    """Whether the file lacks the %%EOF marker a PDF ends with: cut short, as an interrupted download or
+    copy leaves it (what was after the cut is lost: whole pages, or what some pages draw)."""
+    with source.open("rb") as stream:
+        stream.seek(max(0, source.stat().st_size - 1024))
+        return b"%%EOF" not in stream.read()
+
+
+def _incomplete(page: PageObject) -> bool:
+    """Whether a page of a repaired PDF lost some of what it draws: it has no content, or content that
+    cannot be read; something its content or resources refer to could not be read; or its content uses a
+    font or a picture missing from its resources (qpdf leaves out of a dictionary what it could not read)."""
+    try:
+        pending: list[Any] = [page.get("/Contents"), page.get("/Resources")]
+        seen: set[int] = set()
+        while pending:
+            item = pending.pop()
+            if isinstance(item, IndirectObject):
+                if item.idnum in seen:
+                    continue
+                seen.add(item.idnum)
+                item = item.get_object()
+                if item is None or isinstance(item, NullObject):
+                    return True
+            if isinstance(item, StreamObject):
+                item.get_data()  # (raises when the stream is cut off or damaged)
+            if isinstance(item, DictionaryObject):
+                pending += [value for key, value in item.items() if key != "/Parent"]
+            elif isinstance(item, ArrayObject):
+                pending += item
+        contents = page.get_contents()
+        if contents is None:
+            return True
+        resources: Any = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else DictionaryObject()
+        fonts, pictures = (_keys(resources.get(key)) for key in ("/Font", "/XObject"))
+        return any(
+            (operator == b"Tf" and operands[0] not in fonts)
+            or (operator == b"Do" and operands[0] not in pictures)
+            for operands, operator in contents.operations
+        )
+    except Exception:  # whatever pypdf trips on in it
+        return True
+
+
+def _keys(dictionary: Any) -> set[str]:
+    dictionary = dictionary.get_object() if dictionary is not None else None
+    return set(dictionary) if isinstance(dictionary, DictionaryObject) else set()
+
+
+def _repaired(name: str, reason: str, cut_short: bool, incomplete: list[int], lost: int) -> str:
+    """The warning for a repaired PDF: what was damaged, and, for one cut short or missing parts, which
+    pages are likely incomplete and that the file should be fetched again."""
+    said = f"{name}: the PDF was damaged and has been repaired ({reason})"
+    damage = []
+    if lost:
+        damage.append(f"{lost} page{'s are' if lost > 1 else ' is'} missing")
+    if incomplete:
+        listed = ", ".join(str(number) for number in incomplete[:10])
+        if len(incomplete) > 10:
+            listed += f" and {len(incomplete) - 10} more"
+        plural = len(incomplete) > 1
+        damage.append(f"page{'s' if plural else ''} {listed} {'are' if plural else 'is'} likely incomplete")
+    if cut_short:
+        return (
+            f"{said}; the file looks cut short, as an interrupted download leaves it, so "
+            f"{' and '.join(damage) or 'pages may be missing or incomplete'}: download it again and compare "
+            "it with the original"
+        )
+    if damage:
+        return f"{said}; {' and '.join(damage)}: get the file again and compare it with the original"
+    return said
 
 
 def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
@@ -481,9 +576,28 @@ def font_warnings(pages: Iterable[PageObject], name: str) -> list[str]:
 # --- Images -----------------------------------------------------------------------------------------------
 
 
+IMAGE_PIXELS = 178_956_970
+"""The most pixels of an image the build opens: Pillow's own limit, past which it takes an image for a
+decompression bomb (a small file that unpacks to gigabytes)."""
+LARGE_PIXELS = IMAGE_PIXELS // 2
+"""The most pixels of a JPEG decoded at its full size (Pillow warns of a decompression bomb past them). One
+larger (a 108- or 200-megapixel phone photo) is decoded at a half, a quarter or an eighth of its size by
+Pillow's draft(), at a fraction of the cost, the least reduction that brings it to `DECODED_PIXELS`; so it is
+re-encoded for its page, never embedded as it is."""
+DECODED_PIXELS = 32_000_000
+"""The most pixels a JPEG past `LARGE_PIXELS` is decoded to: more than a page shows (7 by 9 inches at 600 dpi
+are 23 megapixels)."""
+JPEG_PIXELS = 2 * IMAGE_PIXELS
+"""The most pixels of a JPEG the build opens: twice `IMAGE_PIXELS`, as one that large is decoded at a
+quarter of its size (see `LARGE_PIXELS`)."""
+JPEG_FORMATS = frozenset({"JPEG", "MPO"})
+ANIMATED = {"GIF": "GIF", "WEBP": "WebP image", "PNG": "PNG (APNG)"}
+"""The kinds of image that may be animated, as the warning names them: only the first frame is shown."""
+
+
 def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
     """One page per image (per frame for TIFF), fitted inside the margins of a Letter page: a landscape one
-    for an image wider than tall."""
+    for an image wider than tall; a very tall one on pages of its own, each slice at the top of its page."""
     load_pikepdf()  # (img2pdf imports it)
     import img2pdf
     from PIL import Image, ImageFile
@@ -493,19 +607,28 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
     # WeasyPrint tells Pillow, for the whole process, to accept cut-off images; evidence must not be.
     lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
-        with Image.open(source) as image:
-            if image.format not in IMAGE_FORMATS:
-                raise EvidenceError(f"{name}: {image.format or 'these'} images are not supported")
+        with _opened(source, name) as image:
             frames = getattr(image, "n_frames", 1)
-            if image.format == "GIF" and frames > 1:
-                warnings.append(f"{name}: an animated GIF; only its first frame is in the bundle")
+            if frames > 1 and image.format in ANIMATED:
+                warnings.append(
+                    f"{name}: an animated {ANIMATED[image.format]}; only its first frame is in the bundle"
+                )
                 frames = 1
-            pages: list[tuple[bytes, bool]] = []
+            if image.format == "MPO":  # a phone's photo with its preview or depth map: only the photo
+                frames = 1
+            pages: list[tuple[bytes, bool, bool]] = []
             for index in range(frames):
                 image.seek(index)
-                pages += _image_pages(image, source if _embed_as_is(image, frames) else None)
-    except Image.DecompressionBombError as error:
-        raise EvidenceError(f"{name}: the image is too large to open safely; resize it ({error})") from error
+                _check_size(image, name)
+                full = _reduce(image)
+                if full is not None:
+                    warnings.append(
+                        f"{name}: the photo is {_pixels(*full)}; the bundle holds it at "
+                        f"{image.width}×{image.height}, more than its page shows"
+                    )
+                pages += _image_pages(image, source if full is None and _embed_as_is(image, frames) else None)
+    except Image.DecompressionBombError as error:  # (a frame larger than the first, say)
+        raise EvidenceError(f"{name}: the image is too large to open; save a smaller copy") from error
     except EvidenceError:
         raise
     except (OSError, ValueError, SyntaxError, EOFError) as error:
@@ -516,18 +639,79 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
         img2pdf.get_layout_fun(pagesize=size, border=IMAGE_MARGIN, fit=img2pdf.FitMode.into)
         for size in (LETTER, LETTER[::-1])
     )
-    turned = iter([wide for _, wide in pages])
+    turned = iter([wide for _, wide, _ in pages])
 
     def layout(width: int, height: int, dpi: Any) -> Any:  # img2pdf lays the pages out in order, once each
         return (landscape if next(turned) else portrait)(width, height, dpi)
 
     try:
-        target.write_bytes(
-            img2pdf.convert([data for data, _ in pages], layout_fun=layout, rotation=img2pdf.Rotation.ifvalid)
+        made = img2pdf.convert(
+            [data for data, _, _ in pages], layout_fun=layout, rotation=img2pdf.Rotation.ifvalid
         )
+        if any(top for _, _, top in pages):
+            made = _to_the_top(made, [top for _, _, top in pages])
+        target.write_bytes(made)
     except Exception as error:  # img2pdf raises its own kinds for odd images
         raise EvidenceError(f"{name}: the image could not be put on a page ({error})") from error
     return warnings
+
+
+def check_image(exhibit: Exhibit, source: Path) -> None:
+    """Refuse, as `prepare_image` does, an image too large to open or of a kind not taken, from its header
+    alone (for `build-appeal check`: nothing is decoded)."""
+    name = describe(exhibit)
+    try:
+        with _opened(source, name):
+            pass
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
+
+
+@contextmanager
+def _opened(source: Path, name: str) -> Iterator[Any]:
+    """The image, its size checked against the build's limits (`_check_size`) before anything is decoded.
+    Pillow's decompression-bomb guard is off while its header is read, as it would refuse a 200-megapixel
+    photo before its size could be told, and on again for the rest."""
+    from PIL import Image
+
+    guard, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        image = Image.open(source)
+    finally:
+        Image.MAX_IMAGE_PIXELS = guard
+    with image:
+        if image.format not in IMAGE_FORMATS:
+            raise EvidenceError(f"{name}: {image.format or 'these'} images are not supported")
+        _check_size(image, name)
+        yield image
+
+
+def _check_size(image: Any, name: str) -> None:
+    """Refuse an image of more pixels than the build opens, saying how large a copy it takes."""
+    width, height = image.size
+    limit = JPEG_PIXELS if image.format in JPEG_FORMATS else IMAGE_PIXELS
+    if width * height > limit:
+        scale = math.sqrt(limit / (width * height))
+        smaller = f"{max(1, int(width * scale))}×{max(1, int(height * scale))}"
+        raise EvidenceError(
+            f"{name}: the image is {_pixels(width, height)}, more than the {limit / 1e6:.0f} megapixels the "
+            f"build opens; save a smaller copy, at most {smaller}"
+        )
+
+
+def _pixels(width: int, height: int) -> str:
+    return f"{width}×{height} pixels ({width * height / 1e6:.0f} megapixels)"
+
+
+def _reduce(image: Any) -> tuple[int, int] | None:
+    """Have a JPEG of more than `LARGE_PIXELS` decoded at a reduced scale (see there); its full size if so,
+    else None."""
+    width, height = image.size
+    if image.format not in JPEG_FORMATS or width * height <= LARGE_PIXELS:
+        return None
+    scale = next((scale for scale in (2, 4) if -(-width // scale) * -(-height // scale) <= DECODED_PIXELS), 8)
+    image.draft(image.mode, (width // scale, height // scale))
+    return (width, height) if image.size != (width, height) else None
 
 
 def _embed_as_is(image: Any, frames: int) -> bool:
@@ -540,14 +724,14 @@ def _embed_as_is(image: Any, frames: int) -> bool:
     )
 
 
-def _image_pages(image: Any, original: Path | None) -> list[tuple[bytes, bool]]:
+def _image_pages(image: Any, original: Path | None) -> list[tuple[bytes, bool, bool]]:
     """The image as JPEG or PNG bytes, upright and opaque, each with whether it goes on a landscape page (an
-    image wider than tall); a very tall one cut into page-high slices (portrait, even the last, short one,
-    so all show at one scale)."""
+    image wider than tall) and whether at the top of the page: a very tall one is cut into page-high slices
+    (portrait, even the last, short one, so all show at one scale), each at the top of its page."""
     from PIL import Image, ImageOps
 
     if original is not None and not _too_tall(image.size):
-        return [(original.read_bytes(), image.width > image.height)]
+        return [(original.read_bytes(), image.width > image.height, False)]
     upright = _eight_bit(ImageOps.exif_transpose(image.copy()))
     if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         rgba = upright.convert("RGBA")
@@ -558,14 +742,15 @@ def _image_pages(image: Any, original: Path | None) -> list[tuple[bytes, bool]]:
         upright = upright.convert("RGB")
     slices = []
     wide = upright.width > upright.height  # (never so for one cut into slices)
-    for box in _slices(upright.size):
+    boxes = _slices(upright)
+    for box in boxes:
         part = upright if box == (0, 0, *upright.size) else upright.crop(box)
         buffer = io.BytesIO()
-        if image.format == "JPEG" and part.mode in ("RGB", "L", "CMYK"):
+        if image.format in JPEG_FORMATS and part.mode in ("RGB", "L", "CMYK"):
             part.save(buffer, format="JPEG", quality=95, subsampling=0)
         else:
             part.save(buffer, format="PNG")
-        slices.append((buffer.getvalue(), wide))
+        slices.append((buffer.getvalue(), wide, len(boxes) > 1))
     return slices
 
 
@@ -592,14 +777,57 @@ def _too_tall(size: tuple[int, int]) -> bool:
     return height / width > 2 * usable_height / usable_width
 
 
-def _slices(size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
-    """Page-high slices of a very tall image (full width), else the whole image."""
-    width, height = size
-    if not _too_tall(size):
+GAP_SEARCH = 4
+"""A slice of a tall image is cut at a gap found in the last 1/GAP_SEARCH of the page height."""
+GAP_TOLERANCE = 16
+"""How far the levels of a row may spread (JPEG noise) for it to be a gap: a row of one colour."""
+
+
+def _slices(image: Any) -> list[tuple[int, int, int, int]]:
+    """Page-high slices of a very tall image (full width), else the whole image. Each slice ends above a
+    row of one colour near the page height (a gap between lines of text or chat bubbles: `GAP_SEARCH`), so
+    that no line is cut in half; at the page height where there is none."""
+    width, height = image.size
+    if not _too_tall(image.size):
         return [(0, 0, width, height)]
     usable_width, usable_height = _usable()
     step = int(width * usable_height / usable_width)
-    return [(0, top, width, min(top + step, height)) for top in range(0, height, step)]
+    boxes = []
+    top = 0
+    while height - top > step:
+        rows = range(top + step, top + step - step // GAP_SEARCH, -1)
+        cut = next((row for row in rows if _one_colour(image.crop((0, row, width, row + 1)))), top + step)
+        boxes.append((0, top, width, cut))
+        top = cut
+    return [*boxes, (0, top, width, height)]
+
+
+def _one_colour(row: Any) -> bool:
+    extrema = row.getextrema()
+    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
+    return all(high - low <= GAP_TOLERANCE for low, high in bands)
+
+
+def _to_the_top(made: bytes, tops: list[bool]) -> bytes:
+    """The PDF img2pdf made, with the image of each page marked in `tops` moved up to the top margin
+    (img2pdf centres it: the short last slice of a tall screenshot floated in the middle of its page)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(made)) as pdf:
+        for page, top in zip(pdf.pages, tops, strict=True):
+            if not top:
+                continue
+            drawing = []
+            for instruction in pikepdf.parse_content_stream(page):
+                operands: list[Any] = list(instruction.operands)
+                operator = instruction.operator
+                if str(operator) == "cm":  # width 0 0 height left bottom: the image's place
+                    operands[5] = float(page.mediabox[3]) - IMAGE_MARGIN[0] - float(operands[3])
+                drawing.append(pikepdf.ContentStreamInstruction(operands, operator))
+            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(drawing))
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
 
 
 # --- Text, CSV and e-mail -------------------------------------------------------------------------------
@@ -620,7 +848,7 @@ def read_text_exhibit(exhibit: Exhibit, source: Path) -> TextExhibit:
     raw = source.read_bytes()
     suffix = source.suffix.lower()
     if suffix == ".eml":
-        return _read_email(raw)
+        return _read_email(raw, describe(exhibit))
     text = _decode(raw, describe(exhibit))
     if suffix == ".csv":
         try:
@@ -648,17 +876,85 @@ def _decode(raw: bytes, name: str) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _read_email(raw: bytes) -> TextExhibit:
+def _read_email(raw: bytes, name: str) -> TextExhibit:
     message: Any = email.message_from_bytes(raw, policy=email.policy.default)
-    headers = [(key, str(message[key])) for key in ("From", "To", "Cc", "Date", "Subject") if message[key]]
+    headers = [
+        (key, value) for key in ("From", "To", "Cc", "Date", "Subject") if (value := _header(message, key))
+    ]
     body = message.get_body(preferencelist=("plain", "html"))
     text = ""
     if body is not None:
-        text = body.get_content()
+        text = _mail_text(body.get_payload(decode=True) or b"", body.get_content_charset())
         if body.get_content_type() == "text/html":
             text = _html_to_text(text)
-    attachments = [part.get_filename() or "(unnamed)" for part in message.iter_attachments()]
+    attachments = [_attachment_name(part) or "(unnamed)" for part in message.iter_attachments()]
+    shown = [value for _, value in headers] + [text] + attachments
+    if any("\N{REPLACEMENT CHARACTER}" in part for part in shown):
+        log.warning(
+            "%s: some characters of the e-mail could not be read and are shown as �; compare its pages with "
+            "the mail as your mail program shows it, or print the mail to PDF there and use that file",
+            name,
+        )
     return TextExhibit(headers=headers, table=[], text=text, attachments=attachments)
+
+
+GBK_LABELS = frozenset({"gb2312", "gbk", "x-gbk", "cp936", "windows-936", "euc-cn", "x-euc-cn", "csgb2312"})
+"""Names of the Chinese character sets GB18030 contains. Chinese mail programs label mail gb2312 and write
+characters only GBK has (喆 and 镕, of many names): each is read as GB18030, which holds them all."""
+_GBK_LABEL = re.compile(
+    r"(=\?|\*=\s*)(" + "|".join(map(re.escape, GBK_LABELS)) + r")(?=[*?'])", re.IGNORECASE
+)
+"""The character set of an encoded word (`=?gb2312?B?...?=`) or of an RFC 2231 parameter
+(`filename*=gb2312''...`)."""
+
+
+def _header(message: Any, key: str) -> str:
+    """The text of a mail header (the first of that name), its GBK-family character sets read as GB18030,
+    and raw 8-bit text (not encoded, as some mail programs write it) read as UTF-8, else as GB18030."""
+    raw = next((value for name, value in message.raw_items() if name.lower() == key.lower()), None)
+    return str(_parsed_header(key, raw)) if raw is not None else ""
+
+
+def _parsed_header(key: str, raw: str) -> Any:
+    if any("\udc80" <= char <= "\udcff" for char in raw):  # the bytes the parser could not read as ASCII
+        raw = _decoded(raw.encode("ascii", "surrogateescape"), ("utf-8", "gb18030")) or raw
+    return email.policy.default.header_fetch_parse(key, _GBK_LABEL.sub(r"\1gb18030", raw))
+
+
+def _decoded(data: bytes, encodings: tuple[str, ...]) -> str | None:
+    """The bytes read in the first of the encodings they are valid in; None if in none."""
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _attachment_name(part: Any) -> str | None:
+    """An attachment's file name, from Content-Disposition or else Content-Type, read as `_header` reads."""
+    for key, parameter in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        raw = next((value for name, value in part.raw_items() if name.lower() == key.lower()), None)
+        if raw is None:
+            continue
+        try:
+            found = _parsed_header(key, raw).params.get(parameter)
+        except Exception:  # a header the parser trips on: the name as the email package reads it
+            return part.get_filename()
+        if found:
+            return str(found)
+    return None
+
+
+def _mail_text(data: bytes, charset: str | None) -> str:
+    """The text of a mail part: in its character set, GBK-family ones read as GB18030; a part that names
+    none (or ASCII) but is not ASCII read as UTF-8, else as GB18030. Unreadable bytes become �."""
+    if charset in (None, "us-ascii", "ascii"):
+        return _decoded(data, ("utf-8", "gb18030")) or data.decode("utf-8", errors="replace")
+    try:
+        return data.decode("gb18030" if charset in GBK_LABELS else charset, errors="replace")
+    except LookupError:  # a character set Python does not know
+        return data.decode("utf-8", errors="replace")
 
 
 class _TextOfHtml(HTMLParser):

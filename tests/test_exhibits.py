@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 import re
+import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from pipeline.check import check_case
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
 from pipeline.exhibits import (
@@ -299,6 +304,43 @@ def test_a_damaged_pdf_is_repaired(plain: Path, tmp_path: Path, damage: object) 
     )
 
 
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("inside the content of page 2", "page 2 is likely incomplete"),
+        ("inside page 2", "1 page is missing"),
+        ("after every page", "pages may be missing or incomplete"),
+    ],
+)
+def test_a_pdf_cut_short_says_which_pages_are_likely_incomplete(
+    plain: Path, tmp_path: Path, where: str, said: str
+) -> None:
+    """An interrupted download: page 2 came out drawing nothing, or was left out, with only "the PDF was
+    damaged and has been repaired (EOF marker not found)"."""
+    whole = samples.classic(plain)
+    second = PdfReader(io.BytesIO(whole)).pages[1]
+    content = second["/Contents"].indirect_reference
+    page = second.indirect_reference
+    assert content is not None and page is not None
+    offsets = {
+        number: whole.index(f"\n{number} 0 obj".encode()) + 1 for number in (content.idnum, page.idnum)
+    }
+    cut = {
+        "inside the content of page 2": offsets[content.idnum] + 40,
+        "inside page 2": offsets[page.idnum] + 20,
+        "after every page": whole.rindex(b"\nxref") + 1,
+    }[where]
+    source = tmp_path / "download.pdf"
+    source.write_bytes(whole[:cut])
+    reader, warnings = prepared(source, tmp_path)
+    assert len(reader.pages) == (1 if said == "1 page is missing" else 2)
+    assert warnings == [
+        f"{NAME}: the PDF was damaged and has been repaired (EOF marker not found); the file looks cut "
+        f"short, as an interrupted download leaves it, so {said}: download it again and compare it with the "
+        "original"
+    ]
+
+
 def test_a_pdf_beyond_repair_is_named(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(b"%PDF-1.7\n" + b"garbage " * 100)
@@ -358,14 +400,34 @@ def test_a_16_bit_grey_scan_keeps_its_levels(tmp_path: Path, name: str, mode: st
     assert all(abs(level - want) <= 1 for level, want in zip(shown, expected, strict=True)), shown
 
 
-@pytest.mark.parametrize(("name", "kind"), [("scan.tif", "TIFF"), ("clip.gif", "GIF")])
-def test_every_tiff_frame_is_a_page_and_a_gif_shows_its_first(tmp_path: Path, name: str, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "animated"),
+    [
+        ("scan.tif", "TIFF", None),
+        ("clip.gif", "GIF", "GIF"),
+        ("clip.webp", "WEBP", "WebP image"),  # (each frame was a page, without a word)
+        ("clip.png", "PNG", "PNG (APNG)"),
+    ],
+)
+def test_every_tiff_frame_is_a_page_and_an_animation_shows_its_first(
+    tmp_path: Path, name: str, kind: str, animated: str | None
+) -> None:
     reader, warnings = image_pages(samples.multi_frame(tmp_path / name, 3, kind), tmp_path)
-    if kind == "TIFF":
+    if animated is None:
         assert len(reader.pages) == 3 and warnings == []
     else:
         assert len(reader.pages) == 1
-        assert warnings == [f"{NAME}: an animated GIF; only its first frame is in the bundle"]
+        assert warnings == [f"{NAME}: an animated {animated}; only its first frame is in the bundle"]
+
+
+def test_a_phone_photo_with_a_preview_is_one_page(tmp_path: Path) -> None:
+    """Phones save photos as MPO, a JPEG followed by a preview or a depth map, which Pillow reads as more
+    frames: each was a page of its own."""
+    photo, preview = Image.new("RGB", (800, 600), "red"), Image.new("RGB", (160, 120), "blue")
+    photo.save(tmp_path / "photo.jpg", format="MPO", save_all=True, append_images=[preview])
+    reader, warnings = image_pages(tmp_path / "photo.jpg", tmp_path)
+    assert len(reader.pages) == 1 and warnings == []
+    assert [image.image.size for image in reader.pages[0].images] == [(800, 600)]
 
 
 @pytest.mark.parametrize(
@@ -385,12 +447,86 @@ def test_other_image_kinds_give_one_page(tmp_path: Path, name: str, options: dic
     assert len(reader.pages) == 1 and warnings == []
 
 
-def test_a_decompression_bomb_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(
-        EvidenceError, match=rf"^{re.escape(NAME)}: the image is too large to open safely; resize it"
-    ):
-        prepare_image(EXHIBIT, samples.png_bomb(tmp_path / "bomb.png"), tmp_path / "out.pdf")
-    assert Image.MAX_IMAGE_PIXELS is not None  # the guard stays on
+def flat_jpeg(path: Path, width: int, height: int) -> Path:
+    """A valid grey JPEG of any size, of one level, small on disk (a 200-megapixel one is 0.8 MB) and made at
+    once: every 8x8 block is two bits, "no change" and "end of block", of one-code Huffman tables."""
+
+    def segment(marker: bytes, data: bytes) -> bytes:
+        return marker + struct.pack(">H", len(data) + 2) + data
+
+    def one_code(table: int) -> bytes:  # one code of one bit, for symbol 0
+        return bytes([table, 1] + [0] * 15 + [0])
+
+    blocks = -(-width // 8) * -(-height // 8)
+    path.write_bytes(
+        b"\xff\xd8"
+        + segment(b"\xff\xdb", b"\x00" + b"\x01" * 64)
+        + segment(b"\xff\xc0", struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00")
+        + segment(b"\xff\xc4", one_code(0x00) + one_code(0x10))
+        + segment(b"\xff\xda", b"\x01\x01\x00\x00\x3f\x00")
+        + b"\x00" * -(-blocks // 4)
+        + b"\xff\xd9"
+    )
+    return path
+
+
+def test_a_200_megapixel_phone_photo_is_put_on_its_page(tmp_path: Path) -> None:
+    """16320 x 12240, as Samsung's and Xiaomi's 200 MP modes take them: refused as "too large to open
+    safely ... could be decompression bomb DOS attack". Decoded at a quarter of its size, still more than a
+    page shows."""
+    reader, warnings = image_pages(flat_jpeg(tmp_path / "photo.jpg", 16320, 12240), tmp_path)
+    (page,) = reader.pages
+    assert [float(v) for v in page.mediabox[2:]] == [792, 612]
+    picture = page.images[0].image
+    assert picture is not None and picture.size == (4080, 3060) and picture.getextrema() == (128, 128)
+    assert warnings == [
+        f"{NAME}: the photo is 16320×12240 pixels (200 megapixels); the bundle holds it at 4080×3060, more "
+        "than its page shows"
+    ]
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485  # Pillow's guard as it was
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (
+            lambda path: samples.png_bomb(path.with_suffix(".png")),
+            "40000×40000 pixels (1600 megapixels), more than the 179 megapixels the build opens; save a "
+            "smaller copy, at most 13377×13377",
+        ),
+        (
+            lambda path: flat_jpeg(path.with_suffix(".jpg"), 30000, 20000),
+            "30000×20000 pixels (600 megapixels), more than the 358 megapixels the build opens; save a "
+            "smaller copy, at most 23170×15446",
+        ),
+    ],
+)
+def test_an_image_of_too_many_pixels_is_refused_saying_how_large_a_copy_is_taken(
+    tmp_path: Path, make: Callable[[Path], Path], said: str
+) -> None:
+    """It said "too large to open safely; resize it (Image size (1600000000 pixels) exceeds limit of
+    178956970 pixels, could be decompression bomb DOS attack.)": how large, and how small to make it?"""
+    with pytest.raises(EvidenceError) as refused:
+        prepare_image(EXHIBIT, make(tmp_path / "bomb"), tmp_path / "out.pdf")
+    assert str(refused.value) == f"{NAME}: the image is {said}"
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485  # the guard stays on
+
+
+def test_check_refuses_an_image_the_build_refuses_and_takes_a_200_megapixel_photo(
+    make_case: Callable[..., Path],
+) -> None:
+    """`build-appeal check` said ok of a case whose build then refused the screenshot."""
+    folder = make_case()
+    samples.png_bomb(folder / "evidence" / "listing_screenshot.png")
+    flat_jpeg(folder / "evidence" / "product_photo.jpg", 16320, 12240)
+    report = check_case(folder)
+    found = [error for error in report.errors if "evidence/" in error]
+    assert len(found) == 1 and re.fullmatch(
+        r"Exhibit \d+ \(evidence/listing_screenshot\.png\): the image is 40000×40000 pixels "
+        r"\(1600 megapixels\), more than the 179 megapixels the build opens; save a smaller copy, at most "
+        r"13377×13377",
+        found[0],
+    )
 
 
 def test_a_very_tall_screenshot_is_cut_into_readable_pages(tmp_path: Path) -> None:
@@ -398,6 +534,34 @@ def test_a_very_tall_screenshot_is_cut_into_readable_pages(tmp_path: Path) -> No
     assert len(reader.pages) == 20  # 20000 px at 800 px wide: page-high slices of 1028 px (7 in by 9 in)
     widths = {picture.image.size[0] for page in reader.pages for picture in page.images if picture.image}
     assert widths == {800}  # full width on every page: nothing scaled down to unreadable
+
+
+def test_a_long_chat_screenshot_is_cut_between_lines_each_slice_at_the_top_of_its_page(
+    tmp_path: Path,
+) -> None:
+    """A WeChat long screenshot was cut every 1028 px, through lines of text, and its last, short slice
+    floated in the middle of its page."""
+    chat = Image.new("RGB", (800, 6000), (237, 237, 237))
+    for top in range(10, 6000, 50):  # a line of "text" 30 px high every 50 px: no row of it of one colour
+        for left in range(40, 760, 14):
+            chat.paste((20, 20, 20), (left, top, left + 7, top + 30))
+    chat.save(tmp_path / "chat.png")
+    reader, _ = image_pages(tmp_path / "chat.png", tmp_path)
+    slices = [page.images[0].image for page in reader.pages]
+    assert all(part is not None and part.width == 800 for part in slices)
+    assert sum(part.height for part in slices if part) == 6000
+    assert all(part.height <= 1028 for part in slices if part)  # page-high at most: all at one scale
+    for part in slices:
+        assert part is not None
+        for row in (0, part.height - 1):  # each cut in a gap between lines
+            assert part.crop((0, row, 800, row + 1)).getextrema() == ((237, 237),) * 3
+    for page in reader.pages:
+        contents = page.get_contents()
+        assert contents is not None
+        _, _, _, height, _, bottom = next(
+            operands for operands, operator in contents.operations if operator == b"cm"
+        )
+        assert float(bottom) + float(height) == pytest.approx(792 - 72)  # at the top margin
 
 
 def test_a_corrupt_image_is_named(tmp_path: Path) -> None:
@@ -454,6 +618,65 @@ def test_text_csv_and_email_are_read_as_data(tmp_path: Path) -> None:
     email = read_text_exhibit(EXHIBIT, mail)
     assert dict(email.headers)["Subject"] == "冻结通知"
     assert email.text == "Your account is restricted."
+
+
+def gbk_words(text: str) -> str:
+    return base64.b64encode(text.encode("gb18030")).decode()
+
+
+def test_a_mail_labelled_gb2312_keeps_the_characters_only_gbk_has(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Chinese mail programs label mail gb2312 and write 喆 and 镕 (GBK only): the subject came out as
+    "王�矗褐扉F基路店铺冻结通知", without a word."""
+    subject, body = "王喆：朱镕基路店铺冻结通知", "您好，王喆：\n朱镕基路店铺的资金已冻结。\n"
+    quoted = "".join(f"%{byte:02X}" for byte in "喆.pdf".encode("gb18030"))
+    mail = tmp_path / "notice.eml"
+    mail.write_bytes(
+        (
+            f"From: =?gb2312?B?{gbk_words('王喆')}?= <wz@example.cn>\r\n"
+            f"To: =?GBK?B?{gbk_words('朱镕')}?= <zr@example.cn>\r\n"
+            f"Subject: =?gb2312?B?{gbk_words(subject)}?=\r\n"
+            'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+            "--b\r\nContent-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            f"{gbk_words(body)}\r\n"
+            f'--b\r\nContent-Type: application/pdf; name="=?gb2312?B?{gbk_words("镕基.pdf")}?="\r\n'
+            "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n"
+            "--b\r\nContent-Type: application/pdf\r\n"
+            f"Content-Disposition: attachment; filename*=gb2312''{quoted}\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n"
+        ).encode()
+    )
+    with caplog.at_level(logging.WARNING):
+        read = read_text_exhibit(EXHIBIT, mail)
+    assert read.headers == [
+        ("From", "王喆 <wz@example.cn>"),
+        ("To", "朱镕 <zr@example.cn>"),
+        ("Subject", subject),
+    ]
+    assert read.text == body
+    assert read.attachments == ["镕基.pdf", "喆.pdf"]
+    assert caplog.messages == []
+
+
+def test_characters_a_mail_cannot_show_are_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mail = tmp_path / "notice.eml"
+    mail.write_bytes(
+        b"Subject: =?utf-8?B?" + base64.b64encode(b"\xff\xfe notice") + b"?=\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nfrozen \xff\xfe\r\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        read = read_text_exhibit(EXHIBIT, mail)
+    assert (
+        "\N{REPLACEMENT CHARACTER}" in read.text
+        and "\N{REPLACEMENT CHARACTER}" in dict(read.headers)["Subject"]
+    )
+    assert caplog.messages == [
+        f"{NAME}: some characters of the e-mail could not be read and are shown as �; compare its pages with "
+        "the mail as your mail program shows it, or print the mail to PDF there and use that file"
+    ]
 
 
 def test_a_spreadsheet_copy_prints_one_page_wide(tmp_path: Path) -> None:

@@ -365,7 +365,8 @@ def test_check_opens_every_pdf_exhibit_as_the_build_does(make_case: MakeCase, tm
         "bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, BMP), an office file (Word, Excel, "
         "PowerPoint, OpenDocument, RTF), .txt, .csv or .eml",
         "warning: Exhibit 1 (evidence/invoice_hengtai_2024-01.pdf): the PDF was damaged and has been "
-        "repaired (EOF marker not found)",
+        "repaired (EOF marker not found); the file looks cut short, as an interrupted download leaves it, so "
+        "pages may be missing or incomplete: download it again and compare it with the original",
         out.splitlines()[-1],
     ]
     assert out.splitlines()[-1].startswith(f"{case}: 3 errors, 1 warning (")

@@ -57,7 +57,9 @@ def test_a_truncated_pdf_is_repaired(hostile: Hostile) -> None:
     one_exhibit(hostile, "invoice.pdf", damaged(samples.truncated_pdf, "Truncated invoice text"))
     built = hostile.builds()
     assert built.warnings[0] == (
-        "Exhibit 1 (evidence/invoice.pdf): the PDF was damaged and has been repaired (EOF marker not found)"
+        "Exhibit 1 (evidence/invoice.pdf): the PDF was damaged and has been repaired (EOF marker not found); "
+        "the file looks cut short, as an interrupted download leaves it, so pages may be missing or "
+        "incomplete: download it again and compare it with the original"
     )
     assert "Truncatedinvoicetext" in built.exhibit_text()
 
@@ -101,8 +103,8 @@ def test_a_pdf_of_two_thousand_pages(hostile: Hostile) -> None:
 def test_a_png_decompression_bomb(hostile: Hostile) -> None:
     one_exhibit(hostile, "screenshot.png", samples.png_bomb)
     hostile.fails(
-        "Exhibit 1 (evidence/screenshot.png): the image is too large to open safely; resize it (Image size "
-        "(1600000000 pixels) exceeds limit of 178956970 pixels, could be decompression bomb DOS attack.)"
+        "Exhibit 1 (evidence/screenshot.png): the image is 40000×40000 pixels (1600 megapixels), more than "
+        "the 179 megapixels the build opens; save a smaller copy, at most 13377×13377"
     )
 
 
