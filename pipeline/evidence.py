@@ -3,6 +3,8 @@ folder."""
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pipeline.errors import EvidenceError
@@ -69,20 +71,40 @@ def resolve_file(case_folder: Path, name: str) -> Path:
 
 
 def _did_you_mean(folder: Path, name: str) -> str:
-    """A hint for a name that is not found: `\\` written for `/` (as Windows shows paths), or the file's
-    name in other capitals (`photo.jpg` for `photo.JPG`: Linux tells them apart)."""
+    """A hint for a name that is not found: `\\` written for `/` (as Windows shows paths); or the file
+    as a person would read the name: in other capitals (`photo.jpg` for `photo.JPG`: Linux tells them
+    apart), with half-width brackets or spaces for full-width ones (`(恒泰)` for `（恒泰）`, as Chinese
+    input methods type either), or in another folder of the case (`发票.pdf` for `evidence/发票.pdf`)."""
     written = PurePosixPath(name.replace("\\", "/"))
     hint = "; write paths with / (evidence/photo.jpg), not \\" if "\\" in name else ""
-    parent = folder / written.parent
+    wanted = _as_read(written.name)
     try:
-        alike = [
-            path
-            for path in parent.iterdir()
-            if path.name.casefold() == written.name.casefold() and path.is_file()
-        ]
-    except OSError:
-        return hint
+        beside = sorted(path for path in (folder / written.parent).iterdir() if _as_read(path.name) == wanted)
+    except OSError:  # (no such folder)
+        beside = []
+    alike = [path for path in beside if path.is_file()] or _anywhere(folder, wanted)
     if alike:
-        shown = (written.parent / alike[0].name).as_posix()
+        shown = alike[0].relative_to(folder).as_posix()
         return f"; did you mean {shown}?" if shown != name else hint
     return hint
+
+
+def _as_read(name: str) -> str:
+    """A file name as a person reads it: full-width and half-width forms alike (（）and (), a full-width
+    space and a space), capitals alike, a run of spaces as one."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _anywhere(folder: Path, wanted: str, most: int = 5000) -> list[Path]:
+    """The files of the case folder (at most `most` looked at, links not followed) whose names read as
+    `wanted`."""
+    found, seen = [], 0
+    for parent, folders, files in os.walk(folder):
+        folders.sort()
+        for file in sorted(files):
+            seen += 1
+            if _as_read(file) == wanted and (Path(parent) / file).is_file():
+                found.append(Path(parent) / file)
+        if seen > most:
+            break
+    return found

@@ -114,12 +114,17 @@ def test_every_bad_entry_is_named_at_once(hostile: Hostile) -> None:
         ("evidence\\photo.JPG", "; did you mean evidence/photo.JPG?"),  # as Windows shows paths
         ("evidence/photo.jpg", "; did you mean evidence/photo.JPG?"),  # Linux tells capitals apart
         ("evidence\\other.jpg", "; write paths with / (evidence/photo.jpg), not \\"),
+        # as a Chinese input method types it: half-width brackets, a full-width space, the folder left out
+        ("evidence/发票(恒泰) 2024.jpg", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
+        ("发票（恒泰）　2024.JPG", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
+        ("scans/发票（恒泰）  2024.jpg", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
     ],
 )
 def test_a_name_not_found_says_what_was_probably_meant(hostile: Hostile, entry: str, hint: str) -> None:
     """A seller copying a path from Windows, or typing the extension in lower case, was told "no such
     file" of a file there in front of them."""
-    write_case(hostile, {"evidence/photo.JPG": lambda path: samples.image(path, format="JPEG")}, entry)
+    image = lambda path: samples.image(path, format="JPEG")  # noqa: E731
+    write_case(hostile, {"evidence/photo.JPG": image, "evidence/发票（恒泰）　2024.JPG": image}, entry)
     refused(hostile, entry, f"no such file in acme/{hint}")
 
 
