@@ -48,6 +48,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """Control characters other than tab and line feed (which a long text may hold)."""
 
 
+_ESCAPED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
+"""What YAML makes of a \\ and a letter in double quotes, as in a Windows path ("evidence\\new.pdf")."""
+
+
+def _no_escapes(value: Any) -> Any:
+    """A path written with \\ in double quotes: YAML read `\\n` as a line break, `\\t` as a tab."""
+    if isinstance(value, str) and any(character in value for character in _ESCAPED):
+        typed = "".join(_ESCAPED.get(character, character) for character in value)
+        raise ValueError(
+            f"“{typed}”: in double quotes a \\ starts an escape (\\n is a line break); write paths with /, "
+            f"as {typed.replace(chr(92), '/')}, or put them in single quotes"
+        )
+    return value
+
+
 def _one_line(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError("must be a single line")
@@ -71,6 +86,8 @@ OptionalLine = Annotated[
     str, Field(max_length=1000), AfterValidator(_one_line), AfterValidator(_printable_text)
 ]
 Paragraphs = Annotated[str, Field(max_length=20000), AfterValidator(_printable_text)]
+FileName = Annotated[Line, BeforeValidator(_no_escapes)]
+OptionalFileName = Annotated[OptionalLine, BeforeValidator(_no_escapes)]
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -389,7 +406,7 @@ class Request(Strict):
 class EvidenceEntry(Strict):
     """One evidence file; the list's order is the exhibit order."""
 
-    file: Line = Field(
+    file: FileName = Field(
         description="Path of the file, relative to the case folder, e.g. evidence/invoice.pdf."
     )
     title: Line = Field(description="What the exhibit is, in English.")
@@ -449,7 +466,7 @@ class SalesColumns(Strict):
 class Sales(Strict):
     """The sales of the accused listings: from the platform's sales export, or from products."""
 
-    file: OptionalLine = Field(
+    file: OptionalFileName = Field(
         "",
         description="The sales export as the platform wrote it (CSV or XLSX), inside the case folder, e.g. "
         "evidence/sales.csv. Without it, units_sold and revenue of products are used.",

@@ -100,3 +100,17 @@ def test_the_court_is_never_assumed() -> None:
     del data["case"]["court"]
     with pytest.raises(ValidationError, match=r"case\.court\n  Field required"):
         CaseFile.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"), [("evidence\new.pdf", "evidence\\new.pdf"), ("e\vidence\t.pdf", "e\\vidence\\t.pdf")]
+)
+def test_a_windows_path_read_as_escapes_says_so(typed: str, shown: str) -> None:
+    """`file: "evidence\\new.pdf"` (a Windows path in double quotes): YAML makes `\\n` a line break, and the
+    message was "must be a single line", of a path the user saw no line break in."""
+    data = example_data()
+    data["evidence"][0]["file"] = typed
+    with pytest.raises(
+        ValidationError, match=f"“{re.escape(shown)}”: in double quotes a \\\\ starts an escape"
+    ):
+        CaseFile.model_validate(data)
