@@ -176,7 +176,7 @@ def fewer_collections() -> Iterator[None]:
 def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     # 1. Load and check everything (case.yaml, evidence paths and kinds, the sales export, fonts) before any
     # work is done.
-    case = load_case(case_folder)
+    case = load_case(case_folder, options.language)
     refuse_placeholders(case)  # (`init` wrote them; `check` names them too)
     destination = options.destination or case.data.bundle.destination
     profile = profile_for(destination, case.data) if destination else None

@@ -20,7 +20,7 @@ import pydantic
 import yaml
 
 from pipeline.errors import CaseDataError
-from pipeline.model import CaseFile, model_in
+from pipeline.model import CaseFile, Language, model_in
 
 CASE_FILE = "case.yaml"
 MAX_CASE_FILE_BYTES = 2 * 1024 * 1024
@@ -61,8 +61,9 @@ class Case:
         return self.folder / "templates"
 
 
-def load_case(folder: Path) -> Case:
-    """Read and validate `folder/case.yaml`; raise CaseDataError listing every problem."""
+def load_case(folder: Path, language: Language | None = None) -> Case:
+    """Read and validate `folder/case.yaml`; raise CaseDataError listing every problem. `language` is the
+    language the documents are built in when not case.yaml's (`--lang`): what it needs is checked."""
     folder = folder.resolve() if folder.exists() else folder
     path = folder / CASE_FILE
     shown = display_path(path)
@@ -81,7 +82,7 @@ def load_case(folder: Path) -> Case:
         kind = "empty" if data is None else f"a {_yaml_kind(data)}, not a mapping of sections"
         raise CaseDataError([*problems, f"{shown}:1: the file is {kind} (language:, merchant:, case:, ...)"])
     try:
-        case_file = CaseFile.model_validate(_given(data))
+        case_file = CaseFile.model_validate(_given(data), context={"language": language})
     except pydantic.ValidationError as error:
         described = [*problems, *_describe(error, lines, shown)]
         raise CaseDataError(_sorted([*described, *_placeholders_left(text, shown, described)])) from error

@@ -779,7 +779,9 @@ class CaseFile(Strict):
     @field_validator("merchant")
     @classmethod
     def _chinese_needs_chinese_name(cls, merchant: Merchant, info: ValidationInfo) -> Merchant:
-        if info.data.get("language", Language.EN) != Language.EN and not merchant.name_zh:
+        """(`--lang` decides, when given: `pipeline.load.load_case` passes it in the context.)"""
+        language = (info.context or {}).get("language") or info.data.get("language", Language.EN)
+        if language != Language.EN and not merchant.name_zh:
             raise ValueError("name_zh (the Chinese name) is needed when language is zh or bilingual")
         return merchant
 

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.errors import CaseDataError
 from pipeline.load import load_case
-from pipeline.model import CaseFile
+from pipeline.model import CaseFile, Language
 from tests.conftest import EXAMPLE, MakeCase
 
 
@@ -387,3 +387,17 @@ def test_an_evidence_entry_written_as_a_path_says_how_to_write_it(tmp_path: Path
         "lines, not a single value; you wrote “evidence/订单导出.csv”; write it as cases/example/case.yaml "
         "does (“- file: evidence/invoice.pdf”, then “title: ...” below it)"
     ]
+
+
+def test_the_language_asked_for_decides_what_is_needed(tmp_path: Path) -> None:
+    """`build --lang en` of a bilingual case without name_zh was refused: "name_zh (the Chinese name) is
+    needed when language is zh or bilingual", of a build with no Chinese in it (found by a probe)."""
+    text = example_text().replace("  name_zh:", "  # name_zh:", 1)
+    folder = write(tmp_path, text)
+    with pytest.raises(CaseDataError, match=r"name_zh \(the Chinese name\) is needed"):
+        load_case(folder)
+    assert load_case(folder, Language.EN).data.merchant.name_zh == ""
+    (tmp_path / "en").mkdir()
+    english = write(tmp_path / "en", text.replace("language: bilingual", "language: en", 1))
+    with pytest.raises(CaseDataError, match=r"name_zh \(the Chinese name\) is needed"):
+        load_case(english, Language.ZH)
