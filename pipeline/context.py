@@ -141,6 +141,7 @@ class Context:
             "position": data.position,
             "grounds": [ground.value for ground in data.position.grounds],
             "requests": data.requests,
+            "bundle": data.bundle,
             "exhibits": self.exhibits,
             "letter_date": self.letter_date,
             "key_dates": key_dates(data.case, self.letter_date),

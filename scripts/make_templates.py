@@ -930,10 +930,13 @@ def closing(letter: Letter) -> None:
     letter.para(
         "{% if en %}Enclosures: evidence index; {% if exhibits|length > 1 %}Exhibits "
         "{{ exhibits[0].key }} to {{ exhibits[-1].key }}{% else %}{{ exhibits[0].label }}{% endif %}"
-        "{% endif %}"
+        "{% if bundle.freeze_narrowing %}; request to narrow the asset freeze; declaration under 28 U.S.C. "
+        "§ 1746{% endif %}{% endif %}"
         "{% if bilingual %}\n{% endif %}"
         "{% if zh %}附件：证据目录；{% if exhibits|length > 1 %}{{ exhibits[0].label_zh }}至"
-        "{{ exhibits[-1].label_zh }}{% else %}{{ exhibits[0].label_zh }}{% endif %}{% endif %}",
+        "{{ exhibits[-1].label_zh }}{% else %}{{ exhibits[0].label_zh }}{% endif %}"
+        "{% if bundle.freeze_narrowing %}；缩小资产冻结范围的请求；声明书（28 U.S.C. § 1746）{% endif %}"
+        "{% endif %}",
         style="Small Print",
     )
     letter.tag("{%p endif %}")

@@ -5,6 +5,7 @@ and the § 1746 declaration built end to end through LibreOffice."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -636,6 +637,28 @@ def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path
     assert "1. The sales of the accused listing / " in request  # one listing: not "listings"
     declaration = docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
     assert "及其的" not in declaration and "链接及其" in declaration
+
+
+def test_the_letter_encloses_the_request_and_the_declaration_it_is_sent_with(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """The letter's enclosures named the index and the exhibits, not the request to narrow the freeze and
+    the declaration that the bundle carries after it (found by a probe reading the bundle as counsel)."""
+    data = example_data()
+    folder = make_case(data)
+    case = load_case(folder)
+    templates = Templates(folder / "templates")
+    context = Context(case.data, make_exhibits(case.data, folder), dt.date(2024, 3, 18), Language.BILINGUAL)
+    without = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
+    assert "Enclosures: evidence index; Exhibits 1 to 7\n" in without and "缩小资产冻结" not in without
+    data["bundle"] = {"freeze_narrowing": True}
+    case = load_case(make_case(data, name="narrowing"))
+    context = dataclasses.replace(context, data=case.data)
+    letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
+    assert (
+        "Enclosures: evidence index; Exhibits 1 to 7; request to narrow the asset freeze; declaration under "
+        "28 U.S.C. § 1746\n附件：证据目录；证据1至证据7；缩小资产冻结范围的请求；声明书（28 U.S.C. § 1746）"
+    ) in letter
 
 
 def test_amounts_name_their_currency_beyond_doubt() -> None:
