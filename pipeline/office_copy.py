@@ -3,21 +3,24 @@
 A Word, Excel, PowerPoint or OpenDocument file (told by its content, whatever its name) is copied part by
 part: relationships to web addresses or other files, OpenDocument `xlink:href`s, links in SVG pictures
 and RTF fields that load another file are left out, with a warning; comment marks are dropped (LibreOffice's
-session crashes on them); spreadsheets print one page wide. A file any part of which cannot be checked, or
-that unpacks to more than `PACKAGE_LIMIT`, is refused: LibreOffice never gets an unchecked file. The
-evidence itself is never changed.
+session crashes on them); spreadsheets print every cell's whole text, as few pages wide as a readable size
+allows, each page headed with its sheet's name. A file any part of which cannot be checked, or that unpacks
+to more than `PACKAGE_LIMIT`, is refused: LibreOffice never gets an unchecked file. The evidence itself is
+never changed.
 """
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import io
+import math
 import posixpath
 import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from lxml import etree
@@ -25,6 +28,7 @@ from lxml import etree
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
 from pipeline.exhibits import describe
+from pipeline.stamps import HEADER_BAND, MIN_FONT_SIZE, STAMP_BAND
 
 _SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _BEFORE_PAGE_SETUP = (
@@ -32,6 +36,54 @@ _BEFORE_PAGE_SETUP = (
     "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
     "dataValidations", "hyperlinks", "printOptions", "pageMargins",
 )  # fmt: skip
+_BEFORE_COLS = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr")
+_BEFORE_DEFINED_NAMES = (
+    "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets", "functionGroups",
+    "externalReferences",
+)  # fmt: skip
+_OFFICE_DOCUMENT = "/relationships/officeDocument"
+_C, _V, _T, _IS = (f"{{{_SHEET_NS}}}{name}" for name in ("c", "v", "t", "is"))
+_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WIDEST_COLUMN = 50.0
+"""The widest a column is made for its text, in Excel's unit (the width of a digit): half a landscape page
+at full size. A longer text wraps within it, on as many lines as it needs."""
+READABLE_SIZE = MIN_FONT_SIZE
+"""The smallest a sheet's text is printed to fit it on fewer pages across, in points: 6, the smallest the
+stamps are set in, still readable on paper (11-point text at 55%). A 40-column export squeezed onto one
+page came out at 3 points; a sheet that cannot fit at this size is printed as many pages across as it
+needs. (The example's 9-column sales export prints on one page at 59%, 6.5 points.)"""
+_DIGIT_EM = 0.64
+"""A digit's width, in ems of the sheet's default font, as LibreOffice prints it: Calibri's stand-in here
+is DejaVu Sans (0.64; Calibri's own is 0.51)."""
+_PAPER_LONG_SIDE = {1: 11.0, 3: 17.0, 5: 14.0, 8: 16.54, 9: 11.69, 11: 8.27}
+"""The long side, in inches, of the paper sizes of a sheet's `paperSize` (Letter, the default, tabloid,
+Legal, A3, A4, A5)."""
+_BUILT_IN_FORMATS = {
+    1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00", 12: "# ?/?",
+    13: "# ??/??", 14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 37: "#,##0 ;(#,##0)",
+    38: "#,##0 ;(#,##0)", 39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;(#,##0.00)", 45: "mm:ss",
+    46: "[h]:mm:ss", 47: "mmss.0", 48: "##0.0E+0", 49: "@",
+}  # fmt: skip
+"""The number formats Excel numbers without writing them down (`numFmtId`), as `styles.xml` would."""
+_WIDE_CHARACTER = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+    "\uffe0-\uffe6\U0001f300-\U0001faff\U00020000-\U0003fffd]"
+)
+"""Chinese, Japanese and Korean characters, full-width forms and emoji: two digits wide."""
+_LETTERS = str.maketrans(
+    {
+        **{letter: "A" for letter in "ABCDEFGHIJKLNOPQRSTUVXYZ@%"},
+        **{letter: "a" for letter in "abcdefghijklnopqrstuvxyz"},
+        **{"M": "W", "m": "w"},
+    }
+)
+"""Each ASCII letter as its class: a capital ("A", "W" for M and W) or a small letter ("a", "w")."""
+_FORMAT_CODES = re.compile(r'"([^"]*)"|\[\$([^-\]]*)[^\]]*\]|\[[^\]]*\]|\\(.)|_.|\*.')
+"""What a number format shows other than itself: its quoted text and escaped characters (kept), its
+currency (`[$€-407]`, kept), its colours and conditions (`[Red]`) and padding (`_)`, `*-`) (left out)."""
+_COLUMN = re.compile("[A-Za-z]{1,3}")
+_CELL_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
 PACKAGE_LIMIT = 200 * 1024 * 1024
@@ -69,9 +121,10 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
     or from another file would otherwise be fetched by LibreOffice (links to web pages in the text stay,
     they fetch nothing). The kind is read from the content, whatever the name: a Word, Excel or PowerPoint
     package (its relationships), an OpenDocument one (its `xlink:href`s), an SVG picture inside either, an
-    RTF file (its INCLUDEPICTURE and INCLUDETEXT fields). Spreadsheets are also set to print one page wide,
-    in landscape, so the columns of a sales export are not cut across pages. Everything else is copied
-    byte for byte; the evidence itself is never changed. A package any part of which cannot be checked is
+    RTF file (its INCLUDEPICTURE and INCLUDETEXT fields). Spreadsheets are also set to print in landscape,
+    every cell's whole text, one page wide unless that would print it too small to read (then a warning
+    names the sheet), each page headed with its sheet's name (`_fit_sheet`). Everything else is copied byte
+    for byte; the evidence itself is never changed. A package any part of which cannot be checked is
     refused, never converted unchecked. Old binary Word, Excel and PowerPoint files cannot be checked:
     converted as they are, with a warning when they hold such fields."""
     name = describe(exhibit)
@@ -83,6 +136,7 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
         return source, _binary_warnings(name, source)
     removed: list[str] = []
     notes: set[str] = set()
+    wide: list[tuple[str, int]] = []
     try:
         with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
             if _package_kind(original) is None:
@@ -90,7 +144,7 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
                     f"{name}: the file is a zip archive, not a Word, Excel, PowerPoint or OpenDocument file; "
                     "unzip it and add the files it holds as exhibits"
                 )
-            _clean_package(original, copy, _Budget(name), removed, notes)
+            wide = _clean_package(original, copy, _Budget(name), removed, notes)
     except EvidenceError:
         raise
     except _Unchecked as error:
@@ -119,6 +173,11 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
         "file again as PNG or JPEG"
         for part in notes - {"comments"}
     )
+    warnings += [
+        f'{name}: the sheet "{sheet}" is too wide to print readably on one page; it is printed {pages} pages '
+        "across; to print it on one page, add a copy of the file that keeps only the columns that matter"
+        for sheet, pages in wide
+    ]
     return target, warnings
 
 
@@ -159,12 +218,14 @@ def _package_kind(package: zipfile.ZipFile) -> str | None:
 def _clean_package(
     original: zipfile.ZipFile, copy: zipfile.ZipFile, budget: _Budget, removed: list[str], notes: set[str],
     depth: int = 0,
-) -> None:  # fmt: skip
+) -> list[tuple[str, int]]:  # fmt: skip
     """Copy every part of `original` into `copy`, each checked and cleaned; nested packages (a spreadsheet
-    embedded in a Word file) alike."""
+    embedded in a Word file) alike. The sheets printed more than one page across, and how many pages."""
     budget.spend(original)
     kind = _package_kind(original)
     members = {item.filename for item in original.infolist()}
+    workbook = _Workbook(original, members) if kind == "ooxml" else _Workbook()
+    held: list[tuple[zipfile.ZipInfo, bytes]] = []
     for item in original.infolist():
         data = original.read(item)
         part = item.filename
@@ -173,14 +234,20 @@ def _clean_package(
             if lower.endswith(".rels"):
                 data = _internal_only(original, part, data, members, removed)
             elif lower.endswith((".xml", ".vml")):
-                data = _checked_xml(kind, part, data, removed, notes)
+                data = _checked_xml(kind, part, data, removed, notes, workbook)
             elif _is_svg(data):
                 data = _svg_without_links(part, data, removed, notes)
             elif data.startswith(b"PK\x03\x04") and depth < 3:
                 data = _nested_package(data, budget, removed, notes, depth)
         except etree.XMLSyntaxError as error:
             raise _Unchecked(f"{part}: {error}") from error
-        copy.writestr(item, data)
+        if part in (workbook.part, workbook.styles):  # written once every sheet is laid out
+            held.append((item, data))
+        else:
+            copy.writestr(item, data)
+    for item, data in held:
+        copy.writestr(item, workbook.finished(item.filename, data))
+    return workbook.wide
 
 
 def _nested_package(data: bytes, budget: _Budget, removed: list[str], notes: set[str], depth: int) -> bytes:
@@ -191,7 +258,7 @@ def _nested_package(data: bytes, budget: _Budget, removed: list[str], notes: set
             return data
         cleaned = io.BytesIO()
         with zipfile.ZipFile(cleaned, "w", zipfile.ZIP_DEFLATED) as copy:
-            _clean_package(inner, copy, budget, removed, notes, depth + 1)
+            _clean_package(inner, copy, budget, removed, notes, depth + 1)  # (printed as a picture: no pages)
     return cleaned.getvalue()
 
 
@@ -209,10 +276,12 @@ def _serialized(root: Any) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
-def _checked_xml(kind: str | None, part: str, data: bytes, removed: list[str], notes: set[str]) -> bytes:
+def _checked_xml(
+    kind: str | None, part: str, data: bytes, removed: list[str], notes: set[str], workbook: _Workbook
+) -> bytes:
     """An XML part of a package, parsed whole (so all of it is checked) and cleaned: OpenDocument links out
-    dropped, Word comment marks dropped, sheets set to print one page wide. Unchanged, the bytes as they
-    were; a document type naming an outside file (which the part's reader might fetch) is dropped."""
+    dropped, Word comment marks dropped, sheets set to print whole (`_fit_sheet`). Unchanged, the bytes as
+    they were; a document type naming an outside file (which the part's reader might fetch) is dropped."""
     tree = _parse(data)
     root = tree.getroot()
     changed = bool(tree.docinfo.doctype)
@@ -223,8 +292,8 @@ def _checked_xml(kind: str | None, part: str, data: bytes, removed: list[str], n
                 removed.append(link)
                 del element.attrib[attribute]
                 changed = True
-    if kind == "ooxml" and part.startswith("xl/worksheets/sheet"):
-        return _fit_sheet(root)
+    if kind == "ooxml" and (part in workbook.sheets or part.startswith("xl/worksheets/sheet")):
+        return _fit_sheet(root, part, workbook)
     if kind == "ooxml" and WORD_STORY.fullmatch(part):
         dropped = without_comments(root)
         if dropped:
@@ -451,28 +520,536 @@ def without_comments(root: Any) -> bool:
     return bool(marks)
 
 
-def _fit_sheet(sheet: Any) -> bytes:
-    def tag(name: str) -> str:
-        return f"{{{_SHEET_NS}}}{name}"
+def _tag(name: str) -> str:
+    return f"{{{_SHEET_NS}}}{name}"
 
-    properties = sheet.find(tag("sheetPr"))
+
+def _number(text: str | None, default: float) -> float:
+    """An attribute's number; `default` for none, or for one that is no finite number."""
+    try:
+        value = float(text) if text is not None else default
+    except ValueError:
+        return default
+    return value if math.isfinite(value) else default
+
+
+def _index(text: str | None, default: int) -> int:
+    """An attribute's whole number (a row's, a style's); `default` for none, or for one that is not one."""
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+class _Workbook:
+    """What the sheets of an Excel package are laid out with: the widths of its shared strings, its cell
+    styles, its sheets' names; and what their layout adds to its workbook part (the first row repeated on
+    each page of a sheet printed several pages across) and to its styles (a cell style that wraps its text).
+    Empty for another kind of package."""
+
+    def __init__(self, package: zipfile.ZipFile | None = None, members: set[str] | None = None) -> None:
+        self.part: str | None = None
+        self.styles: str | None = None
+        self.sheets: dict[str, tuple[int, str]] = {}
+        """Each sheet's part, with its place among the sheets and its name."""
+        self.strings: list[_Width] = []
+        """Each shared string's width (`_text_width`)."""
+        self.font_size = 11.0
+        self.wide: list[tuple[str, int]] = []
+        """The sheets printed more than one page across, and on how many pages."""
+        self._titles: dict[int, str] = {}
+        self._cell_styles: list[Any] = []
+        self._fonts: list[tuple[float, bool]] = []
+        self._formats: dict[int, str] = dict(_BUILT_IN_FORMATS)
+        self._wrapping: dict[int, int] = {}
+        self._added: list[Any] = []
+        if package is not None and members is not None:
+            self._read(package, members)
+
+    def _read(self, package: zipfile.ZipFile, members: set[str]) -> None:
+        main = next(
+            (
+                path
+                for kind, path in _related(package, members, "").values()
+                if kind.endswith(_OFFICE_DOCUMENT)
+            ),
+            None,
+        )
+        related = _related(package, members, main) if main in members else {}
+        parts = {key: path for key, (kind, path) in related.items() if kind.endswith("/worksheet")}
+        if main is None or not parts:
+            return  # not a workbook
+        self.part = main
+        for index, sheet in enumerate(_parsed_part(package, main).iterfind(f"{_tag('sheets')}/*")):
+            path = parts.get(str(sheet.get(f"{{{_RELATIONSHIPS_NS}}}id", "")))
+            if path is not None:
+                self.sheets[path] = (index, str(sheet.get("name", "")))
+        for kind, path in related.values():
+            if kind.endswith("/sharedStrings") and path in members:
+                strings = _parsed_part(package, path)
+                self.strings = [_text_width(_text(item)) for item in strings.iterfind(_tag("si"))]
+            elif kind.endswith("/styles") and path in members:
+                self.styles = path
+                self._read_styles(_parsed_part(package, path))
+
+    def _read_styles(self, styles: Any) -> None:
+        for font in styles.iterfind(f"{_tag('fonts')}/{_tag('font')}"):
+            size = font.find(_tag("sz"))
+            bold = font.find(_tag("b"))
+            self._fonts.append((
+                _number(size.get("val") if size is not None else None, 11.0),
+                bold is not None and bold.get("val", "1").lower() not in ("0", "false"),
+            ))  # fmt: skip
+        if self._fonts:
+            self.font_size = min(max(self._fonts[0][0], 1.0), 409.0)
+        for number_format in styles.iterfind(f"{_tag('numFmts')}/{_tag('numFmt')}"):
+            self._formats[_index(number_format.get("numFmtId"), -1)] = str(
+                number_format.get("formatCode", "")
+            )
+        self._cell_styles = list(styles.iterfind(f"{_tag('cellXfs')}/{_tag('xf')}"))
+
+    def _style(self, style: int) -> Any:
+        return self._cell_styles[style] if 0 <= style < len(self._cell_styles) else None
+
+    def font(self, style: int) -> tuple[float, float]:
+        """A cell style's font size, and how much wider than a digit of the default font its digits print."""
+        xf = self._style(style)
+        font = _index(xf.get("fontId"), 0) if xf is not None else 0
+        size, bold = self._fonts[font] if 0 <= font < len(self._fonts) else (self.font_size, False)
+        size = min(max(size, 1.0), 409.0)
+        return size, size / self.font_size * (1.1 if bold else 1.0)
+
+    def number_format(self, style: int) -> str:
+        xf = self._style(style)
+        return self._formats.get(_index(xf.get("numFmtId"), 0), "General") if xf is not None else "General"
+
+    def alignment(self, style: int) -> str:
+        """How a cell style lays out a text too wide for its column: "wrap"ped, "fit" (shrunk to fit or
+        turned), or "" (cut at the next cell that is not empty)."""
+        xf = self._style(style)
+        alignment = xf.find(_tag("alignment")) if xf is not None else None
+        if alignment is None:
+            return ""
+        if alignment.get("wrapText", "0").lower() not in ("0", "false"):
+            return "wrap"
+        if alignment.get("shrinkToFit", "0").lower() not in ("0", "false"):
+            return "fit"
+        return "fit" if _index(alignment.get("textRotation"), 0) != 0 else ""
+
+    def wrapping(self, style: int) -> int | None:
+        """A cell style like `style` that wraps its text (added to the styles), or None where the package
+        has no styles to add one to."""
+        if not self._cell_styles:
+            return None
+        style = style if 0 <= style < len(self._cell_styles) else 0
+        if style not in self._wrapping:
+            xf = _copied(self._cell_styles[style])
+            alignment = xf.find(_tag("alignment"))
+            if alignment is None:
+                alignment = etree.Element(_tag("alignment"))
+                xf.insert(0, alignment)
+            alignment.set("wrapText", "1")
+            xf.set("applyAlignment", "1")
+            self._wrapping[style] = len(self._cell_styles) + len(self._added)
+            self._added.append(xf)
+        return self._wrapping[style]
+
+    def name(self, part: str) -> str:
+        return self.sheets[part][1] if part in self.sheets else posixpath.basename(part)
+
+    def repeat_first_row(self, part: str) -> None:
+        """Print a sheet's first row atop each of its pages (its print titles)."""
+        if part in self.sheets:
+            index, name = self.sheets[part]
+            self._titles[index] = "'" + name.replace("'", "''") + "'!$1:$1"
+
+    def finished(self, part: str, data: bytes) -> bytes:
+        """The workbook part or the styles part with what the sheets' layout adds to it."""
+        root = _parse(data).getroot()
+        if part == self.styles and self._added:
+            styles = root.find(_tag("cellXfs"))
+            styles.extend(self._added)
+            styles.set("count", str(len(styles)))
+            return _serialized(root)
+        if part == self.part and self._titles:
+            names = root.find(_tag("definedNames"))
+            if names is None:
+                names = etree.Element(_tag("definedNames"))
+                preceding = [child for child in root if etree.QName(child).localname in _BEFORE_DEFINED_NAMES]
+                if preceding:
+                    preceding[-1].addnext(names)
+                else:
+                    root.insert(0, names)
+            taken = {
+                _index(name.get("localSheetId"), -1)
+                for name in names
+                if name.get("name", "").lower() == "_xlnm.print_titles"
+            }
+            for index, titles in sorted(self._titles.items()):
+                if index not in taken:
+                    etree.SubElement(names, _tag("definedName"), name="_xlnm.Print_Titles").text = titles
+                    names[-1].set("localSheetId", str(index))
+            return _serialized(root)
+        return data
+
+
+def _copied(element: Any) -> Any:
+    return etree.fromstring(etree.tostring(element))
+
+
+def _parsed_part(package: zipfile.ZipFile, part: str) -> Any:
+    """A part of a package, parsed (`_parse`); one that is not XML cannot be checked."""
+    try:
+        return _parse(package.read(part)).getroot()
+    except etree.XMLSyntaxError as error:
+        raise _Unchecked(f"{part}: {error}") from error
+
+
+def _related(package: zipfile.ZipFile, members: set[str], owner: str) -> dict[str, tuple[str, str]]:
+    """The parts a part (`""`: the package) names in its relationships: each relationship's id, its type
+    and the part's name in the package."""
+    folder, name = posixpath.split(owner)
+    rels = posixpath.join(folder, "_rels", f"{name}.rels")
+    if rels not in members:
+        return {}
+    found = {}
+    for relationship in _parsed_part(package, rels):
+        if str(relationship.get("TargetMode", "")).strip().lower() not in ("", "internal"):
+            continue
+        target = unquote(str(relationship.get("Target", ""))).strip().replace("\\", "/")
+        path = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(folder, target))
+        )
+        found[str(relationship.get("Id", ""))] = (str(relationship.get("Type", "")), path)
+    return found
+
+
+def _text(element: Any) -> str:
+    """The text of a shared or an inline string (`si`, `is`): its runs', without their phonetic guides."""
+    if len(element) == 1 and element[0].tag == _T:
+        return str(element[0].text or "")
+    return "".join(
+        text.text or "" for text in element.iter(_T) if etree.QName(text.getparent()).localname != "rPh"
+    )
+
+
+class _Width(NamedTuple):
+    """How wide a cell's value prints, in digits of its font, about."""
+
+    widest: float
+    """Its widest line."""
+    total: float
+    """Its lines' widths together."""
+    lines: int
+    text: bool
+    """Whether it is text (which may wrap; a number never does)."""
+
+
+def _text_width(text: str) -> _Width:
+    """How wide a text prints, in digits: a Chinese character two, a capital 1.2 (M and W 1.8), a small
+    letter 0.9 (m and w 1.5), a space a half, another character one. (A digit's width is Excel's unit; the
+    widths are those of Calibri, DejaVu Sans and Liberation Sans, rounded up.)"""
+    lines = text.replace("\r\n", "\n").split("\n") if "\n" in text else [text]
+    widths = []
+    for line in lines:
+        letters = line.translate(_LETTERS)
+        widths.append(
+            len(line)
+            + 0.2 * letters.count("A")
+            + 0.8 * letters.count("W")
+            - 0.1 * letters.count("a")
+            + 0.5 * letters.count("w")
+            - 0.5 * line.count(" ")
+            + (0 if line.isascii() else len(_WIDE_CHARACTER.findall(line)))
+        )
+    return _Width(max(widths), sum(widths), len(widths), True)
+
+
+def _number_width(value: str, code: str) -> float:
+    """How wide a number prints in a number format (Excel's `code`), in digits, about."""
+    number = _number(value, 0.0)
+    general = len(f"{number:.15g}")
+    shown = _FORMAT_CODES.sub(lambda code: "".join(part or "" for part in code.groups()), code.split(";")[0])
+    if shown.strip().lower() in ("", "general", "@"):
+        return general
+    if re.search(r"[yYdDhHsS]|[mM]", shown) and not re.search(r"[0#?]", shown):  # a date or a time
+        return len(shown) + (6 if re.search("mmmm|dddd", shown, re.I) else 0)  # (September, Wednesday)
+    decimals = re.search(r"\.([0#?]+)", shown)
+    places = len(decimals.group(1)) + 1 if decimals else 0
+    digits = min(len(f"{abs(number) * (100 if '%' in shown else 1):.0f}"), 30)
+    separators = (digits - 1) // 3 if "," in shown else 0
+    signs = len(re.sub(r"[0#?.,]", "", shown)) + (number < 0)
+    return max(general, digits + separators + places + signs)
+
+
+def _cell_width(cell: Any, number_format: str, workbook: _Workbook) -> _Width | None:
+    """How wide a cell's value prints; None for an empty cell."""
+    kind = cell.get("t", "n")
+    value = None
+    for child in cell:  # (faster than `find`)
+        if child.tag == _V:
+            value = child.text
+        elif child.tag == _IS and kind == "inlineStr":
+            return _text_width(_text(child))
+    if value is None or kind == "inlineStr":
+        return None
+    if kind == "s":
+        index = _index(value, -1)
+        return workbook.strings[index] if 0 <= index < len(workbook.strings) else None
+    if kind in ("str", "e"):
+        return _text_width(value)
+    width = 6.0 if kind == "b" else _number_width(value, number_format)
+    return _Width(width, width, 1, False)
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+class _Columns:
+    """A sheet's columns (its `cols`): their widths, in Excel's unit, and which are hidden."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        formats = sheet.find(_tag("sheetFormatPr"))
+        base = _number(formats.get("baseColWidth") if formats is not None else None, 8.0)
+        self.default = _number(formats.get("defaultColWidth") if formats is not None else None, base + 0.71)
+        self._read()
+
+    def _read(self) -> None:
+        self.ranges = sorted(
+            (
+                (_index(column.get("min"), 0), _index(column.get("max"), 0), column)
+                for column in self.sheet.iterfind(f"{_tag('cols')}/{_tag('col')}")
+            ),
+            key=lambda item: item[0],
+        )
+        self.starts = [low for low, _, _ in self.ranges]
+
+    def _find(self, column: int) -> Any:
+        place = bisect.bisect_right(self.starts, column) - 1
+        if place >= 0 and self.ranges[place][1] >= column:
+            return self.ranges[place][2]
+        return None
+
+    def width(self, column: int) -> float:
+        """The column's width; 0 for a hidden one."""
+        element = self._find(column)
+        if element is None:
+            return self.default
+        if element.get("hidden", "0").lower() not in ("0", "false"):
+            return 0.0
+        return max(_number(element.get("width"), self.default), 0.0)
+
+    def widen(self, widths: dict[int, float]) -> None:
+        """Set the widths of some columns (each kept as it was otherwise: its style, its outline level)."""
+        if not widths:
+            return
+        columns = self.sheet.find(_tag("cols"))
+        if columns is None:
+            columns = etree.Element(_tag("cols"))
+            preceding = [child for child in self.sheet if etree.QName(child).localname in _BEFORE_COLS]
+            if preceding:
+                preceding[-1].addnext(columns)
+            else:
+                self.sheet.insert(0, columns)
+        targets = sorted(widths)
+        pieces: list[Any] = []
+        left = set(targets)
+
+        def piece(element: Any, low: int, high: int, width: float | None = None) -> None:
+            element = _copied(element)
+            element.set("min", str(low))
+            element.set("max", str(high))
+            if width is not None:
+                element.set("width", f"{width:.2f}")
+                element.set("customWidth", "1")
+            pieces.append(element)
+
+        for low, high, element in self.ranges:
+            start = low
+            for column in targets[bisect.bisect_left(targets, low) : bisect.bisect_right(targets, high)]:
+                if column not in left:
+                    continue  # (in an earlier range: ranges should not overlap)
+                if start < column:
+                    piece(element, start, column - 1)
+                piece(element, column, column, widths[column])
+                left.discard(column)
+                start = column + 1
+            if start <= high:
+                piece(element, start, high)
+        for column in left:
+            piece(etree.Element(_tag("col")), column, column, widths[column])
+        for child in list(columns):
+            columns.remove(child)
+        columns.extend(sorted(pieces, key=lambda element: _index(element.get("min"), 0)))
+        self._read()
+
+
+def _merged_corners(sheet: Any) -> set[tuple[int, int]]:
+    """The first cells (row, column) of the sheet's merged cells that span more than one column: their text
+    spreads over them all."""
+    corners = set()
+    for merged in sheet.iterfind(f"{_tag('mergeCells')}/{_tag('mergeCell')}"):
+        first, _, last = str(merged.get("ref", "")).partition(":")
+        start, end = _CELL_REFERENCE.fullmatch(first), _CELL_REFERENCE.fullmatch(last)
+        if start and end and start.group(1).upper() != end.group(1).upper():
+            corners.add((int(start.group(2)), _column_number(start.group(1))))
+    return corners
+
+
+def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
+    """A sheet set to print every cell's whole text, in landscape, each page headed with its sheet's name.
+
+    A column narrower than its longest text or number is widened to it, up to `WIDEST_COLUMN`, past which
+    the text wraps (a number never does), its row made as tall as the lines need: a platform's export comes
+    with Excel's default widths, which cut a listing ID (`1600987654321` printed `16009876`) and print a
+    long number as `1.6E+12`. The sheet then prints one page wide, unless that takes it below
+    `READABLE_SIZE`: then as many pages across as it needs at that size, and `workbook.wide` says so. A
+    first row of text (the columns' names) is printed atop every page."""
+    corners = _merged_corners(sheet)
+    columns = _Columns(sheet)
+    needed: dict[int, float] = {}
+    wrapped: list[tuple[Any, int, _Width, float, float]] = []  # each wrapped text's row, column, width, font
+    last = 0
+    number = 0
+    heading = False  # whether the first row holds text: the columns' names, most likely
+    numbers: dict[str, int] = {}  # each column's letters, and its number
+    styles: dict[str | None, tuple[int, str, float, float, str]] = {}  # each cell style, and its look
+    for row in sheet.iterfind(f"{_tag('sheetData')}/{_tag('row')}"):
+        number = _index(row.get("r"), number + 1)
+        column = 0
+        for cell in row.iterfind(_C):
+            letters = str(cell.get("r", "")).rstrip("0123456789")
+            if letters not in numbers:
+                numbers[letters] = _column_number(letters) if _COLUMN.fullmatch(letters) else 0
+            column = numbers[letters] or column + 1
+            key = cell.get("s")
+            if key not in styles:
+                style = _index(key, 0)
+                styles[key] = (
+                    style,
+                    workbook.alignment(style),
+                    *workbook.font(style),
+                    workbook.number_format(style),
+                )
+            style, alignment, size, factor, number_format = styles[key]
+            width = _cell_width(cell, number_format, workbook)
+            if width is None:
+                continue
+            last = max(last, column)
+            heading |= number == 1 and width.text
+            if (number, column) in corners or alignment == "fit":
+                continue
+            if alignment == "wrap":  # laid out by the file's author: only the row's height is checked
+                wrapped.append((row, column, width, size, factor))
+                continue
+            digits = width.widest * factor + 1  # (and a digit for the cell's margins)
+            if width.text and (digits > WIDEST_COLUMN or width.lines > 1):
+                wrapping = workbook.wrapping(style)
+                if wrapping is not None:
+                    cell.set("s", str(wrapping))
+                    wrapped.append((row, column, width, size, factor))
+                    digits = min(digits, WIDEST_COLUMN)
+            needed[column] = max(needed.get(column, 0.0), min(digits, 255.0))
+    columns.widen({column: width for column, width in needed.items() if 0 < columns.width(column) < width})
+    _heighten(wrapped, columns)
+    setup = _page_setup(sheet)
+    pages = _pages_across([columns.width(column) for column in range(1, last + 1)], sheet, setup, workbook)
+    setup.set("orientation", "landscape")
+    setup.set("fitToWidth", str(pages))
+    setup.set("fitToHeight", "0")
+    if pages > 1:
+        workbook.wide.append((workbook.name(part), pages))
+    if heading:
+        workbook.repeat_first_row(part)
+    _name_in_header(sheet, setup)
+    return _serialized(sheet)
+
+
+def _heighten(wrapped: list[tuple[Any, int, _Width, float, float]], columns: _Columns) -> None:
+    """Make each row with wrapped text as tall as its lines need (LibreOffice keeps a row's height from the
+    file, and the lines past it are cut). A line is 1.45 times its font's size (the Chinese font's; the
+    others' are less), which leaves room for the words that wrap early."""
+    heights: dict[Any, float] = {}
+    for row, column, width, size, factor in wrapped:
+        room = max(columns.width(column) - 1, 1.0)
+        lines = width.lines
+        if width.widest * factor > room:
+            lines += math.ceil(width.total * factor / room) - 1
+        heights[row] = max(heights.get(row, 0.0), lines * 1.45 * size + 3)
+    for row, height in heights.items():
+        if height > _number(row.get("ht"), 15.0):
+            row.set("ht", f"{height:.2f}")
+            row.set("customHeight", "1")
+
+
+def _page_setup(sheet: Any) -> Any:
+    """The sheet's `pageSetup`, made if need be, with its `fitToPage` on (so its `fitToWidth` counts)."""
+    properties = sheet.find(_tag("sheetPr"))
     if properties is None:
-        properties = etree.Element(tag("sheetPr"))
+        properties = etree.Element(_tag("sheetPr"))
         sheet.insert(0, properties)
-    fit = properties.find(tag("pageSetUpPr"))
+    fit = properties.find(_tag("pageSetUpPr"))
     if fit is None:
-        fit = etree.SubElement(properties, tag("pageSetUpPr"))
+        fit = etree.SubElement(properties, _tag("pageSetUpPr"))
     fit.set("fitToPage", "1")
-    setup = sheet.find(tag("pageSetup"))
+    setup = sheet.find(_tag("pageSetup"))
     if setup is None:
-        setup = etree.Element(tag("pageSetup"))
+        setup = etree.Element(_tag("pageSetup"))
         preceding = [child for child in sheet if etree.QName(child).localname in _BEFORE_PAGE_SETUP]
         anchor = preceding[-1] if preceding else None
         if anchor is None:
             sheet.append(setup)
         else:
             anchor.addnext(setup)
-    setup.set("orientation", "landscape")
-    setup.set("fitToWidth", "1")
-    setup.set("fitToHeight", "0")
-    return _serialized(sheet)
+    return setup
+
+
+def _pages_across(widths: list[float], sheet: Any, setup: Any, workbook: _Workbook) -> int:
+    """How many landscape pages across the columns of these widths need with the sheet's text at
+    `READABLE_SIZE`: one, if they fit on one at that size or larger (LibreOffice then scales them to fit)."""
+    margins = sheet.find(_tag("pageMargins"))
+    left, right = (
+        (_number(margins.get(side), 0.7) for side in ("left", "right")) if margins is not None else (0.7, 0.7)
+    )
+    paper = _PAPER_LONG_SIDE.get(_index(setup.get("paperSize"), 1), 11.0)
+    digit = _DIGIT_EM * workbook.font_size / 72  # inches
+    scale = min(READABLE_SIZE / workbook.font_size, 1.0)
+    room = max(paper - left - right, 1.0) / digit / scale  # digits on a page at that scale
+    pages, used = 1, 0.0
+    for width in widths:
+        if used + width > room and used > 0:
+            pages, used = pages + 1, 0.0
+        used += width
+    return pages
+
+
+def _name_in_header(sheet: Any, setup: Any) -> None:
+    """Head each printed page with the sheet's name (`&A`), unless the sheet has a header of its own; below
+    the band at the top a court's filing system prints its header in (`HEADER_BAND`), the sheet's text
+    below it, and the band at the bottom clear for the bundle's stamps (`STAMP_BAND`)."""
+    header_footer = sheet.find(_tag("headerFooter"))
+    if header_footer is None:
+        header_footer = etree.Element(_tag("headerFooter"))
+        setup.addnext(header_footer)
+    header = header_footer.find(_tag("oddHeader"))
+    if header is None:
+        header = etree.Element(_tag("oddHeader"))
+        header_footer.insert(0, header)
+    if not (header.text or "").strip():
+        header.text = "&C&A"
+    margins = sheet.find(_tag("pageMargins"))
+    if margins is None:  # (Excel's margins, in inches)
+        margins = etree.Element(_tag("pageMargins"), left="0.7", right="0.7", top="0.75", bottom="0.75")
+        setup.addprevious(margins)
+    header_margin = max(_number(margins.get("header"), 0.3), HEADER_BAND / 72 + 0.1)
+    margins.set("header", f"{header_margin:g}")
+    margins.set("top", f"{max(_number(margins.get('top'), 0.75), header_margin + 0.4):g}")
+    margins.set("bottom", f"{max(_number(margins.get('bottom'), 0.75), STAMP_BAND / 72 + 0.1):g}")
+    margins.set("footer", margins.get("footer", "0.3"))
