@@ -312,12 +312,36 @@ def _page_weight(page: PageObject) -> int:
     total = 0
     contents = page.get("/Contents")
     for stream in _objects(contents):
-        total += int(stream.get("/Length", 0))
+        total += _stored_size(stream)
     resources = page.get("/Resources")
     xobjects = resources.get_object().get("/XObject") if resources is not None else None
     for reference in xobjects.get_object().values() if xobjects is not None else []:
-        total += int(reference.get_object().get("/Length", 0))
+        total += _stored_size(reference.get_object())
     return total + 2000  # the page's dictionary, fonts shared with other pages, and the file's overhead
+
+
+def _stored_size(stream: Any) -> int:
+    """The bytes of a stream as stored (encoded). pypdf drops /Length from a stream it reads and keeps the
+    stored bytes as `_data`: reading /Length alone, every page read from a file weighed nothing."""
+    length = stream.get("/Length")
+    if length is not None:
+        return int(length.get_object())
+    return len(getattr(stream, "_data", b"") or b"")
+
+
+def _heaviest(bundle: Path, exhibits: list[tuple[str, str, int, int]], most: int = 3) -> str:
+    """The exhibits that weigh most in `bundle` (`exhibits` as for `write_exhibit_files`), those of a tenth
+    of it or more, at most `most`: `; most of it is Exhibit 5 (17.0 MB)`; "" when none is. A paralegal
+    over the cap then knows which scan or photo to make smaller, rather than compressing all of them."""
+    reader = PdfReader(bundle)
+    size = bundle.stat().st_size
+    weights = [
+        (sum(_page_weight(reader.pages[index]) for index in range(first - 1, last)), key)
+        for key, _, first, last in exhibits
+    ]
+    heavy = sorted((weight, key) for weight, key in weights if weight >= size / 10)[::-1][:most]
+    listed = ", ".join(f"Exhibit {key} ({weight / MB:.1f} MB)" for weight, key in heavy)
+    return f"; most of it is {listed}" if heavy else ""
 
 
 def _objects(value: Any) -> list[Any]:
@@ -493,6 +517,7 @@ def check(
         f"{size / MB:.1f} MB"
         if size <= profile.cap
         else over_cap(size, profile, "the bundle")
+        + _heaviest(bundle, exhibits)
         + ("; --compress could not bring it under" if compress else "; run again with --compress")
     )
     rules.append(Rule(f"the bundle no larger than {profile.cap_text}", size <= profile.cap, detail))
