@@ -63,6 +63,17 @@ def _no_escapes(value: Any) -> Any:
     return value
 
 
+def _half_width(value: str) -> str:
+    """Full-width digits, signs and spaces as ordinary ones (`＋８６　１３８…`, typed with a Chinese input
+    method): the English documents print them as they are, wide."""
+    return "".join(
+        unicodedata.normalize("NFKC", character)
+        if "\uff01" <= character <= "\uff5e" or character == "\u3000"
+        else character
+        for character in value
+    )
+
+
 def _one_line(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError("must be a single line")
@@ -232,7 +243,9 @@ class Merchant(Strict):
     contact_title: OptionalLine = Field("", description="The signatory's position, e.g. General Manager.")
     contact_person_zh: OptionalLine = Field("", description="The signatory's name in Chinese.")
     email: Email = Field(description="Email address for replies.")
-    phone: Line = Field(description="Phone number with country code, e.g. +86 755 1234 5678.")
+    phone: Annotated[Line, AfterValidator(_half_width)] = Field(
+        description="Phone number with country code, e.g. +86 755 1234 5678."
+    )
     address: Line = Field(description="Registered address in English.")
     address_zh: OptionalLine = Field("", description="Registered address in Chinese.")
 

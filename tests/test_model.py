@@ -114,3 +114,10 @@ def test_a_windows_path_read_as_escapes_says_so(typed: str, shown: str) -> None:
         ValidationError, match=f"“{re.escape(shown)}”: in double quotes a \\\\ starts an escape"
     ):
         CaseFile.model_validate(data)
+
+
+def test_a_phone_number_typed_full_width_is_printed_half_width() -> None:
+    """`phone: +86 １３８ ００１３ ８０００` (a Chinese input method) was printed so in the English letter."""
+    data = example_data()
+    data["merchant"]["phone"] = "＋８６　１３８ ００１３ ８０００"
+    assert CaseFile.model_validate(data).merchant.phone == "+86 138 0013 8000"
