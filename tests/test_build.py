@@ -115,9 +115,9 @@ def test_a_build_runs_the_garbage_collector_less_often_then_puts_it_back(
     during: list[tuple[int, int, int]] = []
     real = pipeline.build.load_case
 
-    def load_case(folder: Path) -> pipeline.build.Case:
+    def load_case(folder: Path, language: Language | None = None) -> pipeline.build.Case:
         during.append(gc.get_threshold())  # the thresholds while the build runs
-        return real(folder)
+        return real(folder, language)
 
     monkeypatch.setattr(pipeline.build, "load_case", load_case)
     build(make_case(), BuildOptions(output_root=tmp_path / "out"))
