@@ -33,7 +33,7 @@ from pipeline.cache import FOLDER as CACHE_FOLDER
 from pipeline.cache import Cache, converting_office
 from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
 from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
-from pipeline.doubts import doubts, sales_doubts
+from pipeline.doubts import doubts
 from pipeline.draft import drafting
 from pipeline.errors import BundleError
 from pipeline.evidence import resolve_evidence
@@ -194,7 +194,6 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)
     warnings += doubts(case, created.date())  # (dates out of order, Chinese in an English field)
-    warnings += sales_doubts(case, sales)
     document_names = documents_of(case.data)
     cache = Cache(options.output_root / CACHE_FOLDER if options.cache else None)
     templates = Templates(case.templates_folder, timeout=options.timeout, cache=cache)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.context import Context, Entry, Exhibit, make_exhibits, unread_exhibits
-from pipeline.doubts import doubts, sales_doubts
+from pipeline.doubts import doubts
 from pipeline.errors import BuildAppealError, CaseDataError, EvidenceError, TemplateError
 from pipeline.load import Case, display_path, load_case
 from pipeline.model import Destination
@@ -212,7 +212,7 @@ def _sales(case: Case, evidence: Evidence, report: Report) -> AccusedSales:
     from pipeline.sales import accused_sales
 
     sales, warnings = accused_sales(case, evidence.exhibits)
-    report.warnings += warnings + sales_doubts(case, sales)
+    report.warnings += warnings
     return sales
 
 

@@ -2,7 +2,8 @@
 
 The model refuses what cannot be right; these may be right, and the letter would state them all the same:
 dates out of order or out of their era (a TRO entered in 2204), Chinese where the English documents show
-the text as it is, a Chinese letter without its Chinese text, and grounds the accused sales contradict.
+the text as it is, and a Chinese letter without its Chinese text (`pipeline.sales` warns of grounds
+the accused sales contradict).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.context import money
 from pipeline.load import Case, Loc, strings_of
-from pipeline.model import CaseFile, Ground, Language
+from pipeline.model import CaseFile, Language
 from pipeline.render import read_in_english
-from pipeline.sales import AccusedSales, accused_listings
+from pipeline.sales import accused_listings
 from pipeline.sales_export import text_key
 
 CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -165,44 +165,3 @@ def _curly_quotes(case: Case) -> list[str]:
         for path, text in strings_of(case.data)
         if len(text) > 1 and CURLY.get(text[0]) == text[-1]
     ]
-
-
-def sales_doubts(case: Case, sales: AccusedSales) -> list[str]:
-    """What the letter would claim that the accused sales it prints beside it contradict: no sales to the
-    United States while some are counted; a freeze larger than the sales with no amount frozen, or one
-    that is not; and revenue taken as US dollars, its currency left out, in a case whose frozen balance is
-    in another currency."""
-    data = case.data
-    grounds, frozen = data.position.grounds, data.case.amount_frozen
-    counted = [row for row in sales.rows if row.units or row.amount.amount]
-    source = sales.file or "products"
-    figures = "; ".join(money(total) for total in sales.totals)
-    found = []
-    if Ground.NO_US_SALES in grounds and counted:
-        units = sum(row.units for row in counted)
-        found.append(
-            f"{case.where('position', 'grounds')}: no_us_sales makes the letter say nothing was sold to the "
-            f"United States, but {source} counts {units} unit{'s' if units != 1 else ''} ({figures}) of the "
-            "accused listings, which the letter prints too; remove no_us_sales, or correct the figures"
-        )
-    if Ground.FREEZE_EXCESSIVE in grounds and frozen is None:
-        found.append(
-            f"{case.where('position', 'grounds')}: freeze_excessive says the freeze exceeds the accused "
-            "sales, but case.amount_frozen is not given; add the amount frozen (from the platform's notice)"
-        )
-    elif Ground.FREEZE_EXCESSIVE in grounds and frozen is not None:
-        larger = [total for total in sales.totals if total.currency == frozen.currency]
-        if larger and larger[0].amount >= frozen.amount:
-            found.append(
-                f"{case.where('position', 'grounds')}: freeze_excessive says the freeze exceeds the accused "
-                f"sales, but they are {money(larger[0])}, not less than the {money(frozen)} frozen"
-            )
-    if frozen is not None and frozen.currency != "USD" and not sales.from_export:
-        for index, product in enumerate(data.products):
-            if product.revenue and "currency" not in product.model_fields_set:
-                found.append(
-                    f"{case.where('products', index, 'revenue')}: taken as US dollars (no currency is "
-                    f"given), while the amount frozen is in {frozen.currency}; add currency: "
-                    f"{frozen.currency} if the revenue is in that currency, or currency: USD"
-                )
-    return found

@@ -191,7 +191,7 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
     path = export_path(case)
     if path is None:
         sales = from_products(data)
-        return sales, _freeze_claim(case, sales) + _narrowing(case, sales)
+        return sales, _freeze_claim(case, sales) + _contradicted(case, sales) + _narrowing(case, sales)
     wanted = accused_listings(data)
     export = read_export(case, path, wanted)
     rows = _rows(data, wanted, export.counted, export.titles)
@@ -216,7 +216,7 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
         amount_column=settings.columns.amount if settings.columns else "",
     )
     warnings = _warnings(case, sales, export.listings_seen, wanted, path)
-    return sales, warnings + _freeze_claim(case, sales) + _narrowing(case, sales)
+    return sales, warnings + _freeze_claim(case, sales) + _contradicted(case, sales) + _narrowing(case, sales)
 
 
 def _narrowing(case: Case, sales: AccusedSales) -> list[str]:
@@ -242,12 +242,20 @@ def _narrowing(case: Case, sales: AccusedSales) -> list[str]:
 
 def _freeze_claim(case: Case, sales: AccusedSales) -> list[str]:
     """A warning when the letter says the freeze exceeds the accused sales (the ground `freeze_excessive`)
-    and the figures do not show it: the amount frozen is not more than the revenue, or the two are in
-    different currencies, which the letter shows side by side without converting them."""
-    if Ground.FREEZE_EXCESSIVE not in case.data.position.grounds or sales.frozen is None or not sales.rows:
+    and the figures do not show it: no amount frozen is given, the amount frozen is not more than the
+    revenue, or the two are in different currencies, which the letter shows side by side without
+    converting them."""
+    if Ground.FREEZE_EXCESSIVE not in case.data.position.grounds:
         return []
     where = case.where("position", "grounds")
     claim = f"{where}: freeze_excessive: the letter says the freeze exceeds the accused sales"
+    if sales.frozen is None:
+        return [
+            f"{claim}, but case.amount_frozen is not given; add the amount frozen, from the platform's "
+            "notice (冻结金额)"
+        ]
+    if not sales.rows:
+        return []
     frozen, revenue = money(sales.frozen), " + ".join(money(total) for total in sales.totals)
     if sales.excess is not None and sales.excess.amount == 0:
         return [f"{claim}, but {frozen} frozen is not more than {revenue} of accused revenue"]
@@ -257,6 +265,33 @@ def _freeze_claim(case: Case, sales: AccusedSales) -> list[str]:
             "currencies and not converted: make sure the amount frozen is the larger"
         ]
     return []
+
+
+def _contradicted(case: Case, sales: AccusedSales) -> list[str]:
+    """What the letter would claim that the accused sales it prints beside it contradict: no sales to the
+    United States (the ground `no_us_sales`) while some are counted; and revenue taken as US dollars, its
+    currency left out, in a case whose frozen balance is in another currency."""
+    data, found = case.data, []
+    counted = [row for row in sales.rows if row.units or row.amount.amount]
+    if Ground.NO_US_SALES in data.position.grounds and counted:
+        units = sum(row.units for row in counted)
+        figures = " + ".join(money(total) for total in sales.totals)
+        found.append(
+            f"{case.where('position', 'grounds')}: no_us_sales: the letter says nothing was sold to the "
+            f"United States, but {sales.file or 'products'} counts {units} unit{'s' if units != 1 else ''} "
+            f"({figures}) of the accused listings, which it prints too; remove no_us_sales, or correct the "
+            "figures (理由与销售数据矛盾)"
+        )
+    frozen = data.case.amount_frozen
+    if frozen is not None and frozen.currency != "USD" and not sales.from_export:
+        for index, product in enumerate(data.products):
+            if product.revenue and "currency" not in product.model_fields_set:
+                found.append(
+                    f"{case.where('products', index, 'revenue')}: taken as US dollars (no currency is "
+                    f"given), while the amount frozen is in {frozen.currency}; add currency: "
+                    f"{frozen.currency} if the revenue is in that currency, or currency: USD (请注明币种)"
+                )
+    return found
 
 
 def export_path(case: Case) -> Path | None:
