@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline import __version__, outputs
@@ -48,7 +48,7 @@ from pipeline.exhibits import (
 )
 from pipeline.layout import AnyPages, Layout, page_sizes
 from pipeline.limits import DEFAULT_TIMEOUT, raise_if_stopped
-from pipeline.load import CASE_FILE, Case, load_case
+from pipeline.load import CASE_FILE, Case, display_path, load_case
 from pipeline.model import CaseFile, Destination, Language
 from pipeline.ocr import check_ocr_installed
 from pipeline.office_copy import printable_copy
@@ -67,7 +67,7 @@ from pipeline.render import (
     outside,
 )
 from pipeline.sales import accused_sales, export_path
-from pipeline.stamps import HEADER_BAND, Stamp
+from pipeline.stamps import HEADER_BAND, Stamp, crowded
 from pipeline.start import refuse_placeholders
 
 log = logging.getLogger(__name__)
@@ -320,13 +320,19 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         raise_if_stopped()
 
         # 6. Stamp and assemble the bundle; the generated pages share one font subset per font.
+        top = HEADER_BAND if profile is not None and profile.court else 0.0  # (CM/ECF's header goes there)
+        for name in word:  # a Word template's own page set-up may put text where the stamps go
+            converted_pages = documents[name]
+            if isinstance(converted_pages, Pages) and any(crowded(page, top) for page in converted_pages):
+                index = plan.documents[name]
+                plan.parts[index] = replace(plan.parts[index], make_room=True)
+                warnings.append(_crowded_warning(word[name].template.path, top))
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
         parts = layout.write_generated(plan.parts, work)
         # The hashes taken as the build read the files (those the index prints): a 2,000-page case is not
         # read a second time for them.
         inputs = input_hashes(case, [exhibit.sha256 for exhibit in exhibits], sales.sha256)
         metadata = _metadata(case, created, inputs, context.lang)
-        top = HEADER_BAND if profile is not None and profile.court else 0.0  # (CM/ECF's header goes there)
         assemble(parts, stamps, staged / BUNDLE, metadata, plan.bookmarks, top=top)
         blank = _pages_without_text(parts)
         warnings += _scan_warnings(parts, blank)
@@ -495,6 +501,18 @@ def _stamps(parts: list[Part], sizes: list[tuple[float, float]], bates_prefix: s
                 )
             )
     return stamps
+
+
+def _crowded_warning(template: Path, top: float) -> str:
+    """The warning for a Word document whose text ran into the stamps' band (or a court's header band)."""
+    bands = "the bottom half inch, where the bundle's stamps go" + (
+        ", or the top half inch, where the court's filing system prints its header" if top else ""
+    )
+    return (
+        f"{display_path(template)}: its text runs into {bands}; its pages were shrunk in the bundle to "
+        "make room. Give the template margins of at least 1 inch, and its header and footer at least "
+        "0.6 inch from the edge (Word: Layout > Margins; WPS: 页面布局 > 页边距)"
+    )
 
 
 def _pages_without_text(parts: list[Part]) -> dict[int, list[int]]:

@@ -99,6 +99,59 @@ def visible_box(page: PageObject) -> Box:
     return (left, bottom, right, top) if left < right and bottom < top else media
 
 
+def crowded(page: PageObject, top: float = 0.0) -> bool:
+    """Whether text on `page` lies in the band at its bottom kept for the stamps (`STAMP_BAND`), or in the
+    `top` points at its top (a court's filing system prints its header there: `HEADER_BAND`): a Word
+    template with small margins, a header or a footer puts it there. Read from the drawing's operators
+    alone (where each text is shown, and its size): pypdf's text extraction would read the fonts too, 50 ms
+    a page of a letter with Chinese fonts."""
+    _, bottom, _, upper = visible_box(page)
+    contents = page.get_contents()
+    if contents is None:
+        return False
+    matrix, saved = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], []
+    line = text = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    size = leading = 0.0
+    for operands, operator in contents.operations:
+        if operator == b"q":
+            saved.append(matrix)
+        elif operator == b"Q" and saved:
+            matrix = saved.pop()
+        elif operator == b"cm":
+            matrix = _times([float(value) for value in operands], matrix)
+        elif operator == b"BT":
+            line = text = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+        elif operator == b"Tm":
+            line = text = [float(value) for value in operands]
+        elif operator in (b"Td", b"TD"):
+            if operator == b"TD":
+                leading = -float(operands[1])
+            line = text = _times([1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])], line)
+        elif operator in (b"T*", b"'", b'"'):
+            line = text = _times([1.0, 0.0, 0.0, 1.0, 0.0, -leading], line)
+        elif operator == b"TL":
+            leading = float(operands[0])
+        elif operator == b"Tf":
+            size = float(operands[1])
+        if operator in (b"Tj", b"TJ", b"'", b'"'):
+            placed = _times(text, matrix)
+            y, height = placed[5], size * (placed[2] ** 2 + placed[3] ** 2) ** 0.5
+            if y < bottom + STAMP_BAND or (top > 0 and y + 0.8 * height > upper - top):
+                return True
+    return False
+
+
+def _times(first: list[float], second: list[float]) -> list[float]:
+    """The product of two PDF matrices [a b c d e f]: `first` applied, then `second`."""
+    a, b, c, d, e, f = first
+    m = second
+    return [
+        a * m[0] + b * m[2], a * m[1] + b * m[3],
+        c * m[0] + d * m[2], c * m[1] + d * m[3],
+        e * m[0] + f * m[2] + m[4], e * m[1] + f * m[3] + m[5],
+    ]  # fmt: skip
+
+
 def _corners(box: Sequence[Any]) -> Box:
     x1, y1, x2, y2 = (float(value) for value in box)
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)

@@ -10,15 +10,17 @@ from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
+import docx
 import pytest
 import yaml
+from docx.shared import Cm
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
 
 from pipeline.build import BuildOptions, BuildResult, build
-from pipeline.stamps import MIN_FONT_SIZE
-from tests.conftest import Word, example_data, page_words
+from pipeline.stamps import HEADER_BAND, MIN_FONT_SIZE, STAMP_BAND, crowded
+from tests.conftest import ROOT, MakeCase, Word, example_data, page_words
 
 COVER = "0 g -200 -200 1200 1200 re f\n"
 """A black rectangle far past every edge of the page: the page shows black wherever it shows content."""
@@ -171,3 +173,55 @@ def test_making_room_shows_nothing_from_outside_the_page(
     assert not ink(image, (width - 10, 0, width, height)), "right margin"
     assert not ink(image, (0, height - 8, width, height)), "under the stamps"
     assert ink(image, (0, height / 2 - 100, width, height / 2 + 100))  # the content is still there
+
+
+def test_a_word_letter_with_small_margins_is_shrunk_clear_of_the_stamps(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """A Word template edited to 0.8 cm margins and a footer (as WPS offers them) put the letter's footer on
+    the stamps' line and its text under them, and nothing said so (found by a probe editing the template
+    as Chinese staff would). Its pages are now shrunk, as a PDF exhibit's are, with a warning."""
+    folder = make_case()
+    template = docx.Document(str(ROOT / "templates" / "appeal_letter.docx"))
+    section = template.sections[0]
+    section.top_margin, section.bottom_margin = Cm(1.0), Cm(0.8)
+    section.footer_distance = Cm(0.3)
+    section.footer.paragraphs[0].text = "FOOTERLINE of the letter"
+    (folder / "templates").mkdir()
+    template.save(str(folder / "templates" / "appeal_letter.docx"))
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert [warning for warning in result.warnings if "its text runs into" in warning] == [
+        f"{folder / 'templates' / 'appeal_letter.docx'}: its text runs into the bottom half inch, where the "
+        "bundle's stamps go; its pages were shrunk in the bundle to make room. Give the template margins of "
+        "at least 1 inch, and its header and footer at least 0.6 inch from the edge (Word: Layout > "
+        "Margins; WPS: 页面布局 > 页边距)"
+    ]
+    reader = PdfReader(result.bundle)
+    letter = next(
+        item for item in reader.outline if not isinstance(item, list) and item.title == "Appeal letter"
+    )
+    first = reader.get_destination_page_number(letter) + 1
+    height = float(reader.pages[first - 1].mediabox.height)
+    words = page_words(result.bundle, first)
+    assert any(text == "FOOTERLINE" for text, *_ in words)
+    stamps = {"Page", str(first), "of", str(len(reader.pages))}
+    assert [word for word in words if word[4] > height - STAMP_BAND and word[0] not in stamps] == []
+
+
+def test_text_in_either_band_is_told() -> None:
+    page = PdfWriter().add_blank_page(612, 792)
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 10 Tf 72 770 Td (Header line) Tj ET")
+    page[NameObject("/Contents")] = stream
+    font = DictionaryObject(
+        {NameObject(key): NameObject(value) for key, value in (("/Type", "/Font"), ("/Subtype", "/Type1"),
+                                                                ("/BaseFont", "/Helvetica"))}
+    )  # fmt: skip
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+    )
+    assert crowded(page, HEADER_BAND) and not crowded(page)
+    stream.set_data(b"BT /F1 10 Tf 72 20 Td (Footer line) Tj ET")
+    assert crowded(page) and crowded(page, HEADER_BAND)
+    stream.set_data(b"BT /F1 10 Tf 72 400 Td (Body) Tj ET")
+    assert not crowded(page, HEADER_BAND)
