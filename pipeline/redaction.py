@@ -217,14 +217,17 @@ def _chinese_ids(text: str) -> Iterator[Span]:
             yield match.start(), match.end(), Kind.CN_ID
 
 
+_CARD_AHEAD = r"(?=(?:[0-9]{13,19}|[0-9]{4}(?:([ -])[0-9]{4}){2,3}(?:\1[0-9]{1,4})?)(?![0-9A-Za-z]))"
 _RUN = re.compile(
-    r"(?<![0-9A-Za-z+$¥€£*])(?<![0-9A-Za-z][./,])(?<![0-9]-)(?:(?<![A-Za-z]-)|(?=[0-9]{13,19}(?![0-9A-Za-z])))"
+    r"(?<![0-9A-Za-z+$¥€£*])(?<![0-9A-Za-z][.,])(?<![0-9][-/])"
+    rf"(?:(?<![A-Za-z][-/])|{_CARD_AHEAD})"
     r"(?<![0-9] )[0-9]++(?:[ -][0-9]++)*+(?![0-9A-Za-z])"
 )
 """A whole number, digits with single spaces or hyphens between groups: not a part of a longer number or
 code (`INV-2024-0117`, `1:24-cv-02015`), of a price (`$1234.56`) or of a phone number (`+86 ...`). After a
-word and a hyphen, only 13 to 19 digits in a row count, the length of a card number: a file name joins its
-words so as often as with `_` (`receipt-card-4111111111111111.pdf`)."""
+word and a hyphen or a slash, only a number of a card's form counts (13 to 19 digits, or groups of four):
+a file name joins its words so as often as with `_` (`receipt-card-4111-1111-1111-1111.pdf`), and a path
+puts its folder before it (`evidence/4111111111111111.pdf`)."""
 _GLUED = re.compile(r"[-./,][0-9A-Za-z]")
 """After a number, what makes its last part belong to what follows: `... 1111 12/26`, `19,250.00`."""
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}(?![0-9A-Za-z])")

@@ -76,6 +76,9 @@ FOUND = [
     # a card number in an evidence file's name (the exhibit's cover sheet shows it)
     ("evidence/receipt_card_4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
     ("evidence/receipt-card-4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
+    ("evidence/receipt-4111-1111-1111-1111.pdf", Kind.ACCOUNT, "****-****-****-1111"),
+    ("evidence/4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
+    ("Paid with card-4111-1111-1111-1111.", Kind.ACCOUNT, "****-****-****-1111"),
     # IBANs
     ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
     ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
