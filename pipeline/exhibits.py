@@ -238,18 +238,22 @@ def _repair_with_qpdf(source: Path, target: Path, name: str, first: Exception) -
     load_pikepdf()
     import pikepdf
 
+    again = (  # (a file cut short is whole where it came from)
+        "the file looks cut short, as an interrupted download leaves it: download it again and compare it "
+        "with the original"
+        if _cut_short(source)
+        else "scan or print it again"
+    )
     try:
         with pikepdf.open(source) as pdf:
             if not len(pdf.pages):
-                raise EvidenceError(f"{name}: the PDF has no pages that can be read; scan or print it again")
+                raise EvidenceError(f"{name}: the PDF has no pages that can be read; {again}")
             lost = sum("Pages tree includes non-dictionary object" in note for note in pdf.get_warnings())
             pdf.save(target)
     except EvidenceError:
         raise
     except Exception as error:  # pikepdf.PdfError and friends: beyond repair
-        raise EvidenceError(
-            f"{name}: the PDF is damaged beyond repair ({first}); scan or print it again"
-        ) from error
+        raise EvidenceError(f"{name}: the PDF is damaged beyond repair ({first}); {again}") from error
     return lost
 
 

@@ -39,6 +39,7 @@ from pipeline.exhibits import (
 )
 from pipeline.office_copy import printable_copy
 from tests import samples
+from tests.conftest import EXAMPLE
 
 EXHIBIT = Exhibit(3, "3", "Invoice", "", None, "", "", "evidence/file", "0" * 64)
 NAME = "Exhibit 3 (evidence/file)"
@@ -348,6 +349,20 @@ def test_a_pdf_beyond_repair_is_named(tmp_path: Path) -> None:
         EvidenceError, match=rf"^{re.escape(NAME)}: the PDF (is damaged beyond repair|has no pages)"
     ):
         prepare_pdf(EXHIBIT, junk, tmp_path / "out.pdf")
+
+
+def test_a_pdf_cut_short_beyond_repair_is_told_to_be_downloaded_again(tmp_path: Path) -> None:
+    """The example's invoice cut at two thirds (an interrupted download) was refused with "scan or print it
+    again", when a copy of the whole file is what is needed (found by a probe checking the fixes)."""
+    whole = (EXAMPLE / "evidence" / "invoice_hengtai_2024-01.pdf").read_bytes()
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(EvidenceError) as refused:
+        prepare_pdf(EXHIBIT, cut, tmp_path / "out.pdf")
+    assert str(refused.value).endswith(
+        "the file looks cut short, as an interrupted download leaves it: download it again and compare it "
+        "with the original"
+    )
 
 
 def image_pages(source: Path, tmp_path: Path) -> tuple[PdfReader, list[str]]:
