@@ -238,7 +238,7 @@ def html(body: str) -> str:
         (
             "cs_inquiry.html",
             html("<p>{{ merchant.fax }}</p>"),
-            f"cs_inquiry.html:3: 'pipeline.model.Merchant object' has no attribute 'fax': {UNDEFINED}",
+            "cs_inquiry.html:3: `fax` is not a field of `merchant` (docs/templates.md lists them)",
         ),
         (
             "cs_inquiry.html",
@@ -266,7 +266,7 @@ def html(body: str) -> str:
             "appeal_letter.docx",
             ["Dear Sir or Madam,", "Fax: {{ merchant.fax }}"],
             'appeal_letter.docx, paragraph 2 "Fax: {{ merchant.fax }}": error: '
-            f"'pipeline.model.Merchant object' has no attribute 'fax': {UNDEFINED}",
+            "`fax` is not a field of `merchant` (docs/templates.md lists them)",
         ),
     ],
     ids=[
@@ -337,8 +337,7 @@ def test_check_reports_an_error_of_a_shared_piece_once_and_every_other(make_case
     assert code == 1
     assert out.splitlines()[:3] == [
         f"error: {case}/templates/base.html:1: division by zero (ZeroDivisionError)",
-        f"error: {case}/templates/cs_inquiry.txt:1: 'pipeline.model.CaseDetails object' has no attribute "
-        f"'numbr': {UNDEFINED}",
+        f"error: {case}/templates/cs_inquiry.txt:1: `numbr` is not a field of `case`; did you mean `number`?",
         out.splitlines()[2],
     ]
     assert out.splitlines()[2].startswith(f"{case}: 2 errors (")
@@ -360,7 +359,8 @@ def test_check_opens_every_pdf_exhibit_as_the_build_does(make_case: MakeCase, tm
         "error: Exhibit 2 (evidence/authorisation_hengtai.pdf): the PDF is protected by a password; open "
         "it, print it to a new PDF without a password and use that file",
         "error: Exhibit 3 (evidence/design_certificate_hengtai.pdf): the PDF is damaged beyond repair "
-        "(Stream has ended unexpectedly); scan or print it again",
+        "(Stream has ended unexpectedly); the file looks cut short, as an interrupted download leaves it: "
+        "download it again and compare it with the original",  # (it has no end: the likeliest cause)
         "error: Exhibit 5 (evidence/product_photo.jpg): not a kind of file build-appeal can put in a "
         "bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, BMP), an office file (Word, Excel, "
         "PowerPoint, OpenDocument, RTF), .txt, .csv or .eml",
