@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import inspect
 import logging
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,13 +23,27 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel
 
 from pipeline.cache import Cache
 from pipeline.context import FILTERS, Context
 from pipeline.errors import TemplateError
 from pipeline.limits import DEFAULT_TIMEOUT, time_limit
 from pipeline.load import display_path
-from pipeline.model import CaseFile, Language, Platform
+from pipeline.model import (
+    BundleSettings,
+    CaseDetails,
+    CaseFile,
+    Counsel,
+    IPRight,
+    Language,
+    Merchant,
+    Money,
+    Platform,
+    Position,
+    Product,
+    Request,
+)
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +376,38 @@ _JINJA_STATE = (jinja2.Environment, jinja2.runtime.Context, jinja2.nodes.EvalCon
 """What Jinja passes to some of its filters before the value."""
 
 
+_NO_ATTRIBUTE = re.compile(r"'pipeline\.model\.(\w+) object' has no attribute '([^']*)'")
+"""Jinja's message for a field a section of the case does not have, the class named as Python knows it."""
+
+TEMPLATE_NAMES: dict[type[BaseModel], str] = {
+    Merchant: "`merchant`",
+    CaseDetails: "`case`",
+    Counsel: "`case.counsel`",
+    IPRight: "each of `case.ip_rights`",
+    Money: "Money",
+    Product: "each of `products`",
+    Position: "`position`",
+    Request: "each of `requests`",
+    BundleSettings: "`bundle`",
+}
+"""The sections of the case templates are given, each as docs/templates.md names it."""
+
+
+def _no_such_field(message: str) -> str | None:
+    """Jinja's "'pipeline.model.CaseDetails object' has no attribute 'numbr'" with the object as the
+    templates know it, and the field perhaps meant: "`numbr` is not a field of `case`; did you mean
+    `number`?"; None for any other message."""
+    match = _NO_ATTRIBUTE.fullmatch(message)
+    found = [model for model in TEMPLATE_NAMES if match and model.__name__ == match.group(1)]
+    if match is None or not found:
+        return None
+    name = match.group(2)
+    meant = difflib.get_close_matches(name, list(found[0].model_fields), n=1)
+    if meant:
+        return f"`{name}` is not a field of {TEMPLATE_NAMES[found[0]]}; did you mean `{meant[0]}`?"
+    return f"`{name}` is not a field of {TEMPLATE_NAMES[found[0]]} (docs/templates.md lists them)"
+
+
 def explain(error: BaseException, filters: Mapping[str, Any]) -> str:
     if isinstance(error, jinja2.TemplateNotFound):
         return (
@@ -369,7 +417,9 @@ def explain(error: BaseException, filters: Mapping[str, Any]) -> str:
     if isinstance(error, RecursionError):
         return "the template calls itself without end (a macro or include that never stops)"
     if isinstance(error, jinja2.UndefinedError):
-        return f"{error.message}: no such variable or field (docs/templates.md lists them)"
+        return _no_such_field(str(error.message)) or (
+            f"{error.message}: no such variable or field (docs/templates.md lists them)"
+        )
     if isinstance(error, UnicodeDecodeError):
         return NOT_UTF8
     if isinstance(error, jinja2.TemplateError):

@@ -1,10 +1,12 @@
 """Word templates: docxtpl renders them, with the clean-up a document edited in Word needs around it.
 
 Before docxtpl sees the document, Word's tracked changes are accepted and its comments removed (LibreOffice
-would print the one, and its session crashes on the other), tags docxtpl would silently cut text at are
-refused, and curly quotes inside a tag's strings are kept as text. After, nothing in the document may load
-a picture, a template or text from outside it, and its properties are plain text. Errors name the
-paragraph as Word counts them.
+would print the one, and its session crashes on the other), its protection against editing and Track
+Changes are turned off (the rendered copy is for editing), tags docxtpl would silently cut text at or print
+as typed (braces typed full-width, `｛｛`) are refused, and so are full-width characters in a tag's code;
+curly quotes inside a tag's strings are kept as text. After, nothing in the document may load a picture, a
+template or text from outside it, and its properties are plain text. Errors name the paragraph as Word
+counts them.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ def render_docx(
     """Render a Word template into `target`; return the warnings about it.
 
     Before docxtpl sees the document, Word's tracked changes are accepted and its comments removed
-    (LibreOffice would print the one, and crashes on the other), tags docxtpl would silently cut text at
-    are refused, and curly quotes inside a tag's strings are kept as text (docxtpl would straighten them
-    into the end of the string). The rendered document keeps nothing that loads a file or web address (a
-    picture linked rather than inserted, an INCLUDEPICTURE field): LibreOffice would fetch it, and the
-    platform would be sent the link."""
+    (LibreOffice would print the one, and crashes on the other), its protection against editing and Track
+    Changes turned off, tags docxtpl would silently cut text at or print as typed are refused, and curly
+    quotes inside a tag's strings are kept as text (docxtpl would straighten them into the end of the
+    string). The rendered document keeps nothing that loads a file or web address (a picture linked
+    rather than inserted, an INCLUDEPICTURE field): LibreOffice would fetch it, and the platform would be
+    sent the link."""
     from docxtpl import DocxTemplate  # heavy import, only when a Word template is used
 
     shown = display_path(template.path)
@@ -48,6 +51,15 @@ def render_docx(
         if _drop_comments(document, parts):
             notes.append(
                 f"{shown}: its Word comments were removed from the rendered {template.document}.docx"
+            )
+        restrictions = _drop_restrictions(document)
+        if restrictions:
+            listed = restrictions[-1]
+            if len(restrictions) > 1:
+                listed = f"{', '.join(restrictions[:-1])} and {listed}"
+            notes.append(
+                f"{shown}: its {listed} {'were' if len(restrictions) > 1 else 'was'} removed from the "
+                f"rendered {template.document}.docx, which is for editing"
             )
         paragraphs = numbered_paragraphs(parts)
         notes += [
@@ -342,6 +354,33 @@ def _drop_comments(document: Any, parts: list[tuple[str, Any]]) -> bool:
     return found
 
 
+_RESTRICTIONS = {
+    "documentProtection": "editing restriction",
+    "writeProtection": "password to modify",
+    "trackRevisions": "Track Changes",
+}
+"""What Word's (or WPS's) settings may hold that makes a document open read-only, ask for a password, or
+track every later edit (Review: Restrict Editing, Track Changes; Save As: Tools, General Options)."""
+
+
+def _drop_restrictions(document: Any) -> list[str]:
+    """Remove from the document's settings what `_RESTRICTIONS` names: the rendered letter is the user's
+    to edit. Return the names of those that were in force (a protection not enforced, Track Changes set
+    off, were not)."""
+    settings = document.docx.settings.element
+    dropped = []
+    for name, shown in _RESTRICTIONS.items():
+        for element in settings.findall(f"{_W}{name}"):
+            if name == "documentProtection":  # (without w:enforcement, not enforced)
+                on = element.get(f"{_W}enforcement", "0")
+            else:  # w:writeProtection has no w:val: always in force
+                on = element.get(f"{_W}val", "1")
+            if on.lower() not in ("0", "false", "off"):
+                dropped.append(shown)
+            settings.remove(element)
+    return list(dict.fromkeys(dropped))
+
+
 def numbered_paragraphs(parts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """The paragraphs of the parts, each with how messages name it: "paragraph 4" as Word counts the
     body's paragraphs (those of tables included), "header, paragraph 1", "the text box in paragraph 3".
@@ -402,12 +441,31 @@ _PARAGRAPH_TAG = re.compile(r"\{([{%#])p\s.*?[}%#]\}")
 
 
 def tag_problems(paragraphs: list[tuple[str, Any]]) -> list[str]:
-    """What docxtpl would silently cut text at, each as "<paragraph>: <what is wrong>": a tag opened and not
-    closed in its paragraph (`{{ merchant.phone }` makes Jinja read on to the next `}}`, paragraphs
-    later), and a `{%p %}` tag sharing its paragraph with text (docxtpl replaces the whole paragraph)."""
+    """What docxtpl would silently cut text at or print as typed, each as "<paragraph>: <what is wrong>": a
+    tag typed with full-width braces (`｛｛ case.number ｝｝`, printed as it is), a tag with full-width
+    characters in its code (see `_wide_in_code`), a tag opened and not closed in its paragraph
+    (`{{ merchant.phone }` makes Jinja read on to the next `}}`, paragraphs later), and a `{%p %}` tag
+    sharing its paragraph with text (docxtpl replaces the whole paragraph)."""
     found = []
     for label, paragraph in paragraphs:
         text = _text_of(paragraph)
+        wide = _wide_braces(text)
+        if wide:
+            tag, fixed = wide
+            found.append(
+                f"{label}: the tag “{tag}” is typed with full-width braces (全角), which make no tag; type "
+                f"them in English input mode (半角): “{fixed}”"
+            )
+            continue
+        for match in _INLINE_TAG.finditer(text):
+            tag = match.group(0)
+            typed, inside = _wide_in_code(tag[2:-2])
+            if typed:
+                found.append(
+                    f"{label}: the tag “{tag}” has full-width (全角) characters outside its quotes: "
+                    f"{' '.join(typed)}; retype them in English input mode (半角): "
+                    f"“{tag[:2]}{inside}{tag[-2:]}”"
+                )
         openers = [match.start() for match in _OPENERS.finditer(text)]
         for index, start in enumerate(openers):
             end = openers[index + 1] if index + 1 < len(openers) else len(text)
@@ -433,6 +491,76 @@ def tag_problems(paragraphs: list[tuple[str, Any]]) -> list[str]:
                     f"in that {kind} (“{rest[:40]}”) is lost; give the tag a {kind} of its own"
                 )
     return found
+
+
+_WIDE_DELIMITER = re.compile(r"[{｛][{｛%％#＃]|[}｝%％#＃][}｝]")
+_WIDE_TAG = re.compile(r"[{｛][{｛%％#＃].*?[}｝%％#＃][}｝]")
+"""A tag's braces, or a whole tag, typed in English or Chinese input mode (`｛｛`, `｛%`, `%｝`)."""
+
+
+def _wide_braces(text: str) -> tuple[str, str] | None:
+    """The first tag of `text` whose braces are typed full-width (a Chinese input method's `｛｛ ... ｝｝`,
+    `｛% if zh %｝`), which Jinja does not read as a tag: (the tag, as typed in English input mode). A
+    brace left without its other half is shown with the text after it. Those inside a tag are its own
+    (`_wide_in_code`): printed in a string, refused in its code."""
+    tags = [match.span() for match in _INLINE_TAG.finditer(text)]
+    for delimiter in _WIDE_DELIMITER.finditer(text):
+        if not any(_is_wide(char) for char in delimiter.group(0)):
+            continue
+        if any(start < delimiter.start() < end for start, end in tags):
+            continue
+        tag = next(
+            (match for match in _WIDE_TAG.finditer(text) if match.start() <= delimiter.start() < match.end()),
+            None,
+        )
+        if tag is None:
+            typed = text[delimiter.start() :].strip()[:60]
+            return typed, _half_width(typed)
+        typed = tag.group(0)
+        inside = _wide_in_code(typed[2:-2])[1]
+        return typed, _half_width(typed[:2]) + inside + _half_width(typed[-2:])
+    return None
+
+
+def _is_wide(char: str) -> bool:
+    """A character of the full-width forms of ASCII (U+FF01 to U+FF5E), as a Chinese input method types
+    them: `｛`, `（`, `｜`, `ｃ`. (Its full-width space, U+3000, is a space to Jinja too.)"""
+    return "\uff01" <= char <= "\uff5e"
+
+
+def _half_width(text: str) -> str:
+    return "".join(chr(ord(char) - 0xFEE0) if _is_wide(char) else char for char in text)
+
+
+def _wide_in_code(inside: str) -> tuple[list[str], str]:
+    """The full-width characters of a tag's code (its inside, strings left out: `default(“无”)` is
+    fine), each run of them as typed (`ｃａｓｅ`, `（`), and the inside with them typed half-width. Jinja
+    reads them as unknown characters (an error naming no paragraph, at an offset in the XML), or, as part
+    of a name, as the name half-width (`ｃａｓｅ` is a new variable hiding `case`)."""
+    pieces = _string_quotes(inside)
+    kind: str | None = None
+    escaped = False
+    typed: list[str] = []
+    fixed = list(inside)
+    previous = -2
+    for index, piece in enumerate(pieces):
+        if kind is not None:  # a string: its text is printed, whatever it is
+            if escaped:
+                escaped = False
+            elif piece == "\\":
+                escaped = True
+            elif piece == kind:
+                kind = None
+        elif piece in ("'", '"'):
+            kind = piece
+        elif _is_wide(piece):
+            fixed[index] = _half_width(piece)
+            if previous == index - 1:
+                typed[-1] += piece
+            else:
+                typed.append(piece)
+            previous = index
+    return typed, "".join(fixed)
 
 
 _TABLE_TAG = re.compile(r"\{[{%](tr|tc)\s.*?[}%]\}")

@@ -103,8 +103,7 @@ def test_an_undefined_variable_names_the_template_and_line(
     with pytest.raises(TemplateError) as caught:
         templates.render(templates.find("cs_inquiry"), context_for(make_case(evidence=False)), tmp_path)
     assert str(caught.value) == str(case_templates) + (
-        "/cs_inquiry.html:2: 'pipeline.model.Merchant object' has no attribute 'nickname': "
-        "no such variable or field (docs/templates.md lists them)"
+        "/cs_inquiry.html:2: `nickname` is not a field of `merchant` (docs/templates.md lists them)"
     )
 
 
@@ -123,6 +122,8 @@ def test_a_syntax_error_names_the_template_and_line(
 def test_a_word_template_error_names_the_paragraph(
     folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
 ) -> None:
+    """A misspelt field is named with the field meant, and the object as the templates know it: it was
+    "'pipeline.model.CaseDetails object' has no attribute 'numbr'"."""
     case_templates, defaults = folders
     word_template(
         case_templates / "appeal_letter.docx",
@@ -134,9 +135,8 @@ def test_a_word_template_error_names_the_paragraph(
     with pytest.raises(TemplateError) as caught:
         templates.render(templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path)
     assert str(caught.value) == str(case_templates) + (
-        '/appeal_letter.docx, paragraph 3 "Our case is {{ case.numbr }}.": error: '
-        "'pipeline.model.CaseDetails object' has no attribute 'numbr': no such variable or field "
-        "(docs/templates.md lists them)"
+        '/appeal_letter.docx, paragraph 3 "Our case is {{ case.numbr }}.": error: `numbr` is not a field of '
+        "`case`; did you mean `number`?"
     )
 
 
@@ -346,6 +346,71 @@ def test_a_tag_missing_a_brace_is_refused_before_it_deletes_text(
         f"{folders[0]}/appeal_letter.docx, paragraph 1: the tag “{{{{ merchant.name_en }}” is not closed: "
         "its }} is missing"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "tag", "fixed"),
+    [
+        ("案号：｛｛ case.number ｝｝。", "｛｛ case.number ｝｝", "{{ case.number }}"),
+        ("案号：｛{ case.number }｝。", "｛{ case.number }｝", "{{ case.number }}"),
+        ("｛% if zh %｝案号｛% endif %｝", "｛% if zh %｝", "{% if zh %}"),
+        ("案号：{{ case.number ｝｝", "{{ case.number ｝｝", "{{ case.number }}"),
+        ("案号：｛｛ ｃａｓｅ.number ｝｝", "｛｛ ｃａｓｅ.number ｝｝", "{{ case.number }}"),
+    ],
+    ids=["both", "outer", "block", "closing", "and a name"],
+)
+def test_a_tag_typed_with_full_width_braces_is_refused(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, typed: str, tag: str, fixed: str
+) -> None:
+    """A Chinese input method types `{` as `｛`: the letter printed `｛｛ case.number ｝｝`, without an
+    error."""
+    with pytest.raises(TemplateError) as caught:
+        render_word(folders, make_case, tmp_path, "尊敬的先生/女士：", typed)
+    assert str(caught.value) == (
+        f"{folders[0]}/appeal_letter.docx, paragraph 2: the tag “{tag}” is typed with full-width braces "
+        f"(全角), which make no tag; type them in English input mode (半角): “{fixed}”"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "typed", "fixed"),
+    [
+        ("{{ ｃａｓｅ.number }}", "ｃａｓｅ", "{{ case.number }}"),
+        ("{{ letter_date｜date_zh }}", "｜", "{{ letter_date|date_zh }}"),
+        ("{{ case.tro_date|default（“无”） }}", "（ ）", "{{ case.tro_date|default(“无”) }}"),
+        ('{{ case.amount_frozen|money("USD"，) }}', "，", '{{ case.amount_frozen|money("USD",) }}'),
+        ("{%p if ｚｈ %}", "ｚｈ", "{%p if zh %}"),
+    ],
+    ids=["a name", "a filter", "brackets", "a comma", "a paragraph tag"],
+)
+def test_full_width_characters_in_a_tag_are_refused(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, tag: str, typed: str, fixed: str
+) -> None:
+    """`ｃａｓｅ` was a variable of its own hiding `case` (Python reads names half-width), named in an error
+    about another paragraph; `｜` gave "unexpected char '｜' at 10795", an offset into the XML."""
+    with pytest.raises(TemplateError) as caught:
+        render_word(folders, make_case, tmp_path, "案号：{{ case.number }}", tag)
+    assert str(caught.value) == (
+        f"{folders[0]}/appeal_letter.docx, paragraph 2: the tag “{tag}” has full-width (全角) characters "
+        f"outside its quotes: {typed}; retype them in English input mode (半角): “{fixed}”"
+    )
+
+
+def test_full_width_characters_in_a_string_or_as_spaces_are_printed(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    """A full-width space is a space to Jinja; in a string any character is text."""
+    rendered = render_word(
+        folders,
+        make_case,
+        tmp_path,
+        "{{　case.number　}}",
+        '{{ “（注：” ~ case.number ~ "）" }}{{ "｛｛" if zh else "" }}',
+    )
+    assert [p.text for p in docx.Document(str(rendered)).paragraphs] == [
+        "1:24-cv-02015",
+        "（注：1:24-cv-02015）｛｛",
+    ]
 
 
 def test_tracked_changes_are_accepted(
@@ -753,6 +818,52 @@ def test_a_word_template_keeps_nothing_that_loads_from_outside(
         f'{shown}: the field “INCLUDEPICTURE "http://127.0.0.1:9/field.png" \\d” {removed}',
         f"{shown}: left out what it links to outside itself (file:///tmp/Normal.dotm){left_out}",
     ]
+
+
+RESTRICTIONS = (
+    '<w:writeProtection w:recommended="1"/><w:trackRevisions/>'
+    '<w:documentProtection w:edit="readOnly" w:enforcement="1" w:cryptProviderType="rsaAES" '
+    'w:cryptAlgorithmSid="14" w:cryptSpinCount="100000" w:hash="aGFzaA==" w:salt="c2FsdA=="/>'
+)
+"""A template protected against editing (WPS: 审阅, 限制编辑), with a password to modify and Track Changes
+on."""
+
+
+@pytest.mark.parametrize(
+    ("restrictions", "message"),
+    [
+        (RESTRICTIONS, "its editing restriction, password to modify and Track Changes were removed"),
+        ('<w:trackRevisions w:val="false"/><w:documentProtection w:edit="readOnly"/>', None),
+    ],
+    ids=["in force", "not in force"],
+)
+def test_the_rendered_word_document_can_be_edited(
+    folders: tuple[Path, Path],
+    make_case: MakeCase,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    restrictions: str,
+    message: str | None,
+) -> None:
+    """The editable letter opened read-only, asking for the template's password, and tracked every edit."""
+    case_templates, defaults = folders
+    path = case_templates / "appeal_letter.docx"
+    word_template(path, "Case {{ case.number }}")
+    edit_package(
+        path, {"word/settings.xml": lambda xml: re.sub(r"(<w:settings[^>]*>)", rf"\1{restrictions}", xml)}
+    )
+    templates = Templates(case_templates, defaults)
+    with caplog.at_level("WARNING"):
+        rendered = templates.render(
+            templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path
+        ).path
+    with zipfile.ZipFile(rendered) as package:
+        settings = package.read("word/settings.xml").decode()
+    assert "Protection" not in settings and "trackRevisions" not in settings
+    assert docx.Document(str(rendered)).paragraphs[0].text == "Case 1:24-cv-02015"
+    assert caplog.messages == (
+        [f"{path}: {message} from the rendered appeal_letter.docx, which is for editing"] if message else []
+    )
 
 
 @pytest.mark.parametrize(

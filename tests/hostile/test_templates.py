@@ -63,7 +63,7 @@ def test_a_syntax_error_in_a_shared_piece_names_that_piece(hostile: Hostile) -> 
     [
         (
             "<p>{{ case.numbr }}</p>",
-            f"'pipeline.model.CaseDetails object' has no attribute 'numbr': {UNDEFINED}",
+            "`numbr` is not a field of `case`; did you mean `number`?",
         ),
         ("<p>{{ seller.name }}</p>", f"'seller' is undefined: {UNDEFINED}"),
     ],
@@ -83,7 +83,7 @@ def test_an_undefined_variable_in_word(hostile: Hostile) -> None:
     )
     hostile.fails(
         'cases/acme/templates/appeal_letter.docx, paragraph 2 "We are {{ merchant.nmae }}.": error: '
-        f"'pipeline.model.Merchant object' has no attribute 'nmae': {UNDEFINED}"
+        "`nmae` is not a field of `merchant` (docs/templates.md lists them)"
     )
 
 
