@@ -483,6 +483,7 @@ DESTINATIONS = click.Choice(["platform", "court", "email"])
 @click.option("--phone", help="The contact phone number.")
 @click.option("--address", help="The company's address.")
 @click.option("--case-number", help="The case number, e.g. 1:24-cv-02015.")
+@click.option("--court", help="The court, in full, as the platform's notice names it.")
 @click.option("--plaintiff", help="The plaintiff, as in the caption.")
 @click.option("--firm", help="The plaintiff's law firm.")
 @reports_errors

@@ -180,7 +180,7 @@ def platform_named(value: str) -> Platform | None:
     folded = _folded(value)
     for platform in Platform:
         name = _folded(platform.value)
-        if folded in (name, name.removesuffix("com")):
+        if name.removesuffix("com") in (folded, folded.removesuffix("com")):  # (`Amazon.com`, `alibaba`)
             return platform
     for alias, platform_name in [*((zh, en) for en, zh in _PLATFORMS_ZH.items()), *_PLATFORM_ALIASES.items()]:
         if folded == _folded(alias) and platform_name != Platform.OTHER:

@@ -35,6 +35,7 @@ class Answers:
     phone: str | None = None
     address: str | None = None
     case_number: str | None = None
+    court: str | None = None
     plaintiff: str | None = None
     firm: str | None = None
     notified: dt.date | None = None
@@ -49,6 +50,7 @@ QUESTIONS = {
     "phone": "Contact phone / 联系电话",
     "address": "Company address / 公司地址",
     "case_number": "Case number, e.g. 1:24-cv-02015 / 案号",
+    "court": "Court, in full, as the notice names it / 法院全称（见平台通知）",
     "plaintiff": "Plaintiff / 原告",
     "firm": "Plaintiff's law firm / 原告律所",
 }
@@ -103,7 +105,7 @@ merchant:                                     # your company / 贵司信息
 
 case:                                         # from the platform's notice / 来自平台通知
   number: {value["case_number"]}
-  court: United States District Court for the Northern District of Illinois   # change if another court
+  court: {value["court"]}                      # e.g. United States District Court for the N.D. of Illinois
   plaintiff: {value["plaintiff"]}
   counsel:
     firm: {value["firm"]}

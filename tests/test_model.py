@@ -40,6 +40,8 @@ def test_what_is_not_a_case_number_is_refused(raw: str) -> None:
         ("Alibaba.com", Platform.ALIBABA),
         ("ALIEXPRESS", Platform.ALIEXPRESS),
         ("amazon", Platform.AMAZON),
+        ("Amazon.com", Platform.AMAZON),  # its usual spelling
+        ("aliexpress.com", Platform.ALIEXPRESS),
         ("tiktok shop", Platform.TIKTOK),
         ("阿里巴巴国际站", Platform.ALIBABA),  # the platforms' Chinese names, as Chinese sellers write them
         ("阿里巴巴", Platform.ALIBABA),

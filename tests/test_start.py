@@ -22,6 +22,7 @@ OPTIONS = [
     "--lang", "en", "--platform", "amazon", "--merchant", "Acme Trading Co., Ltd.", "--store", "Acme: Home",
     "--contact", "Li Wei", "--email", "li.wei@acme.example.cn", "--phone", "+86 755 1234 5678",
     "--address", "1 Keji Road, Shenzhen, China", "--case-number", "24 CV 607",
+    "--court", "United States District Court for the Southern District of New York",
     "--plaintiff", "Glowbright Brands, LLC", "--firm", "Harbor & Vance LLP",
 ]  # fmt: skip
 
@@ -105,6 +106,7 @@ def test_a_new_case_that_does_not_validate_is_told_every_placeholder_at_once(tmp
         "merchant.email",
         "merchant.phone",
         "merchant.address",
+        "case.court",  # (never assumed: the notice names it)
         "position.statement",
     ]
     for command in ([str(case), "-o", str(tmp_path / "out")], ["check", str(case)]):
@@ -152,7 +154,9 @@ def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(cli, "_interactive", lambda: True)
     answers = ["zh", "amazone", "ali express", "Acme Trading Co., Ltd.", "阿克米贸易有限公司", "Acme Store",
                "Li Wei", "li.wei at acme", "li.wei@acme.example.cn", "+86 755 1234 5678",
-               "1 Keji Road, Shenzhen", "hello", "24 C 2015", "Glowbright Brands, LLC", ""]  # fmt: skip
+               "1 Keji Road, Shenzhen", "hello", "24 C 2015",
+               "United States District Court for the Northern District of Illinois", "Glowbright Brands, LLC",
+               ""]  # fmt: skip
     code, out = run("init", str(tmp_path / "asked"), input="\n".join(answers) + "\n")
     assert code == 0, out
     text = (tmp_path / "asked" / "case.yaml").read_text(encoding="utf-8")
@@ -162,6 +166,7 @@ def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # A wrong e-mail or case number is asked again (they were written as typed, to fail at `check`).
     assert "Error: 'li.wei at acme' is not an email address" in out and "li.wei@acme.example.cn" in text
     assert "Error: 'hello' is not a case number" in out and 'number: "1:24-cv-02015"' in text
+    assert 'court: "United States District Court for the Northern District of Illinois"' in text
 
 
 def test_init_refuses_an_option_that_case_yaml_would_refuse(tmp_path: Path) -> None:
