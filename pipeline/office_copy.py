@@ -12,6 +12,7 @@ never changed.
 from __future__ import annotations
 
 import bisect
+import functools
 import gzip
 import io
 import math
@@ -44,6 +45,8 @@ _BEFORE_DEFINED_NAMES = (
 _OFFICE_DOCUMENT = "/relationships/officeDocument"
 _C, _V, _T, _IS = (f"{{{_SHEET_NS}}}{name}" for name in ("c", "v", "t", "is"))
 _RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+MAX_COLUMNS = 16384
+"""The columns a sheet has (A to XFD): a row of cells without their places is not counted past it."""
 WIDEST_COLUMN = 50.0
 """The widest a column is made for its text, in Excel's unit (the width of a digit): half a landscape page
 at full size. A longer text wraps within it, on as many lines as it needs."""
@@ -79,7 +82,7 @@ _LETTERS = str.maketrans(
     }
 )
 """Each ASCII letter as its class: a capital ("A", "W" for M and W) or a small letter ("a", "w")."""
-_FORMAT_CODES = re.compile(r'"([^"]*)"|\[\$([^-\]]*)[^\]]*\]|\[[^\]]*\]|\\(.)|_.|\*.')
+_FORMAT_CODES = re.compile(r'"([^"]*)"|\[\$([^-\]]*)(?:-[^\]]*)?\]|\[[^\]]*\]|\\(.)|_.|\*.')
 """What a number format shows other than itself: its quoted text and escaped characters (kept), its
 currency (`[$€-407]`, kept), its colours and conditions (`[Red]`) and padding (`_)`, `*-`) (left out)."""
 _COLUMN = re.compile("[A-Za-z]{1,3}")
@@ -771,7 +774,7 @@ def _number_width(value: str, code: str) -> float:
     """How wide a number prints in a number format (Excel's `code`), in digits, about."""
     number = _number(value, 0.0)
     general = len(f"{number:.15g}")
-    shown = _FORMAT_CODES.sub(lambda code: "".join(part or "" for part in code.groups()), code.split(";")[0])
+    shown = _format_shown(code)
     if shown.strip().lower() in ("", "general", "@"):
         return general
     if re.search(r"[yYdDhHsS]|[mM]", shown) and not re.search(r"[0#?]", shown):  # a date or a time
@@ -782,6 +785,13 @@ def _number_width(value: str, code: str) -> float:
     separators = (digits - 1) // 3 if "," in shown else 0
     signs = len(re.sub(r"[0#?.,]", "", shown)) + (number < 0)
     return max(general, digits + separators + places + signs)
+
+
+@functools.lru_cache(maxsize=256)
+def _format_shown(code: str) -> str:
+    """What a number format's first section shows besides the number (its text, its currency), read once
+    a format: a sheet has a few formats and may have a million numbers."""
+    return _FORMAT_CODES.sub(lambda found: "".join(part or "" for part in found.groups()), code.split(";")[0])
 
 
 def _cell_width(cell: Any, number_format: str, workbook: _Workbook) -> _Width | None:
@@ -916,7 +926,7 @@ def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
     columns = _Columns(sheet)
     needed: dict[int, float] = {}
     wrapped: list[tuple[Any, int, _Width, float, float]] = []  # each wrapped text's row, column, width, font
-    last = 0
+    filled: set[int] = set()  # the columns that show something
     number = 0
     heading = False  # whether the first row holds text: the columns' names, most likely
     numbers: dict[str, int] = {}  # each column's letters, and its number
@@ -929,6 +939,8 @@ def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
             if letters not in numbers:
                 numbers[letters] = _column_number(letters) if _COLUMN.fullmatch(letters) else 0
             column = numbers[letters] or column + 1
+            if column > MAX_COLUMNS:  # (cells without their place counted on past the last column)
+                break
             key = cell.get("s")
             if key not in styles:
                 style = _index(key, 0)
@@ -942,7 +954,7 @@ def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
             width = _cell_width(cell, number_format, workbook)
             if width is None:
                 continue
-            last = max(last, column)
+            filled.add(column)
             heading |= number == 1 and width.text
             if (number, column) in corners or alignment == "fit":
                 continue
@@ -960,7 +972,9 @@ def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
     columns.widen({column: width for column, width in needed.items() if 0 < columns.width(column) < width})
     _heighten(wrapped, columns)
     setup = _page_setup(sheet)
-    pages = _pages_across([columns.width(column) for column in range(1, last + 1)], sheet, setup, workbook)
+    # Only columns that show something count: LibreOffice prints no page of empty columns (a stray cell in
+    # column XFD is a page of its own, not 800 pages of the columns before it).
+    pages = _pages_across([columns.width(column) for column in sorted(filled)], sheet, setup, workbook)
     setup.set("orientation", "landscape")
     setup.set("fitToWidth", str(pages))
     setup.set("fitToHeight", "0")

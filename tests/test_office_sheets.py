@@ -3,6 +3,7 @@ named after its sheet (`pipeline.office_copy._fit_sheet`, printed by LibreOffice
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,9 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.context import Exhibit
-from pipeline.office_copy import READABLE_SIZE, printable_copy
+from pipeline.errors import EvidenceError
+from pipeline.limits import time_limit
+from pipeline.office_copy import MAX_COLUMNS, READABLE_SIZE, printable_copy
 from pipeline.stamps import HEADER_BAND, STAMP_BAND
 from tests.conftest import flat, page_words, pdftotext
 
@@ -257,3 +260,60 @@ def test_a_copy_keeps_what_the_file_laid_out_itself(tmp_path: Path) -> None:
     assert sheet.oddHeader.left.text == "Seller's own header"
     assert sheet.page_setup.fitToWidth == 1
     assert sheet.print_title_rows == "$1:$1"
+
+
+def _sheet_xml(copy: Path) -> str:
+    with zipfile.ZipFile(copy) as package:
+        return package.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_a_hostile_number_format_takes_no_time(tmp_path: Path) -> None:
+    """`[$[$[$...` took the format's pattern time cubic in its length (1,600 characters: a second), and
+    it was read again for every cell: a sales export so formatted hung the build (found by a probe
+    attacking the new code). The limit guards the suite against a hang; the copy takes milliseconds."""
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Listing", "Amount"])
+    for row in range(2, 102):
+        sheet.cell(row=row, column=1, value=1600987654321 + row).number_format = "[$" * 3000
+    workbook.save(tmp_path / "sales.xlsx")
+    with time_limit(20, lambda: EvidenceError("the format's pattern hangs")):
+        copy, _ = printable_copy(EXHIBIT, tmp_path / "sales.xlsx", tmp_path / "copy.xlsx")
+    assert "<sheetData>" in _sheet_xml(copy)
+
+
+def test_cells_without_their_places_stop_at_the_last_column(tmp_path: Path) -> None:
+    """A row of cells without `r` was counted on past column XFD (16,384): a million of them made a million
+    columns, 2.7 GB and a 990-page bundle."""
+    cells = "".join(f"<c><v>{1600987654321 + index}</v></c>" for index in range(20_000))
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1">{cells}</row></sheetData></worksheet>'
+    source = excel_export(tmp_path / "sales.xlsx", {"Orders": [["x"]]})
+    with zipfile.ZipFile(source) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(source, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    copy, _ = printable_copy(EXHIBIT, source, tmp_path / "copy.xlsx")
+    ends = [int(end) for end in re.findall(r'<col [^>]*max="(\d+)"', _sheet_xml(copy))]
+    assert ends and max(ends) <= MAX_COLUMNS
+
+
+def test_a_stray_cell_far_away_is_no_page_across(tmp_path: Path) -> None:
+    """A "." in XFD1 beside a 9-column export was said to print "820 pages across": the empty columns
+    between were counted, which LibreOffice does not print."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Order", "Listing", "Units", "Amount"])
+    sheet.append(["A1", LISTING, 2, 29.9])
+    sheet["XFD1"] = "."
+    workbook.save(tmp_path / "sales.xlsx")
+    _, warnings = printable_copy(EXHIBIT, tmp_path / "sales.xlsx", tmp_path / "copy.xlsx")
+    assert warnings == []
