@@ -96,15 +96,19 @@ def _as_read(name: str) -> str:
 
 
 def _anywhere(folder: Path, wanted: str, most: int = 5000) -> list[Path]:
-    """The files of the case folder (at most `most` looked at, links not followed) whose names read as
-    `wanted`."""
+    """The files of the case folder whose names read as `wanted`: those of `evidence/` first, then the
+    others (at most `most` looked at, links not followed: a folder of downloads beside it is no reason
+    to miss one in evidence/)."""
     found, seen = [], 0
-    for parent, folders, files in os.walk(folder):
-        folders.sort()
-        for file in sorted(files):
-            seen += 1
-            if _as_read(file) == wanted and (Path(parent) / file).is_file():
-                found.append(Path(parent) / file)
-        if seen > most:
-            break
+    for top in (folder / "evidence", folder):
+        for parent, folders, files in os.walk(top):
+            folders[:] = sorted(name for name in folders if Path(parent) / name != folder / "evidence")
+            for file in sorted(files):
+                seen += 1
+                if _as_read(file) == wanted and (Path(parent) / file).is_file():
+                    found.append(Path(parent) / file)
+                if seen > most:
+                    return found
+        if found:
+            return found
     return found

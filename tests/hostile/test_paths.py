@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import EvidenceError
-from pipeline.evidence import resolve_evidence
+from pipeline.evidence import resolve_evidence, resolve_file
 from pipeline.load import load_case
 from tests import samples
 from tests.conftest import flat
@@ -241,3 +241,16 @@ def test_a_pdf_named_jpg_is_taken_as_the_pdf_it_is(hostile: Hostile) -> None:
 def test_text_named_pdf_is_refused_by_its_content(hostile: Hostile) -> None:
     write_case(hostile, {"evidence/invoice.pdf": "Not a PDF at all, just text."}, "evidence/invoice.pdf")
     hostile.fails(f"Exhibit 1 (evidence/invoice.pdf): {ACCEPTED}")
+
+
+def test_a_file_of_evidence_is_found_before_a_big_folder_beside_it(tmp_path: Path) -> None:
+    """The whole case folder is searched for a file named without its folder, 5,000 files at most: a
+    downloads folder that sorts before evidence/ used them all, and the hint was lost."""
+    case = tmp_path / "acme"
+    (case / "evidence").mkdir(parents=True)
+    (case / "evidence" / "product_photo.jpg").write_bytes(b"\xff\xd8 a photo")
+    (case / "Downloads").mkdir()
+    for number in range(5_100):
+        (case / "Downloads" / f"{number}.txt").write_bytes(b"x")
+    with pytest.raises(EvidenceError, match=r"did you mean evidence/product_photo\.jpg\?$"):
+        resolve_file(case, "product_photo.jpg")
