@@ -103,8 +103,10 @@ def _chinese_in_english(case: Case) -> dict[Loc, str]:
         for loc, value in _values(data, path, accused_only=printed == [NARROWING]):
             if isinstance(value, str) and CHINESE.search(value):
                 where = f"; the Chinese goes in {chinese_field}" if chinese_field else ""
+                gloss = f"，中文填入 {chinese_field}" if chinese_field else ""
                 found[loc] = (
-                    f"{case.where(*loc)}: holds Chinese, which {shown} as it is; write it in English{where}"
+                    f"{case.where(*loc)}: holds Chinese, which {shown} as it is; write it in English{where} "
+                    f"(英文文件原样显示此栏，请用英文填写{gloss})"
                 )
     return found
 

@@ -380,6 +380,7 @@ def _describe(error: pydantic.ValidationError, lines: dict[Loc, int], shown: str
             message = "unknown field" + _did_you_mean(loc)
         elif detail["type"] == "missing":
             message = "is empty; write its value" if loc in lines else "required field is missing"
+            message += _described(loc)
         else:
             message = _plainly(detail["type"], loc, message, detail.get("input"))
         problems.append(f"{shown}:{line}: {_dotted(loc)}: {message}")
@@ -481,6 +482,13 @@ def _did_you_mean(loc: Loc) -> str:
         return ""
     close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else f"; allowed here: {', '.join(model.model_fields)}"
+
+
+def _described(loc: Loc) -> str:
+    """What a required field holds, as the model describes it (`: The court, in full, ...`), or ""."""
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(loc[-1]) if model is not None and isinstance(loc[-1], str) else None
+    return f" ({field.description.rstrip('.')})" if field is not None and field.description else ""
 
 
 def _model_at(loc: Loc) -> type[pydantic.BaseModel] | None:

@@ -56,9 +56,11 @@ def _no_escapes(value: Any) -> Any:
     """A path written with \\ in double quotes: YAML read `\\n` as a line break, `\\t` as a tab."""
     if isinstance(value, str) and any(character in value for character in _ESCAPED):
         typed = "".join(_ESCAPED.get(character, character) for character in value)
+        read = next(_ESCAPED[character] for character in value if character in _ESCAPED)
+        kind = {"\\n": "a line break", "\\t": "a tab"}.get(read, "a control character")
         raise ValueError(
-            f"“{typed}”: in double quotes a \\ starts an escape (\\n is a line break); write paths with /, "
-            f"as {typed.replace(chr(92), '/')}, or put them in single quotes"
+            f"“{typed}”: in double quotes a \\ starts an escape (YAML read {read} as {kind}); write paths "
+            f"with /, as {typed.replace(chr(92), '/')}, or put them in single quotes (路径请用 /)"
         )
     return value
 

@@ -58,7 +58,7 @@ def test_a_bad_case_file_gives_its_problems_and_exit_1(
     assert err.startswith(
         "error: cases/acme/case.yaml:1: language: Input should be 'en', 'zh' or 'bilingual'; you wrote “fr”\n"
     )
-    assert "cases/acme/case.yaml:2: merchant.name_en: required field is missing" in err
+    assert "cases/acme/case.yaml:2: merchant.name_en: required field is missing (Legal name of" in err
     assert "Traceback" not in err
 
 

@@ -15,6 +15,11 @@ from tests.conftest import MakeCase, example_data
 LETTER = dt.date(2024, 3, 18)
 
 
+def english(warning: str) -> str:
+    """A warning without its Chinese gloss at the end."""
+    return warning.split(" (英文文件", 1)[0]
+
+
 def line(case_yaml: str, needle: str) -> int:
     return next(number for number, text in enumerate(case_yaml.splitlines(), 1) if needle in text)
 
@@ -51,7 +56,9 @@ def test_chinese_in_an_english_field_and_english_in_a_chinese_letter(make_case: 
     data["merchant"]["name_en"] = "深圳市璐米尔家居科技有限公司"
     data["position"]["statement_zh"] = ""
     folder = make_case(data, evidence=False)
-    found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(folder), LETTER)]
+    warnings = doubts(load_case(folder), LETTER)
+    assert warnings[0].endswith("(英文文件原样显示此栏，请用英文填写，中文填入 name_zh)")  # (for its reader)
+    found = [english(warning).split(": ", 2)[1:] for warning in warnings]
     assert found == [
         ["merchant.name_en", "holds Chinese, which the English documents show as it is; write it in English; "
          "the Chinese goes in name_zh"],
@@ -81,7 +88,7 @@ def test_chinese_in_a_field_the_request_and_the_declaration_show_in_english(make
     data["evidence"][2]["title"] = data["evidence"][2]["title_zh"]  # shown by the letter alone
     data["requests"][0]["text"] = data["requests"][0]["text_zh"]
     folder = make_case(data, evidence=False)
-    found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(folder), LETTER)]
+    found = [english(warning).split(": ", 2)[1:] for warning in doubts(load_case(folder), LETTER)]
     said = "holds Chinese, which the English text of the narrowing request and the declaration shows as it is"
     assert found == [
         ["merchant.name_en", f"{said}; write it in English; the Chinese goes in name_zh"],
@@ -121,7 +128,8 @@ def test_chinese_in_each_field_an_english_letter_shows(make_case: MakeCase) -> N
     data["position"]["statement"], data["position"]["statement_zh"] = data["position"]["statement_zh"], ""
     data["declaration"]["place"] = "中国深圳"  # no declaration is made
     found = [
-        warning.split(": ", 2)[1:] for warning in doubts(load_case(make_case(data, evidence=False)), LETTER)
+        english(warning).split(": ", 2)[1:]
+        for warning in doubts(load_case(make_case(data, evidence=False)), LETTER)
     ]
     said = "holds Chinese, which the English documents show as it is; write it in English"
     assert found == [

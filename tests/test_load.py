@@ -59,7 +59,7 @@ def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None
     )
     found = problems(write(tmp_path, text))
     assert found == [
-        f":{email_line - 10}: merchant.email: required field is missing",
+        f":{email_line - 10}: merchant.email: required field is missing (Email address for replies)",
         f":{email_line}: merchant.emial: unknown field; did you mean 'email'?",
         f":{number_line}: case.number: 'hello' is not a case number; write it as on the docket, e.g. "
         "1:24-cv-02015 or 24 C 2015",
@@ -92,8 +92,11 @@ def test_an_unknown_section_suggests_the_allowed_ones(tmp_path: Path) -> None:
 def test_missing_sections_are_named(tmp_path: Path) -> None:
     found = problems(write(tmp_path, "language: en\n"))
     assert found == [
-        f":1: {name}: required field is missing" for name in ("merchant", "case", "position", "requests")
-    ]
+        ":1: merchant: required field is missing (The seller whose store was named)",
+        ":1: case: required field is missing (The lawsuit)",
+        ":1: position: required field is missing (The merchant's grounds)",
+        ":1: requests: required field is missing (What the merchant asks for)",
+    ]  # (what each holds, from the model: the court, required, says what to write)
 
 
 def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
@@ -372,7 +375,8 @@ def test_an_empty_value_is_not_given(tmp_path: Path) -> None:
     text = text.replace("  email: chen.xiaoyu@lumiere-home.example.cn", "  email:", 1)
     (tmp_path / "acme" / "case.yaml").write_text(text, encoding="utf-8")
     assert problems(tmp_path / "acme") == [
-        f":{line_with(text, '  email:')}: merchant.email: is empty; write its value"
+        f":{line_with(text, '  email:')}: merchant.email: is empty; write its value "
+        "(Email address for replies)"
     ]
 
 

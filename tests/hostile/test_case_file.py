@@ -103,7 +103,7 @@ def test_billion_laughs_is_refused_at_once_without_expanding(hostile: Hostile) -
     ]
     hostile.write(raw="\n".join(levels) + "\n")
     started = time.monotonic()
-    outcome = hostile.fails_with("cases/acme/case.yaml:1: merchant: required field is missing\n")
+    outcome = hostile.fails_with("cases/acme/case.yaml:1: merchant: required field is missing (The seller")
     assert time.monotonic() - started < 10
     lines = outcome.error.splitlines()
     for level in range(1, 10):
@@ -257,9 +257,10 @@ def test_missing_required_sections(hostile: Hostile) -> None:
     del data["case"]["counsel"]
     hostile.write(data)
     hostile.fails(
-        "cases/acme/case.yaml:1: merchant: required field is missing\n"
-        "cases/acme/case.yaml:1: requests: required field is missing\n"
-        f"cases/acme/case.yaml:{hostile.line('case:')}: case.counsel: required field is missing"
+        "cases/acme/case.yaml:1: merchant: required field is missing (The seller whose store was named)\n"
+        "cases/acme/case.yaml:1: requests: required field is missing (What the merchant asks for)\n"
+        f"cases/acme/case.yaml:{hostile.line('case:')}: case.counsel: required field is missing (The "
+        "plaintiff's law firm)"
     )
 
 
