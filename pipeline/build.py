@@ -323,6 +323,8 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         top = HEADER_BAND if profile is not None and profile.court else 0.0  # (CM/ECF's header goes there)
         for name in word:  # a Word template's own page set-up may put text where the stamps go
             converted_pages = documents[name]
+            if word[name].template.path.parent == templates.folders[-1]:
+                continue  # (the shipped templates keep both bands clear: 1 inch margins, no header or footer)
             if isinstance(converted_pages, Pages) and any(crowded(page, top) for page in converted_pages):
                 index = plan.documents[name]
                 plan.parts[index] = replace(plan.parts[index], make_room=True)
