@@ -41,6 +41,7 @@ from pipeline.bundle import page_has_text
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.libraries import load_pikepdf
 from pipeline.processes import run_in_group
+from pipeline.stamps import IDENTITY, Matrix, concatenated
 
 log = logging.getLogger(__name__)
 
@@ -209,14 +210,10 @@ def is_scan_with_text(page: PageObject) -> bool:
         if area <= 0 or _pixels(resources, depth=0) < SCAN_COVER * area * (SCAN_DPI / 72) ** 2:
             return False
         drawn = _Drawn()
-        _walk(page.get_contents(), resources, _IDENTITY, drawn, depth=0)
+        _walk(page.get_contents(), resources, IDENTITY, drawn, depth=0)
     except Exception:  # a damaged page: the bundle's own checks meet it
         return False
     return not drawn.invisible_text and drawn.image_area >= SCAN_COVER * area
-
-
-Matrix = tuple[float, float, float, float, float, float]
-_IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
 
 
 @dataclass
@@ -259,7 +256,7 @@ def _walk(contents: Any, resources: Any, matrix: Matrix, drawn: _Drawn, depth: i
         elif operator == b"Q" and saved:
             matrix = saved.pop()
         elif operator == b"cm":
-            matrix = _concatenated(operands, matrix)
+            matrix = concatenated(operands, matrix)
         elif operator == b"Tr" and operands and operands[0] == 3:
             drawn.invisible_text = True
         elif operator == b"Do" and operands and operands[0] in xobjects:
@@ -268,22 +265,8 @@ def _walk(contents: Any, resources: Any, matrix: Matrix, drawn: _Drawn, depth: i
                 a, b, c, d, _, _ = matrix
                 drawn.image_area += abs(a * d - b * c)  # (an image is drawn on the unit square)
             elif xobject.get("/Subtype") == "/Form":
-                inner = _concatenated(xobject.get("/Matrix", _IDENTITY), matrix)
+                inner = concatenated(xobject.get("/Matrix", IDENTITY), matrix)
                 _walk(xobject, xobject.get("/Resources", resources), inner, drawn, depth + 1)
-
-
-def _concatenated(values: Sequence[Any], matrix: Matrix) -> Matrix:
-    """The matrix `values` (a `cm`'s operands, a form's /Matrix) followed by `matrix`, as PDF concatenates
-    them; `matrix` itself if `values` is no matrix."""
-    if len(values) != 6:
-        return matrix
-    a, b, c, d, e, f = (float(value) for value in values)
-    a2, b2, c2, d2, e2, f2 = matrix
-    return (
-        a * a2 + b * c2, a * b2 + b * d2,
-        c * a2 + d * c2, c * b2 + d * d2,
-        e * a2 + f * c2 + e2, e * b2 + f * d2 + f2,
-    )  # fmt: skip
 
 
 def _pages_to_read(source: Path, name: str) -> tuple[list[int], bool]:

@@ -35,11 +35,14 @@ from pipeline.stamps import (
     BASELINE,
     BOLD,
     FONT_SIZE,
+    IDENTITY,
     REGULAR,
     SIDE,
+    Matrix,
     Placed,
     Stamp,
     StampFont,
+    concatenated,
     drawing,
     stamp_fonts,
     visible_box,
@@ -403,8 +406,8 @@ def _shown_size(page: Any, name: str) -> tuple[float, float] | None:
     import pikepdf
 
     largest = None
-    matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-    stack: list[list[float]] = []
+    matrix = IDENTITY
+    stack: list[Matrix] = []
     try:
         operations = pikepdf.parse_content_stream(page)
     except pikepdf.PdfError:
@@ -416,13 +419,7 @@ def _shown_size(page: Any, name: str) -> tuple[float, float] | None:
         elif op == "Q" and stack:
             matrix = stack.pop()
         elif op == "cm":
-            a, b, c, d, e, f = (float(value) for value in operands)
-            m = matrix
-            matrix = [
-                a * m[0] + b * m[2], a * m[1] + b * m[3],
-                c * m[0] + d * m[2], c * m[1] + d * m[3],
-                e * m[0] + f * m[2] + m[4], e * m[1] + f * m[3] + m[5],
-            ]  # fmt: skip
+            matrix = concatenated(operands, matrix)
         elif op == "Do" and str(operands[0]) == name:
             width = (matrix[0] ** 2 + matrix[1] ** 2) ** 0.5
             height = (matrix[2] ** 2 + matrix[3] ** 2) ** 0.5

@@ -109,8 +109,7 @@ def crowded(page: PageObject, top: float = 0.0) -> bool:
     contents = page.get_contents()
     if contents is None:
         return False
-    matrix, saved = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], []
-    line = text = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    matrix, saved, line, text = IDENTITY, [], IDENTITY, IDENTITY
     size = leading = 0.0
     for operands, operator in contents.operations:
         if operator == b"q":
@@ -118,38 +117,45 @@ def crowded(page: PageObject, top: float = 0.0) -> bool:
         elif operator == b"Q" and saved:
             matrix = saved.pop()
         elif operator == b"cm":
-            matrix = _times([float(value) for value in operands], matrix)
+            matrix = concatenated(operands, matrix)
         elif operator == b"BT":
-            line = text = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+            line = text = IDENTITY
         elif operator == b"Tm":
-            line = text = [float(value) for value in operands]
+            line = text = concatenated(operands, IDENTITY)
         elif operator in (b"Td", b"TD"):
             if operator == b"TD":
                 leading = -float(operands[1])
-            line = text = _times([1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])], line)
+            line = text = concatenated([1, 0, 0, 1, operands[0], operands[1]], line)
         elif operator in (b"T*", b"'", b'"'):
-            line = text = _times([1.0, 0.0, 0.0, 1.0, 0.0, -leading], line)
+            line = text = concatenated([1, 0, 0, 1, 0, -leading], line)
         elif operator == b"TL":
             leading = float(operands[0])
         elif operator == b"Tf":
             size = float(operands[1])
         if operator in (b"Tj", b"TJ", b"'", b'"'):
-            placed = _times(text, matrix)
+            placed = concatenated(text, matrix)
             y, height = placed[5], size * (placed[2] ** 2 + placed[3] ** 2) ** 0.5
             if y < bottom + STAMP_BAND or (top > 0 and y + 0.8 * height > upper - top):
                 return True
     return False
 
 
-def _times(first: list[float], second: list[float]) -> list[float]:
-    """The product of two PDF matrices [a b c d e f]: `first` applied, then `second`."""
-    a, b, c, d, e, f = first
-    m = second
-    return [
-        a * m[0] + b * m[2], a * m[1] + b * m[3],
-        c * m[0] + d * m[2], c * m[1] + d * m[3],
-        e * m[0] + f * m[2] + m[4], e * m[1] + f * m[3] + m[5],
-    ]  # fmt: skip
+Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def concatenated(values: Sequence[Any], matrix: Matrix) -> Matrix:
+    """The matrix `values` (a `cm`'s operands, a form's /Matrix) followed by `matrix`, as PDF concatenates
+    them; `matrix` itself if `values` is no matrix."""
+    if len(values) != 6:
+        return matrix
+    a, b, c, d, e, f = (float(value) for value in values)
+    a2, b2, c2, d2, e2, f2 = matrix
+    return (
+        a * a2 + b * c2, a * b2 + b * d2,
+        c * a2 + d * c2, c * b2 + d * d2,
+        e * a2 + f * c2 + e2, e * b2 + f * d2 + f2,
+    )  # fmt: skip
 
 
 def _corners(box: Sequence[Any]) -> Box:
