@@ -41,7 +41,7 @@ from pipeline.bundle import page_has_text
 from pipeline.errors import ConversionError, EnvironmentProblem
 from pipeline.libraries import load_pikepdf
 from pipeline.processes import run_in_group
-from pipeline.stamps import IDENTITY, Matrix, concatenated
+from pipeline.stamps import IDENTITY, Matrix, concatenated, transformed
 
 log = logging.getLogger(__name__)
 
@@ -249,23 +249,16 @@ def _walk(contents: Any, resources: Any, matrix: Matrix, drawn: _Drawn, depth: i
     xobjects = resources.get("/XObject")
     xobjects = xobjects.get_object() if xobjects is not None else {}
     operations = contents if isinstance(contents, ContentStream) else ContentStream(contents, None)
-    saved: list[Matrix] = []
-    for operands, operator in operations.operations:
-        if operator == b"q":
-            saved.append(matrix)
-        elif operator == b"Q" and saved:
-            matrix = saved.pop()
-        elif operator == b"cm":
-            matrix = concatenated(operands, matrix)
-        elif operator == b"Tr" and operands and operands[0] == 3:
+    for operands, operator, current in transformed(operations.operations, matrix):
+        if operator == b"Tr" and operands and operands[0] == 3:
             drawn.invisible_text = True
         elif operator == b"Do" and operands and operands[0] in xobjects:
             xobject = xobjects[operands[0]].get_object()
             if xobject.get("/Subtype") == "/Image":
-                a, b, c, d, _, _ = matrix
+                a, b, c, d, _, _ = current
                 drawn.image_area += abs(a * d - b * c)  # (an image is drawn on the unit square)
             elif xobject.get("/Subtype") == "/Form":
-                inner = concatenated(xobject.get("/Matrix", IDENTITY), matrix)
+                inner = concatenated(xobject.get("/Matrix", IDENTITY), current)
                 _walk(xobject, xobject.get("/Resources", resources), inner, drawn, depth + 1)
 
 

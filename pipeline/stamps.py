@@ -18,7 +18,7 @@ import html
 import io
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -109,16 +109,10 @@ def crowded(page: PageObject, top: float = 0.0) -> bool:
     contents = page.get_contents()
     if contents is None:
         return False
-    matrix, saved, line, text = IDENTITY, [], IDENTITY, IDENTITY
+    line = text = IDENTITY
     size = leading = 0.0
-    for operands, operator in contents.operations:
-        if operator == b"q":
-            saved.append(matrix)
-        elif operator == b"Q" and saved:
-            matrix = saved.pop()
-        elif operator == b"cm":
-            matrix = concatenated(operands, matrix)
-        elif operator == b"BT":
+    for operands, operator, matrix in transformed(contents.operations):
+        if operator == b"BT":
             line = text = IDENTITY
         elif operator == b"Tm":
             line = text = concatenated(operands, IDENTITY)
@@ -142,6 +136,23 @@ def crowded(page: PageObject, top: float = 0.0) -> bool:
 
 Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def transformed(
+    operations: Iterable[tuple[Any, bytes]], matrix: Matrix = IDENTITY
+) -> Iterator[tuple[Any, bytes, Matrix]]:
+    """Each operator of a drawing (pypdf's `operations`) but `q`, `Q` and `cm`, with the transformation in
+    force where it runs, from `matrix` (the page's, or that of the form the drawing is)."""
+    saved: list[Matrix] = []
+    for operands, operator in operations:
+        if operator == b"q":
+            saved.append(matrix)
+        elif operator == b"Q":
+            matrix = saved.pop() if saved else matrix
+        elif operator == b"cm":
+            matrix = concatenated(operands, matrix)
+        else:
+            yield operands, operator, matrix
 
 
 def concatenated(values: Sequence[Any], matrix: Matrix) -> Matrix:
