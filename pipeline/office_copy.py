@@ -147,7 +147,7 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
                     f"{name}: the file is a zip archive, not a Word, Excel, PowerPoint or OpenDocument file; "
                     "unzip it and add the files it holds as exhibits"
                 )
-            wide = _clean_package(original, copy, _Budget(name), removed, notes)
+            wide = _clean_package(original, copy, _Budget(name), removed, notes, Path(exhibit.file).name)
     except EvidenceError:
         raise
     except _Unchecked as error:
@@ -220,10 +220,11 @@ def _package_kind(package: zipfile.ZipFile) -> str | None:
 
 def _clean_package(
     original: zipfile.ZipFile, copy: zipfile.ZipFile, budget: _Budget, removed: list[str], notes: set[str],
-    depth: int = 0,
+    file_name: str, depth: int = 0,
 ) -> list[tuple[str, int]]:  # fmt: skip
     """Copy every part of `original` into `copy`, each checked and cleaned; nested packages (a spreadsheet
-    embedded in a Word file) alike. The sheets printed more than one page across, and how many pages."""
+    embedded in a Word file) alike. The sheets printed more than one page across, and how many pages.
+    `file_name` is the evidence file's name, which headers and fields that print the file's name show."""
     budget.spend(original)
     kind = _package_kind(original)
     members = {item.filename for item in original.infolist()}
@@ -237,11 +238,11 @@ def _clean_package(
             if lower.endswith(".rels"):
                 data = _internal_only(original, part, data, members, removed)
             elif lower.endswith((".xml", ".vml")):
-                data = _checked_xml(kind, part, data, removed, notes, workbook)
+                data = _checked_xml(kind, part, data, removed, notes, workbook, file_name)
             elif _is_svg(data):
                 data = _svg_without_links(part, data, removed, notes)
             elif data.startswith(b"PK\x03\x04") and depth < 3:
-                data = _nested_package(data, budget, removed, notes, depth)
+                data = _nested_package(data, budget, removed, notes, file_name, depth)
         except etree.XMLSyntaxError as error:
             raise _Unchecked(f"{part}: {error}") from error
         if part in (workbook.part, workbook.styles):  # written once every sheet is laid out
@@ -253,7 +254,9 @@ def _clean_package(
     return workbook.wide
 
 
-def _nested_package(data: bytes, budget: _Budget, removed: list[str], notes: set[str], depth: int) -> bytes:
+def _nested_package(
+    data: bytes, budget: _Budget, removed: list[str], notes: set[str], file_name: str, depth: int
+) -> bytes:
     """An office package embedded in another, cleaned; another kind of zip as it is (LibreOffice does not
     open it)."""
     with zipfile.ZipFile(io.BytesIO(data)) as inner:
@@ -261,7 +264,7 @@ def _nested_package(data: bytes, budget: _Budget, removed: list[str], notes: set
             return data
         cleaned = io.BytesIO()
         with zipfile.ZipFile(cleaned, "w", zipfile.ZIP_DEFLATED) as copy:
-            _clean_package(inner, copy, budget, removed, notes, depth + 1)  # (printed as a picture: no pages)
+            _clean_package(inner, copy, budget, removed, notes, file_name, depth + 1)  # (a picture: no pages)
     return cleaned.getvalue()
 
 
@@ -280,11 +283,13 @@ def _serialized(root: Any) -> bytes:
 
 
 def _checked_xml(
-    kind: str | None, part: str, data: bytes, removed: list[str], notes: set[str], workbook: _Workbook
-) -> bytes:
+    kind: str | None, part: str, data: bytes, removed: list[str], notes: set[str], workbook: _Workbook,
+    file_name: str,
+) -> bytes:  # fmt: skip
     """An XML part of a package, parsed whole (so all of it is checked) and cleaned: OpenDocument links out
-    dropped, Word comment marks dropped, sheets set to print whole (`_fit_sheet`). Unchanged, the bytes as
-    they were; a document type naming an outside file (which the part's reader might fetch) is dropped."""
+    dropped, Word comment marks dropped, sheets set to print whole (`_fit_sheet`), the file's name printed
+    where a header or a field prints the name or path of the file (`file_names_shown`). Unchanged, the bytes
+    as they were; a document type naming an outside file (which the part's reader might fetch) is dropped."""
     tree = _parse(data)
     root = tree.getroot()
     changed = bool(tree.docinfo.doctype)
@@ -296,12 +301,13 @@ def _checked_xml(
                 del element.attrib[attribute]
                 changed = True
     if kind == "ooxml" and (part in workbook.sheets or part.startswith("xl/worksheets/sheet")):
-        return _fit_sheet(root, part, workbook)
+        return _fit_sheet(root, part, workbook, file_name)
     if kind == "ooxml" and WORD_STORY.fullmatch(part):
         dropped = without_comments(root)
         if dropped:
             notes.add("comments")
         changed |= dropped
+    changed |= file_names_shown(root, file_name)
     return _serialized(root) if changed else data
 
 
@@ -521,6 +527,78 @@ def without_comments(root: Any) -> bool:
             mark, parent = parent, parent.getparent()
         parent.remove(mark)
     return bool(marks)
+
+
+_ODF_FILE_NAME = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}file-name"
+_FILE_NAME_FIELD = re.compile(r"\s*FILENAME\b", re.I)
+
+
+def file_names_shown(root: Any, file_name: str) -> bool:
+    """Put `file_name` as text where a Word part's FILENAME fields and an OpenDocument part's file-name
+    fields stand; whether there were any. LibreOffice fills such a field with the name (or, with `\\p`,
+    the path) of the file it converts: a copy in a temporary folder, which is no name of the evidence's
+    (`/tmp/build-appeal-lo-x1y2/files-1/0003.docx` printed in an invoice's header)."""
+    found = False
+    for field in list(root.iter(_ODF_FILE_NAME)):
+        _replace_with_text(field, file_name)
+        found = True
+    for field in list(root.iter(f"{WORD_MAIN}fldSimple")):
+        if _FILE_NAME_FIELD.match(field.get(f"{WORD_MAIN}instr", "")):
+            first = field.find(f"{WORD_MAIN}r")
+            field.addprevious(_word_run(file_name, None if first is None else first.find(f"{WORD_MAIN}rPr")))
+            field.getparent().remove(field)
+            found = True
+    for paragraph in list(root.iter(f"{WORD_MAIN}p")):
+        for runs in _file_name_fields(paragraph):
+            runs[0].addprevious(_word_run(file_name, runs[0].find(f"{WORD_MAIN}rPr")))
+            for run in runs:
+                run.getparent().remove(run)
+            found = True
+    return found
+
+
+def _file_name_fields(paragraph: Any) -> list[list[Any]]:
+    """The runs, from its beginning to its end, of each FILENAME field Word wrote as a complex field
+    (`fldChar` begin, `instrText`, separate, the shown text, end) whole within the paragraph."""
+    fields: list[list[Any]] = []
+    open_fields: list[tuple[list[Any], list[str]]] = []  # each open field's runs and instruction
+    for run in paragraph.iter(f"{WORD_MAIN}r"):
+        character = run.find(f"{WORD_MAIN}fldChar")
+        kind = None if character is None else character.get(f"{WORD_MAIN}fldCharType")
+        if kind == "begin":
+            open_fields.append(([], []))
+        for runs, _ in open_fields:
+            runs.append(run)
+        for text in run.iterfind(f"{WORD_MAIN}instrText"):
+            if open_fields:
+                open_fields[-1][1].append(text.text or "")
+        if kind == "end" and open_fields:
+            runs, instruction = open_fields.pop()
+            if _FILE_NAME_FIELD.match("".join(instruction)) and not open_fields:
+                fields.append(runs)
+    return fields
+
+
+def _word_run(text: str, properties: Any) -> Any:
+    run = etree.Element(f"{WORD_MAIN}r")
+    if properties is not None:
+        run.append(_copied(properties))
+    shown = etree.SubElement(run, f"{WORD_MAIN}t")
+    shown.text = text
+    shown.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return run
+
+
+def _replace_with_text(element: Any, text: str) -> None:
+    """Take `element` out of its parent, `text` in its place (the element's own text and children go)."""
+    parent = element.getparent()
+    following = text + (element.tail or "")
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + following
+    else:
+        parent.text = (parent.text or "") + following
+    parent.remove(element)
 
 
 def _tag(name: str) -> str:
@@ -913,7 +991,7 @@ def _merged_corners(sheet: Any) -> set[tuple[int, int]]:
     return corners
 
 
-def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
+def _fit_sheet(sheet: Any, part: str, workbook: _Workbook, file_name: str) -> bytes:
     """A sheet set to print every cell's whole text, in landscape, each page headed with its sheet's name.
 
     A column narrower than its longest text or number is widened to it, up to `WIDEST_COLUMN`, past which
@@ -921,7 +999,8 @@ def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
     with Excel's default widths, which cut a listing ID (`1600987654321` printed `16009876`) and print a
     long number as `1.6E+12`. The sheet then prints one page wide, unless that takes it below
     `READABLE_SIZE`: then as many pages across as it needs at that size, and `workbook.wide` says so. A
-    first row of text (the columns' names) is printed atop every page."""
+    first row of text (the columns' names) is printed atop every page. Where the sheet's own headers and
+    footers print the file's path or name (`&Z`, `&F`), they print `file_name`."""
     corners = _merged_corners(sheet)
     columns = _Columns(sheet)
     needed: dict[int, float] = {}
@@ -983,6 +1062,7 @@ def _fit_sheet(sheet: Any, part: str, workbook: _Workbook) -> bytes:
     if heading:
         workbook.repeat_first_row(part)
     _name_in_header(sheet, setup)
+    _file_name_in_headers(sheet, file_name)
     return _serialized(sheet)
 
 
@@ -1042,6 +1122,22 @@ def _pages_across(widths: list[float], sheet: Any, setup: Any, workbook: _Workbo
             pages, used = pages + 1, 0.0
         used += width
     return pages
+
+
+_HEADER_FOOTERS = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter")
+_PATH_OR_NAME_CODE = re.compile("&([&ZF])")
+
+
+def _file_name_in_headers(sheet: Any, file_name: str) -> None:
+    """Where the sheet's headers and footers print the file's path (`&Z`, nothing now) or name (`&F`),
+    `file_name` instead: else LibreOffice prints those of the temporary copy it converts."""
+    shown = file_name.replace("&", "&&")
+    codes = {"&": "&&", "Z": "", "F": shown}
+    header_footer = sheet.find(_tag("headerFooter"))
+    for name in _HEADER_FOOTERS if header_footer is not None else ():
+        element = header_footer.find(_tag(name))
+        if element is not None and element.text:
+            element.text = _PATH_OR_NAME_CODE.sub(lambda code: codes[code.group(1)], element.text)
 
 
 def _name_in_header(sheet: Any, setup: Any) -> None:

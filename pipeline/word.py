@@ -19,7 +19,7 @@ import jinja2
 
 from pipeline.errors import TemplateError
 from pipeline.load import display_path
-from pipeline.office_copy import FETCHING_FIELDS, HYPERLINK, WORD_MAIN, without_comments
+from pipeline.office_copy import FETCHING_FIELDS, HYPERLINK, WORD_MAIN, file_names_shown, without_comments
 from pipeline.render import TemplateFile, explain, failing_template_line
 
 
@@ -52,6 +52,8 @@ def render_docx(
             notes.append(
                 f"{shown}: its Word comments were removed from the rendered {template.document}.docx"
             )
+        for _, root in parts:  # (else LibreOffice prints the name of the build's temporary copy)
+            file_names_shown(root, f"{template.document}.docx")
         restrictions = _drop_restrictions(document)
         if restrictions:
             listed = restrictions[-1]

@@ -793,6 +793,86 @@ def test_a_word_file_with_comments_converts_in_the_build_s_libreoffice(tmp_path:
     assert source.read_bytes() == before  # the evidence itself is never changed
 
 
+def test_a_header_or_field_printing_the_file_s_name_prints_the_evidence_s_name(tmp_path: Path) -> None:
+    """A sheet's header `&Z&F`, a Word FILENAME field (simple or complex, with `\\p`) and an OpenDocument
+    file-name field printed LibreOffice's temporary copy: `file:///tmp/build-appeal-lo-.../0002.xlsx` on
+    every page of a sales export, `0002.xlsx` for `&F`."""
+    import dataclasses
+
+    import docx
+    import openpyxl
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    from pipeline.convert import Job, office_to_pdf
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Orders"
+    sheet.append(["Order", "Amount"])
+    sheet.oddHeader.center.text = "&Z&F"
+    sheet.oddFooter.left.text = "File &F, sheet &A, R&&D"
+    workbook.save(tmp_path / "sales.xlsx")
+
+    document = docx.Document()
+    document.add_paragraph("Invoice HT-2024-0108")
+    header = document.sections[0].header.paragraphs[0]._p
+    simple = OxmlElement("w:fldSimple")
+    simple.set(qn("w:instr"), r" FILENAME \p ")
+    simple.append(_word_run(t=r"C:\Users\li\old.docx"))
+    header.append(simple)
+    footer = document.sections[0].footer.paragraphs[0]._p
+    for kind, text in [("fldChar", "begin"), ("instrText", " FILENAME "), ("instrText", r"\p "),
+                       ("fldChar", "separate"), ("t", "old.docx"), ("fldChar", "end"), ("t", " | page "),
+                       ("fldChar", "begin"), ("instrText", " PAGE "), ("fldChar", "separate"), ("t", "1"),
+                       ("fldChar", "end")]:  # fmt: skip
+        footer.append(_word_run(**{kind: text}))
+    document.save(str(tmp_path / "invoice.docx"))
+
+    opendocument(
+        tmp_path / "letter.odt",
+        '<text:p>Saved as <text:file-name text:display="full">x</text:file-name>.</text:p>',
+    )
+
+    names = {"sales.xlsx": "销售 & Q1.xlsx", "invoice.docx": "invoice_ht.docx", "letter.odt": "letter.odt"}
+    jobs = []
+    for index, (source, name) in enumerate(names.items()):
+        exhibit = dataclasses.replace(EXHIBIT, file=f"evidence/{name}")
+        copy, warnings = printable_copy(
+            exhibit, tmp_path / source, tmp_path / f"exhibit-{index}{Path(source).suffix}"
+        )
+        assert warnings == []
+        jobs.append(Job(copy, tmp_path / f"{source}.pdf", name))
+    office_to_pdf(jobs, timeout=120)
+    printed = {source: " ".join(PdfReader(tmp_path / f"{source}.pdf").pages[0].extract_text().split())
+               for source in names}  # fmt: skip
+    assert "销售 & Q1.xlsx" in printed["sales.xlsx"]
+    assert "File 销售 & Q1.xlsx, sheet Orders, R&D" in printed["sales.xlsx"]
+    assert "invoice_ht.docx" in printed["invoice.docx"]
+    assert printed["invoice.docx"].count("invoice_ht.docx") == 2 and "| page 1" in printed["invoice.docx"]
+    assert "Saved as letter.odt." in printed["letter.odt"]
+    for text in printed.values():
+        assert not re.search(r"build-appeal|exhibit-\d|/tmp|file:|old\.docx|Users", text), text
+
+
+def _word_run(**content: str) -> object:
+    """A Word run holding one element: `t="text"`, `instrText="..."` or `fldChar="begin"`."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ((kind, value),) = content.items()
+    run = OxmlElement("w:r")
+    element = OxmlElement(f"w:{kind}")
+    if kind == "fldChar":
+        element.set(qn("w:fldCharType"), value)
+    else:
+        element.text = value
+        element.set(qn("xml:space"), "preserve")
+    run.append(element)
+    return run
+
+
 # --- Office files: nothing outside the file is loaded ----------------------------------------------------
 
 IMAGE_TYPE = f"{RELATIONSHIPS}/image"

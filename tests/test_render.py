@@ -524,6 +524,33 @@ def test_word_comments_are_removed(
     ]
 
 
+def test_a_filename_field_in_a_word_letter_prints_the_letter_s_name(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    """A FILENAME field in a letter's footer printed the build's temporary copy (`/tmp/.../0000.docx`)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    case_templates, defaults = folders
+    path = case_templates / "appeal_letter.docx"
+    document = docx.Document()
+    document.add_paragraph("Case {{ case.number }}")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), r" FILENAME \p ")
+    document.sections[0].footer.paragraphs[0]._p.append(field)
+    document.save(str(path))
+    templates = Templates(case_templates, defaults)
+    rendered = templates.render(
+        templates.find("appeal_letter"), context_for(make_case(evidence=False)), tmp_path
+    )
+    with zipfile.ZipFile(rendered.path) as package:
+        footers = b"".join(
+            package.read(name) for name in package.namelist() if name.startswith("word/footer")
+        )
+    assert b"FILENAME" not in footers
+    assert docx.Document(str(rendered.path)).sections[0].footer.paragraphs[0].text == "appeal_letter.docx"
+
+
 def test_a_paragraph_tag_beside_text_is_refused(
     folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
 ) -> None:
