@@ -245,7 +245,7 @@ class Templates:
                     env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
                 except jinja2.TemplateSyntaxError as error:
                     where = _where(str(path), error.lineno)
-                    errors.append(TemplateError(f"{where}: template syntax error: {error.message}"))
+                    errors.append(TemplateError(f"{where}: template syntax error: {syntax_message(error)}"))
                 except UnicodeDecodeError:
                     errors.append(TemplateError(f"{display_path(path)}: {NOT_UTF8}"))
                 except TemplateError as error:
@@ -322,7 +322,7 @@ def _render_jinja(env: jinja2.Environment, template: TemplateFile, variables: di
         return env.get_template(template.path.name).render(variables)
     except jinja2.TemplateSyntaxError as error:
         where = _where(error.filename or str(template.path), error.lineno)
-        raise TemplateError(f"{where}: template syntax error: {error.message}") from error
+        raise TemplateError(f"{where}: template syntax error: {syntax_message(error)}") from error
     except (MemoryError, TemplateError):  # the machine's limit, not the template's (a stop, or the time
         raise  # limit, is no Exception); a template the loader refused, as the loader said it
     except Exception as error:  # whatever the template's expressions and filters raise: the template's
@@ -406,6 +406,35 @@ def _no_such_field(message: str) -> str | None:
     if meant:
         return f"`{name}` is not a field of {TEMPLATE_NAMES[found[0]]}; did you mean `{meant[0]}`?"
     return f"`{name}` is not a field of {TEMPLATE_NAMES[found[0]]} (docs/templates.md lists them)"
+
+
+TYPED_IN_CHINESE = {"。": ".", "【": "[", "】": "]", "《": "<", "》": ">", "￥": "$"}
+"""What a Chinese input method types for these keys: a template's code typed in that mode holds them."""
+
+
+def half_width(char: str) -> str | None:
+    """The character a Chinese input method typed `char` for: a full-width form of ASCII (U+FF01 to U+FF5E:
+    `（`, `ｃ`) or a Chinese punctuation mark (`。` for `.`); None for any other character."""
+    if "\uff01" <= char <= "\uff5e":
+        return chr(ord(char) - 0xFEE0)
+    return TYPED_IN_CHINESE.get(char)
+
+
+_UNEXPECTED_CHAR = re.compile(r"unexpected char '(.)' at \d+")
+
+
+def syntax_message(error: jinja2.TemplateSyntaxError) -> str:
+    """Jinja's message for a syntax error; where it is a character typed in Chinese input mode
+    (`{{ case。number }}`: "unexpected char '。' at 1532", an offset no editor shows), what to type."""
+    message = error.message or "template syntax error"
+    typed = _UNEXPECTED_CHAR.fullmatch(message)
+    meant = half_width(typed.group(1)) if typed else None
+    if typed is None or meant is None:
+        return message
+    return (
+        f"“{typed.group(1)}” in a tag is a Chinese (全角) character; type it in English input mode (半角): "
+        f"“{meant}”"
+    )
 
 
 def explain(error: BaseException, filters: Mapping[str, Any]) -> str:

@@ -20,7 +20,7 @@ import jinja2
 from pipeline.errors import TemplateError
 from pipeline.load import display_path
 from pipeline.office_copy import FETCHING_FIELDS, HYPERLINK, WORD_MAIN, file_names_shown, without_comments
-from pipeline.render import TemplateFile, explain, failing_template_line
+from pipeline.render import TemplateFile, explain, failing_template_line, half_width, syntax_message
 
 
 def render_docx(
@@ -93,7 +93,7 @@ def render_docx(
                     "governs ends"
                 ) from error
             where = _docx_paragraph(document, error.lineno, shown_paragraphs)
-            raise TemplateError(f"{shown}{where}: template syntax error: {error.message}") from error
+            raise TemplateError(f"{shown}{where}: template syntax error: {syntax_message(error)}") from error
         where = _docx_paragraph(document, failing_template_line(error)[1], shown_paragraphs)
         if isinstance(error, jinja2.TemplateNotFound):
             raise TemplateError(
@@ -525,13 +525,14 @@ def _wide_braces(text: str) -> tuple[str, str] | None:
 
 
 def _is_wide(char: str) -> bool:
-    """A character of the full-width forms of ASCII (U+FF01 to U+FF5E), as a Chinese input method types
-    them: `｛`, `（`, `｜`, `ｃ`. (Its full-width space, U+3000, is a space to Jinja too.)"""
-    return "\uff01" <= char <= "\uff5e"
+    """A character a Chinese input method types for an ASCII one (`render.half_width`): the full-width
+    forms `｛`, `（`, `｜`, `ｃ`, and `。` for `.`, `【` for `[`. (Its full-width space, U+3000, is a space to
+    Jinja too.)"""
+    return half_width(char) is not None
 
 
 def _half_width(text: str) -> str:
-    return "".join(chr(ord(char) - 0xFEE0) if _is_wide(char) else char for char in text)
+    return "".join(half_width(char) or char for char in text)
 
 
 def _wide_in_code(inside: str) -> tuple[list[str], str]:

@@ -380,8 +380,11 @@ def test_a_tag_typed_with_full_width_braces_is_refused(
         ("{{ case.tro_date|default（“无”） }}", "（ ）", "{{ case.tro_date|default(“无”) }}"),
         ('{{ case.amount_frozen|money("USD"，) }}', "，", '{{ case.amount_frozen|money("USD",) }}'),
         ("{%p if ｚｈ %}", "ｚｈ", "{%p if zh %}"),
+        ("{{ case。number }}", "。", "{{ case.number }}"),
+        ("{{ merchant.stores【0】 }}", "【 】", "{{ merchant.stores[0] }}"),
+        ("{% if case.amount_frozen 《 100 %}", "《", "{% if case.amount_frozen < 100 %}"),
     ],
-    ids=["a name", "a filter", "brackets", "a comma", "a paragraph tag"],
+    ids=["a name", "a filter", "brackets", "a comma", "a paragraph tag", "a full stop", "square", "less"],
 )
 def test_full_width_characters_in_a_tag_are_refused(
     folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path, tag: str, typed: str, fixed: str
@@ -394,6 +397,22 @@ def test_full_width_characters_in_a_tag_are_refused(
         f"{folders[0]}/appeal_letter.docx, paragraph 2: the tag “{tag}” has full-width (全角) characters "
         f"outside its quotes: {typed}; retype them in English input mode (半角): “{fixed}”"
     )
+
+
+def test_chinese_punctuation_in_an_html_template_s_tag_says_what_to_type(
+    folders: tuple[Path, Path], make_case: MakeCase, tmp_path: Path
+) -> None:
+    """`{{ case。number }}` gave Jinja's "unexpected char '。' at 31", an offset no editor shows."""
+    case_templates, defaults = folders
+    (case_templates / "cs_inquiry.html").write_text("<p>案号</p>\n<p>{{ case。number }}</p>\n", "utf-8")
+    templates = Templates(case_templates, defaults)
+    with pytest.raises(TemplateError) as caught:
+        templates.render(templates.find("cs_inquiry"), context_for(make_case(evidence=False)), tmp_path)
+    assert str(caught.value) == (
+        f"{case_templates}/cs_inquiry.html:2: template syntax error: “。” in a tag is a Chinese (全角) "
+        "character; type it in English input mode (半角): “.”"
+    )
+    assert [str(error) for error in templates.parse_errors()] == [str(caught.value)]
 
 
 def test_full_width_characters_in_a_string_or_as_spaces_are_printed(
