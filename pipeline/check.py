@@ -33,7 +33,7 @@ from pipeline.context import Context, Entry, Exhibit, make_exhibits, unread_exhi
 from pipeline.doubts import doubts
 from pipeline.errors import BuildAppealError, CaseDataError, EvidenceError, TemplateError
 from pipeline.load import Case, display_path, load_case
-from pipeline.model import Destination
+from pipeline.model import Destination, Language
 from pipeline.render import TEXT_DOCUMENTS, Engine, Templates, documents_of, for_its_readers
 
 if TYPE_CHECKING:
@@ -77,12 +77,15 @@ class Evidence:
     texts: dict[int, TextExhibit] = field(default_factory=dict)
 
 
-def check_case(folder: Path, destination: Destination | None = None) -> Report:
-    """Every check of the case in `folder`; `destination` overrides case.yaml's `bundle.destination`."""
+def check_case(
+    folder: Path, destination: Destination | None = None, language: Language | None = None
+) -> Report:
+    """Every check of the case in `folder`; `destination` overrides case.yaml's `bundle.destination`, and
+    `language` its `language` (as `--lang` does the build's)."""
     started = time.monotonic()
     report = Report(display_path(folder))
     try:
-        case = load_case(folder)
+        case = load_case(folder, language)
     except BuildAppealError as error:  # nothing else can be checked without the data
         report.add(error)  # (with the `init` placeholders left, when case.yaml does not validate)
         report.seconds = time.monotonic() - started

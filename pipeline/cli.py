@@ -550,15 +550,21 @@ def _interactive() -> bool:
 @main.command()
 @click.argument("case_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--for", "destination", type=DESTINATIONS, help="Check this destination's rules too.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh", "bilingual"]),
+    help="Check for this language of the documents, as `build-appeal --lang` builds them.",
+)
 @reports_errors
-def check(case_dirs: tuple[Path, ...], destination: str | None) -> None:
+def check(case_dirs: tuple[Path, ...], destination: str | None, lang: str | None) -> None:
     """Check each CASE_DIR without building it: case.yaml, evidence files, templates, fonts, the
     destination's rules and the redaction check, in well under a second a case. Exit code 1 if any
     case has an error (warnings do not count)."""
     from pipeline.check import check_case, summary
-    from pipeline.model import Destination
+    from pipeline.model import Destination, Language
 
-    reports = [check_case(folder, Destination(destination) if destination else None) for folder in case_dirs]
+    chosen = Destination(destination) if destination else None
+    reports = [check_case(folder, chosen, Language(lang) if lang else None) for folder in case_dirs]
     click.echo(summary(reports), err=True)
     if destination:
         click.echo(f"({destination}: published court and platform rules; not legal advice)", err=True)

@@ -63,7 +63,8 @@ class Case:
 
 def load_case(folder: Path, language: Language | None = None) -> Case:
     """Read and validate `folder/case.yaml`; raise CaseDataError listing every problem. `language` is the
-    language the documents are built in when not case.yaml's (`--lang`): what it needs is checked."""
+    language the documents are built in when not case.yaml's (`--lang`): what it needs is checked, and the
+    case's `language` is it."""
     folder = folder.resolve() if folder.exists() else folder
     path = folder / CASE_FILE
     shown = display_path(path)
@@ -88,6 +89,8 @@ def load_case(folder: Path, language: Language | None = None) -> Case:
         raise CaseDataError(_sorted([*described, *_placeholders_left(text, shown, described)])) from error
     if problems:
         raise CaseDataError(problems)
+    if language is not None and language != case_file.language:  # what the build and the checks go by
+        case_file = case_file.model_copy(update={"language": language})
     return Case(folder=folder, data=case_file, lines=lines)
 
 

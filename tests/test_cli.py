@@ -17,7 +17,7 @@ from pipeline import __version__
 from pipeline.cli import _converts_probably, main
 from pipeline.context import Context
 from pipeline.render import Rendered, TemplateFile, Templates, default_templates_folder
-from tests.conftest import MakeCase, disk_of_its_own, group_alive, immutable, office_group
+from tests.conftest import MakeCase, disk_of_its_own, example_data, group_alive, immutable, office_group
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -74,6 +74,20 @@ def test_debug_shows_the_traceback(make_case: MakeCase, where: str) -> None:
     assert type(result.exception).__name__ == "CaseDataError"
     quiet = CliRunner().invoke(main, ["check", str(folder), "-q"])  # the other flags too, any command
     assert quiet.exit_code == 1 and "No such option" not in quiet.output
+
+
+def test_check_takes_the_language_the_build_is_asked_for(make_case: MakeCase) -> None:
+    """`check` had no `--lang`: a bilingual case without its Chinese name, built with `--lang en`, could
+    not be checked for that build (the check asked for the Chinese name the build does not need)."""
+    data = example_data()
+    del data["merchant"]["name_zh"]
+    folder = make_case(data)
+    runner = CliRunner()
+    refused = runner.invoke(main, ["check", str(folder)])
+    assert refused.exit_code == 1 and "name_zh (the Chinese name) is needed" in refused.stderr
+    checked = runner.invoke(main, ["check", str(folder), "--lang", "en"])
+    assert checked.exit_code == 0, checked.stderr
+    assert "name_zh" not in checked.stderr
 
 
 def test_a_question_left_with_ctrl_c_or_ctrl_d_cancels_in_words(
