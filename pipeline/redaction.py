@@ -21,7 +21,8 @@ scanned for:
 The checks are python-stdnum's. Each detector is narrow on purpose: an alarm on every invoice number, order
 ID or phone number would teach users to ignore the check. A number is never taken from inside a longer one,
 a code like `INV-2024-0117`, a price or a phone number, and a number labelled as something else (an order,
-a listing, a phone) is not taken for a card number.
+a listing, a phone: `Order No. 4111...`) is not taken for a card number, unless a card is named nearer it
+(`Order paid by Visa 4111...`).
 """
 
 from __future__ import annotations
@@ -260,20 +261,25 @@ _LABEL = re.compile(
     r"|employer[ -]id(?:entification)?)\b|美国税号)"
     r"|(?P<other>\b(?:order|invoice|tracking|listing|product|item|sku|asin|transaction|ref|reference|id"
     r"|tel|telephone|phone|mobile|fax|contract|patent|registration|uscc|credit code|business licen[cs]e)\b"
-    r"|订单|运单|单号|发票|商品|电话|手机|传真|合同|专利|证书|编号|信用代码|营业执照)",
+    r"|订单|运单|单号|发票|商品|电话|手机|传真|合同|专利|证书|编号|信用代码|营业执照)"
+    r"|(?P<card>\b(?:card|visa|mastercard|amex|unionpay)\b|银行卡|信用卡|借记卡|储蓄卡|银联)",
     re.IGNORECASE | re.ASCII,
 )
 """What a number is labelled as: the nearest label before it counts (`Account ID` is no bank account).
 A bare `账户` (account) labels only the number right after it (`账户：`, `账户（人民币）：`), not one further
-on (`账户余额`, the account's balance). A company's registration number (统一社会信用代码) is public."""
+on (`账户余额`, the account's balance). A company's registration number (统一社会信用代码) is public. A
+card's name (`card`, `Visa`, `银行卡`) labels what follows as a card, which a card's number must still be."""
 
 
 def _label(text: str, start: int) -> str | None:
     """The label right before `start` (at most three words before it, and no other number between):
-    `account`, `ssn`, `tax`, `other` or None. `_` separates words, as in a file name."""
+    `account`, `ssn`, `tax`, `card`, `other` or None. `_` separates words, as in a file name. A label of
+    something else (`other`) names only the number at most a word after it (`Order 4111...`, `Order No.
+    4111...`): one further on is not that order's number (`Order paid by 4111 1111 1111 1111`)."""
     before = re.split(r"[0-9]", text[max(0, start - 40) : start])[-1].replace("_", " ")
     labels = list(_LABEL.finditer(before))
-    if not labels or len(before[labels[-1].end() :].split()) > 3:
+    between = len(before[labels[-1].end() :].split()) if labels else 0
+    if not labels or between > 3 or (labels[-1].lastgroup == "other" and between > 1):
         return None
     return labels[-1].lastgroup
 

@@ -79,6 +79,12 @@ FOUND = [
     ("evidence/receipt-4111-1111-1111-1111.pdf", Kind.ACCOUNT, "****-****-****-1111"),
     ("evidence/4111111111111111.pdf", Kind.ACCOUNT, "************1111"),
     ("Paid with card-4111-1111-1111-1111.", Kind.ACCOUNT, "****-****-****-1111"),
+    ("evidence/product_photo_card_6222021234567894.jpg", Kind.ACCOUNT, "************7894"),
+    # a card after an order's or an invoice's label, but not its number: a receipt's words
+    ("Order paid by Visa 4111 1111 1111 1111", Kind.ACCOUNT, "**** **** **** 1111"),
+    ("Invoice paid with card 6222 0212 3456 7894", Kind.ACCOUNT, "**** **** **** 7894"),
+    ("Invoice total paid 4111111111111111", Kind.ACCOUNT, "************1111"),
+    ("订单已用银行卡6222021234567894支付", Kind.ACCOUNT, "************7894"),
     # IBANs
     ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
     ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
