@@ -431,7 +431,8 @@ def _check_destination(
 ) -> Checked:
     """Check the destination's rules on the staged bundle; raise BundleError naming each rule broken."""
     kind_of = {exhibit.number: kind for exhibit, kind in zip(exhibits, kinds, strict=True)}
-    unsearchable, findings = (
+    unsearchable, pictures, findings = (
+        [],
         [],
         # (with --redact, what masking leaves: the evidence files' names, which the cover sheets print)
         [
@@ -443,7 +444,9 @@ def _check_destination(
         if not (part.evidence and part.exhibit):
             continue
         empty = blank.get(part.exhibit.number, [])
-        if empty and kind_of[part.exhibit.number] != Kind.IMAGE:  # a photo may have no words at all
+        if empty and kind_of[part.exhibit.number] == Kind.IMAGE:  # a photo may have no words at all
+            pictures.append(describe(part.exhibit))
+        elif empty:
             shown = ", ".join(map(str, empty))
             unsearchable.append(f"{describe(part.exhibit)}: page{'s' if len(empty) > 1 else ''} {shown}")
         texts = [page.extract_text() or "" for page in written(part)]
@@ -459,6 +462,7 @@ def _check_destination(
         findings,
         compress=options.compress,
         exhibits_folder=staged / EXHIBITS,
+        pictures=pictures,
     )
     if checked.failed:
         rules = "\n".join(f"  {rule}" for rule in checked.failed)

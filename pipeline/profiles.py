@@ -20,6 +20,7 @@ import dataclasses
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -453,9 +454,11 @@ def check(
     *,
     compress: bool,
     exhibits_folder: Path,
+    pictures: Sequence[str] = (),
 ) -> Checked:
     """Check the staged `bundle` against `profile`: `exhibits` as for `write_exhibit_files`, `blank` the
-    exhibit pages without text (`Exhibit 3, pages 2, 5`), `findings` the redaction messages. Court: the
+    exhibit pages without text (`Exhibit 3, pages 2, 5`), `pictures` the picture exhibits without text,
+    which are accepted and named, `findings` the redaction messages. Court: the
     exhibit files are written to `exhibits_folder`, and they and the documents (the PDFs beside `bundle`,
     the bundle aside) must each fit under the cap. Platform and email: with `compress`, a bundle over the
     cap has its images downsampled in place."""
@@ -468,7 +471,8 @@ def check(
     searchable = "every exhibit page has searchable text (N.D. Ill. standing orders: text-searchable PDFs)"
     if profile.court:
         rules.append(Rule("exhibits numbered 1, 2, 3 (judges who refuse letters and 1A)", True))
-        rules.append(Rule(searchable, not blank, "; ".join(blank)))
+        accepted = f"pictures without words, accepted: {', '.join(pictures)}" if pictures else ""
+        rules.append(Rule(searchable, not blank, "; ".join(blank) or accepted))
         rules.append(Rule(redaction, not findings, _first(findings)))
         files = write_exhibit_files(PdfReader(bundle), exhibits, exhibits_folder, profile)
         split = len(files) - len(exhibits)

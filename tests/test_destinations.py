@@ -167,6 +167,32 @@ def test_a_court_build_refuses_a_document_over_the_cap(make_case: MakeCase, tmp_
     assert "evidence_index.pdf is 0.1" in str(raised.value) and "appeal_letter.pdf" not in str(raised.value)
 
 
+def test_a_court_build_names_the_pictures_without_words_it_accepts(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """The summary said "ok every exhibit page has searchable text" above a photo exhibit OCR found no
+    words in (accepted: a photo may show none), which docs/destinations.md says the summary names."""
+    data = example_data()
+    data.update(language="en")
+    data["evidence"] = [
+        {"file": "evidence/invoice.pdf", "title": "Supplier invoice"},
+        {"file": "evidence/stock.jpg", "title": "Photo of the stock"},
+    ]
+    data.pop("sales", None)
+    folder = make_case(data, name="photo", evidence=False)
+    (folder / "evidence").mkdir()
+    text_pdf(folder / "evidence" / "invoice.pdf", ["Invoice HT-2024-0108: 500 aroma diffusers"])
+    Image.new("RGB", (900, 600), (150, 110, 90)).save(folder / "evidence" / "stock.jpg", quality=90)
+    result = build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
+    (searchable,) = [
+        rule for rule in result.rules if rule.text.startswith("every exhibit page has searchable")
+    ]
+    assert str(searchable) == (
+        "ok   every exhibit page has searchable text (N.D. Ill. standing orders: text-searchable PDFs): "
+        "pictures without words, accepted: Exhibit 2 (evidence/stock.jpg)"
+    )
+
+
 def test_a_court_build_refuses_a_page_without_text_and_unredacted_numbers(
     make_case: MakeCase, tmp_path: Path
 ) -> None:
