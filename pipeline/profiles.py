@@ -179,7 +179,7 @@ def _pdf_of(pages: list[PageObject], title: str, font: StampFont | None = None) 
     """The pages as a PDF titled `title`; with `font`, `title` is also printed on its first page."""
     writer = PdfWriter()
     for page in pages:
-        writer.add_page(page)
+        _without_running_number(writer, writer.add_page(page))
     if font is not None:
         _print_label(writer, writer.pages[0], title, font)
     writer.add_outline_item(title=title, page_number=0)
@@ -188,6 +188,25 @@ def _pdf_of(pages: list[PageObject], title: str, font: StampFont | None = None) 
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _without_running_number(writer: PdfWriter, page: PageObject) -> None:
+    """Take the bundle's running number (`Page 58 of 120`) off `page` of an exhibit's own file, leaving the
+    exhibit's page (`Exhibit 13, page 4 of 14`) and the Bates number: filed as an attachment, the file's
+    pages are numbered by CM/ECF's header (`Page 4 of 15`), and a second count, of a bundle the court does
+    not get, beside it only confuses. The stamps are the page's last stream (`stamps.drawing`): a white box
+    for each, then each's text, the running number last."""
+    streams = _objects(page.get("/Contents"))
+    lines = streams[-1].get_data().split(b"\n") if streams else []
+    boxes = [index for index, line in enumerate(lines) if line.endswith(b" re f")]
+    texts = [index for index, line in enumerate(lines) if STAMPED.match(line)]
+    if lines[:3] != [b"Q", b"q", b"1 g"] or not texts or len(boxes) != len(texts):
+        return  # (not the stamps' drawing)
+    kept = b"\n".join(line for index, line in enumerate(lines) if index not in (boxes[-1], texts[-1]))
+    contents = page[NameObject("/Contents")]
+    resolved = contents.get_object()
+    parts = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
+    page[NameObject("/Contents")] = ArrayObject([*parts[:-1], _stream(writer, kept)])
 
 
 STAMPED = re.compile(rf"BT (?:{REGULAR}|{BOLD}) ([\d.]+) Tf [-\d.]+ ([-\d.]+) Td".encode())

@@ -47,14 +47,16 @@ def split_parts(result: BuildResult, number: int, cap: int) -> list[Path]:
     """The parts of exhibit `number`, checked: each under the cap, its label ("Exhibit 2, Part 1 of 3")
     printed on its first page in the band of the stamps at the bottom (the top is CM/ECF's), the first
     holding the cover sheet and evidence, and every bundle page of the exhibit in exactly one part, in
-    order (told by its running stamp "Page 14 of 19", as poppler reads it)."""
+    order (told by its stamp "Exhibit 2, page 3 of 6", as poppler reads it). The bundle's running number
+    ("Page 14 of 19") is not on them: CM/ECF numbers an attachment's pages in its header."""
     exhibit = result.exhibits[number - 1]
     assert exhibit.first_page is not None and exhibit.last_page is not None
     parts = sorted(
         (result.output / "exhibits").glob(f"{number}_*(Part *.pdf"),
         key=lambda path: int(re.findall(r"\(Part (\d+) of", path.name)[0]),
     )
-    running: list[int] = []
+    stamped: list[int] = []
+    pages = 0
     for index, part in enumerate(parts, 1):
         label = f"Exhibit {number}, Part {index} of {len(parts)}"
         assert part.name.endswith(f"(Part {index} of {len(parts)}).pdf") and part.stat().st_size <= cap
@@ -66,8 +68,11 @@ def split_parts(result: BuildResult, number: int, cap: int) -> list[Path]:
         text = pdftotext(
             part
         )  # poppler reads every page (a list of content streams within the list it refuses)
-        running += [int(found) for found in re.findall(r"Page (\d+) of \d+", text)]
-    assert running == list(range(exhibit.first_page, exhibit.last_page + 1))
+        stamped += [int(found) for found in re.findall(rf"Exhibit {number}, page (\d+) of \d+", text)]
+        assert not re.search(r"Page \d+ of \d+", text)
+        pages += len(reader.pages)
+    assert pages == exhibit.last_page - exhibit.first_page + 1
+    assert stamped == list(range(1, pages))  # the cover sheet, then each page of evidence
     first = pdftotext(parts[0])
     assert len(PdfReader(parts[0]).pages) >= 2 and f"EXHIBIT {number}" in first
     assert f"Exhibit {number}, page 1 of" in first  # the cover sheet goes with the first evidence page
@@ -95,6 +100,8 @@ def test_a_court_build_numbers_splits_and_ocrs(make_case: MakeCase, tmp_path: Pa
     folder_out = result.output / "exhibits"
     files = sorted(path.name for path in folder_out.iterdir())
     assert files[0] == "1_Business licence (scan).pdf"
+    alone = pdftotext(folder_out / files[0])
+    assert "Exhibit 1, page 1 of" in alone and not re.search(r"Page \d+ of \d+", alone)  # CM/ECF's count
     parts = [name for name in files if name.startswith("2_")]
     assert len(parts) >= 2 and all(f"of {len(parts)}).pdf" in name for name in parts)
     assert all(name.startswith("2_Photos of the stock (Part ") for name in parts)
