@@ -19,7 +19,7 @@ from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.errors import BundleError
 from pipeline.load import load_case
 from pipeline.model import Destination
-from tests.conftest import MakeCase, example_data, page_words, pdftotext, snapshot
+from tests.conftest import ROOT, MakeCase, example_data, page_words, pdftotext, snapshot
 from tests.samples import CHINESE, ENGLISH, scan, scan_pdf, text_pdf
 
 
@@ -198,6 +198,29 @@ def test_a_court_build_names_the_pictures_without_words_it_accepts(
         "ok   every exhibit page has searchable text (N.D. Ill. standing orders: text-searchable PDFs): "
         "pictures without words, accepted: Exhibit 2 (evidence/stock.jpg)"
     )
+
+
+def test_a_court_build_warns_of_a_word_letter_on_a4_paper(make_case: MakeCase, tmp_path: Path) -> None:
+    """A letter template saved as A4 (as a Chinese office makes it) put A4 pages among the Letter ones of
+    a court's bundle, and nothing said so (found by a probe of the court destination)."""
+    import docx
+    from docx.shared import Mm
+
+    folder = light_case(make_case, 35)
+    template = docx.Document(str(ROOT / "templates" / "appeal_letter.docx"))
+    template.sections[0].page_width, template.sections[0].page_height = Mm(210), Mm(297)
+    (folder / "templates").mkdir()
+    template.save(str(folder / "templates" / "appeal_letter.docx"))
+    output = tmp_path / "out"
+    result = build(folder, BuildOptions(output_root=output, destination=Destination.COURT))
+    assert [warning for warning in result.warnings if "US Letter" in warning] == [
+        f"{folder / 'templates' / 'appeal_letter.docx'}: its pages are A4, not US Letter (8.5 × 11 inch), "
+        "the paper of US court filings and of the bundle's other pages; set the template's paper to Letter "
+        "(Word: Layout > Size > Letter; WPS: 页面布局 > 纸张大小 > Letter)"
+    ]
+    assert not [
+        warning for warning in build(folder, BuildOptions(output_root=output)).warnings if "A4" in warning
+    ]
 
 
 def test_a_court_build_refuses_a_page_without_text_and_unredacted_numbers(
