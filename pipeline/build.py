@@ -53,7 +53,7 @@ from pipeline.model import CaseFile, Destination, Language
 from pipeline.ocr import check_ocr_installed
 from pipeline.office_copy import printable_copy
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
-from pipeline.profiles import Checked, Profile, Rule, as_sent_to, check, profile_for
+from pipeline.profiles import Checked, Profile, Rule, as_sent_to, check, profile_for, relabelled
 from pipeline.redaction import masked_data, scan_data, scan_pages
 from pipeline.render import (
     DOCUMENTS,
@@ -180,6 +180,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     refuse_placeholders(case)  # (`init` wrote them; `check` names them too)
     destination = options.destination or case.data.bundle.destination
     profile = profile_for(destination, case.data) if destination else None
+    relabelling = relabelled(destination, case)
     case = as_sent_to(destination, case)  # (a court's exhibits are numbered)
     ocr = options.ocr or (profile is not None and profile.court)
     if ocr:
@@ -193,6 +194,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     exhibits = make_exhibits(data, case.folder)
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)
+    warnings = relabelling + warnings
     warnings += doubts(case, created.date())  # (dates out of order, Chinese in an English field)
     document_names = documents_of(case.data)
     cache = Cache(options.output_root / CACHE_FOLDER if options.cache else None)

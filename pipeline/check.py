@@ -91,6 +91,7 @@ def check_case(
         report.seconds = time.monotonic() - started
         return report
     destination = destination or case.data.bundle.destination
+    report.warnings += _relabelled(destination, case)
     case = _as_sent_to(destination, case)
     _reported(report, _placeholders, case, report)
     report.warnings += doubts(case, case.data.letter_date or dt.date.today())
@@ -107,6 +108,12 @@ def _as_sent_to(destination: Destination | None, case: Case) -> Case:
     from pipeline.profiles import as_sent_to  # (pypdf: only when a destination is named)
 
     return as_sent_to(destination, case) if destination else case
+
+
+def _relabelled(destination: Destination | None, case: Case) -> list[str]:
+    from pipeline.profiles import relabelled  # (pypdf: only when a destination is named)
+
+    return relabelled(destination, case) if destination else []
 
 
 def _reported(report: Report, check: Callable[..., T], *args: Any) -> T | None:

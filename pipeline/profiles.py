@@ -105,6 +105,18 @@ def as_sent_to(destination: Destination | None, case: Case) -> Case:
     return dataclasses.replace(case, data=case.data.model_copy(update={"bundle": bundle}))
 
 
+def relabelled(destination: Destination | None, case: Case) -> list[str]:
+    """A warning when `as_sent_to` numbers the exhibits case.yaml asks to letter: said, not done silently."""
+    if destination is None or case.data.bundle.exhibit_labels != ExhibitLabels.LETTERS:
+        return []
+    if not profile_for(destination, case.data).court:
+        return []
+    return [
+        f"{case.where('bundle', 'exhibit_labels')}: letters are not used for a court: the exhibits are "
+        "numbered 1, 2, 3 (some judges refuse letters and 1A); bundles for other destinations keep letters"
+    ]
+
+
 def over_cap(size: int, profile: Profile, what: str) -> str:
     """How a file over the cap is described: its size, the cap and by how much it is over (in thousandths
     of a MB when tenths would say 0.0)."""

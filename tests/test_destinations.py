@@ -16,6 +16,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.check import check_case
 from pipeline.errors import BundleError
 from pipeline.load import load_case
 from pipeline.model import Destination
@@ -94,6 +95,18 @@ def test_a_court_build_numbers_splits_and_ocrs(make_case: MakeCase, tmp_path: Pa
     result = build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
     assert [exhibit.label for exhibit in result.exhibits] == ["Exhibit 1", "Exhibit 2"]
     assert all(rule.held for rule in result.rules) and len(result.rules) == 4
+    relabelled = (  # said, where it was done silently
+        "bundle.exhibit_labels: letters are not used for a court: the exhibits are numbered 1, 2, 3 (some "
+        "judges refuse letters and 1A); bundles for other destinations keep letters"
+    )
+    assert [warning.split(": ", 1)[1] for warning in result.warnings if "exhibit_labels" in warning] == [
+        relabelled
+    ]
+    assert [
+        warning.split(": ", 1)[1]
+        for warning in check_case(folder, Destination.COURT).warnings
+        if "exhibit_labels" in warning
+    ] == [relabelled]
 
     bundle = text_of(result.bundle)
     assert ENGLISH in bundle and CHINESE in bundle.replace(" ", "").replace("\x00", "")  # OCR'd text
