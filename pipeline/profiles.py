@@ -132,11 +132,13 @@ def over_cap(size: int, profile: Profile, what: str) -> str:
 
 def exhibit_file_name(label_key: str, title: str, part: tuple[int, int] | None = None) -> str:
     """`4_Supplier invoice.pdf`, or `4_Supplier invoice (Part 1 of 3).pdf`: the exhibit's number and a
-    neutral description in plain letters, digits and spaces, at most `NAME_LIMIT` characters."""
+    neutral description in plain letters, digits and spaces, at most `NAME_LIMIT` characters. A part's
+    number has as many digits as the count of parts (`Part 02 of 12`), so the files sort in order (give
+    `label_key` with its zeros likewise, `04`)."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.sub(r"[^A-Za-z0-9.,()' -]+", " ", ascii_title)
     description = re.sub(r"\s+", " ", words).strip(" .") or "Exhibit"
-    suffix = f" (Part {part[0]} of {part[1]})" if part else ""
+    suffix = f" (Part {part[0]:0{len(str(part[1]))}d} of {part[1]})" if part else ""
     room = NAME_LIMIT - len(f"{label_key}_{suffix}.pdf")
     return f"{label_key}_{description[:room].rstrip(' .')}{suffix}.pdf"
 
@@ -169,11 +171,12 @@ def write_exhibit_files(
     1-based. Every page lands in exactly one file, with only the images and fonts it uses."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[ExhibitFile] = []
+    digits = max((len(key) for key, *_ in exhibits), default=1)  # `04_...` among 12: they sort in order
     for key, title, first, last in exhibits:
         pages = [_own_resources(bundle.pages[index]) for index in range(first - 1, last)]
         whole = _pdf_of(pages, f"Exhibit {key}")
         if len(whole) <= profile.cap:
-            name = exhibit_file_name(key, title)
+            name = exhibit_file_name(key.zfill(digits), title)
             (folder / name).write_bytes(whole)
             written.append(ExhibitFile(name, first - 1, len(pages), len(whole)))
             continue
@@ -181,7 +184,7 @@ def write_exhibit_files(
         runs = _split(pages, profile, f"Exhibit {key}", font)
         for number, (start, end) in enumerate(runs, 1):
             data = _pdf_of(pages[start:end], f"Exhibit {key}, Part {number} of {len(runs)}", font)
-            name = exhibit_file_name(key, title, (number, len(runs)))
+            name = exhibit_file_name(key.zfill(digits), title, (number, len(runs)))
             (folder / name).write_bytes(data)
             written.append(ExhibitFile(name, first - 1 + start, end - start, len(data)))
     return written

@@ -35,6 +35,18 @@ def test_exhibit_file_names_are_neutral_and_short() -> None:
     assert exhibit_file_name("7", "发票") == "7_Exhibit.pdf"
     long = exhibit_file_name("12", "Very long title " * 30, (2, 9))
     assert len(long) <= 200 and long.startswith("12_Very long title") and long.endswith("(Part 2 of 9).pdf")
+    assert exhibit_file_name("04", "Invoice", (2, 12)) == "04_Invoice (Part 02 of 12).pdf"
+
+
+def test_exhibit_files_sort_in_their_order(tmp_path: Path) -> None:
+    """`10_...` to `12_...` sorted before `2_...` in a file list and CM/ECF's upload dialog: with 37
+    attachments the order was easy to get wrong (found by a probe of the court destination)."""
+    bundle = PdfReader(samples.text_pdf(tmp_path / "bundle.pdf", [f"Exhibit page {n}" for n in range(1, 13)]))
+    exhibits = [(str(n), f"Invoice {n}", n, n) for n in range(1, 13)]
+    files = write_exhibit_files(bundle, exhibits, tmp_path / "exhibits", Profile(Destination.COURT, 35 * MB))
+    names = [file.name for file in files]
+    assert names[:2] == ["01_Invoice 1.pdf", "02_Invoice 2.pdf"] and names[-1] == "12_Invoice 12.pdf"
+    assert sorted(names) == names == sorted(path.name for path in (tmp_path / "exhibits").iterdir())
 
 
 def test_an_exhibit_over_the_cap_is_split_into_parts_that_fit_and_keep_every_page(tmp_path: Path) -> None:
