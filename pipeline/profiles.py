@@ -76,6 +76,8 @@ class Profile:
 
     destination: Destination
     cap: int
+    message_mb: float = 0.0
+    """Email: the cap of the message `send` sends (`cap` is the bundle's share of it, see `email_cap`)."""
 
     @property
     def court(self) -> bool:
@@ -83,16 +85,25 @@ class Profile:
 
     @property
     def cap_text(self) -> str:
-        return f"{self.cap / MB:g} MB"
+        return f"{self.cap / MB:.1f} MB" if self.message_mb else f"{self.cap / MB:g} MB"
+
+
+MESSAGE_ROOM = 200_000
+"""What an email's text, headers and other attachments may take besides the bundle, in bytes."""
+
+
+def email_cap(message_mb: float) -> int:
+    """The largest bundle that goes out in a message of at most `message_mb` MB, as `send` measures it:
+    an attachment is sent in base64, 76 characters and a line break for every 57 bytes, a third larger."""
+    return int(max(message_mb * MB - MESSAGE_ROOM, 0) * 57 / 78)
 
 
 def profile_for(destination: Destination, data: CaseFile, email_cap_mb: float | None = None) -> Profile:
     """The profile of `destination`, with the caps case.yaml sets."""
-    caps = {
-        Destination.PLATFORM: data.bundle.platform_cap_mb,
-        Destination.COURT: data.bundle.court_cap_mb,
-        Destination.EMAIL: email_cap_mb or data.send.max_size_mb,
-    }
+    if destination == Destination.EMAIL:
+        message_mb = email_cap_mb or data.send.max_size_mb
+        return Profile(destination, email_cap(message_mb), message_mb)
+    caps = {Destination.PLATFORM: data.bundle.platform_cap_mb, Destination.COURT: data.bundle.court_cap_mb}
     return Profile(destination, int(caps[destination] * MB))
 
 
@@ -555,7 +566,8 @@ def check(
         + _heaviest(bundle, exhibits)
         + ("; --compress could not bring it under" if compress else "; run again with --compress")
     )
-    rules.append(Rule(f"the bundle no larger than {profile.cap_text}", size <= profile.cap, detail))
+    encoded = f" (a {profile.message_mb:g} MB message once encoded for email)" if profile.message_mb else ""
+    rules.append(Rule(f"the bundle no larger than {profile.cap_text}{encoded}", size <= profile.cap, detail))
     warnings += [f"{message} (a warning here; the court profile refuses it)" for message in findings]
     return Checked(rules, files, warnings)
 

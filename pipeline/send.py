@@ -338,7 +338,8 @@ def _check_size(size: int, cap_mb: float, docx: bool) -> None:
         raise SendError(
             f"the message is {human_size(size)}, {human_size(size - cap)} over the limit of {cap_mb:g} MB "
             "(files grow by about a third when sent by email). Nothing was sent. Make the bundle smaller "
-            "(fewer or smaller exhibits, scans at a lower resolution)"
+            "(build it again with --for email --compress, which brings its pictures down to 150 dpi; or "
+            "fewer or smaller exhibits, scans at a lower resolution)"
             + (", leave out the Word files (--no-docx)" if docx else "")
             + ", or upload it to a file-sharing service and send the link instead. If the receiving mail "
             "server takes larger messages, raise the limit with --max-size or send.max_size_mb in case.yaml."

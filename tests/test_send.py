@@ -442,6 +442,37 @@ def test_a_connection_lost_after_the_whole_message_is_never_retried(built: Built
 # --- Checks before sending --------------------------------------------------------------------------------
 
 
+def test_a_bundle_the_email_rule_passes_is_one_send_takes(make_case: MakeCase, tmp_path: Path) -> None:
+    """`--for email` passed a 19 MB bundle under the 20 MB cap, and `send` then refused its 26 MB message:
+    an attachment grows by a third in base64 (found by a probe of a firm's afternoon of sending)."""
+    import math
+
+    import yaml
+
+    from pipeline.build import BuildOptions, build
+    from pipeline.errors import BundleError
+    from pipeline.model import Destination
+    from pipeline.profiles import MESSAGE_ROOM
+
+    data = case_with_send_section()
+    folder = make_case(data)
+    output = tmp_path / "output"
+    size = build(folder, BuildOptions(output_root=output)).bundle.stat().st_size
+
+    def capped(megabytes: float) -> None:
+        data["send"] = {**SEND_SECTION, "max_size_mb": megabytes}
+        (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+
+    capped(math.ceil(size / 100_000) / 10 + 0.1)  # the bundle fits; its message would not
+    with pytest.raises(BundleError, match=r"FAIL the bundle no larger than \d+\.\d MB \(a [\d.]+ MB message"):
+        build(folder, BuildOptions(output_root=output, destination=Destination.EMAIL))
+    enough = math.ceil((size * 78 / 57 + MESSAGE_ROOM) / 100_000) / 10  # the least the rule passes
+    capped(enough)
+    build(folder, BuildOptions(output_root=output, destination=Destination.EMAIL))
+    sent = send(folder, SendOptions(output_root=output, dry_run=True), environ={})
+    assert sent.size <= enough * 1_000_000
+
+
 def test_the_size_cap_is_checked_before_connecting(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
     size = send(built.case, built.options(dry_run=True), environ={}).size  # the exact message, encoded
     cap = round(size / 2_000_000, 1)
@@ -451,8 +482,9 @@ def test_the_size_cap_is_checked_before_connecting(built: Built, monkeypatch: py
     over = size - int(cap * 1_000_000)
     assert err == (
         f"error: the message is {size / 1e6:.1f} MB, {over / 1e6:.1f} MB over the limit of {cap:g} MB (files "
-        "grow by about a third when sent by email). Nothing was sent. Make the bundle smaller (fewer or "
-        "smaller exhibits, scans at a lower resolution), or upload it to a file-sharing service and send "
+        "grow by about a third when sent by email). Nothing was sent. Make the bundle smaller (build it "
+        "again with --for email --compress, which brings its pictures down to 150 dpi; or fewer or smaller "
+        "exhibits, scans at a lower resolution), or upload it to a file-sharing service and send "
         "the link instead. If the receiving mail server takes larger messages, raise the limit with "
         "--max-size or send.max_size_mb in case.yaml.\n"
     )
