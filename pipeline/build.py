@@ -195,7 +195,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)
     warnings = relabelling + warnings
-    warnings += doubts(case, created.date())  # (dates out of order, Chinese in an English field)
+    warnings += doubts(case.in_language(options.language), created.date())  # (dates out of order, ...)
     document_names = documents_of(case.data)
     cache = Cache(options.output_root / CACHE_FOLDER if options.cache else None)
     templates = Templates(case.templates_folder, timeout=options.timeout, cache=cache)

@@ -85,7 +85,7 @@ def check_case(
     started = time.monotonic()
     report = Report(display_path(folder))
     try:
-        case = load_case(folder, language)
+        case = load_case(folder, language).in_language(language)
     except BuildAppealError as error:  # nothing else can be checked without the data
         report.add(error)  # (with the `init` placeholders left, when case.yaml does not validate)
         report.seconds = time.monotonic() - started

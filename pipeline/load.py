@@ -12,7 +12,7 @@ import calendar
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,13 @@ class Case:
             *(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", dotted) if part)
         )
 
+    def in_language(self, language: Language | None) -> Case:
+        """The case as documents in `language` show it (`--lang`), or as it is for None. (What the bundle's
+        `content` hashes is the case as read.)"""
+        if language is None or language == self.data.language:
+            return self
+        return replace(self, data=self.data.model_copy(update={"language": language}))
+
     @property
     def name(self) -> str:
         """The folder's name, which names the output folder."""
@@ -63,8 +70,7 @@ class Case:
 
 def load_case(folder: Path, language: Language | None = None) -> Case:
     """Read and validate `folder/case.yaml`; raise CaseDataError listing every problem. `language` is the
-    language the documents are built in when not case.yaml's (`--lang`): what it needs is checked, and the
-    case's `language` is it."""
+    language the documents are built in when not case.yaml's (`--lang`): what it needs is checked."""
     folder = folder.resolve() if folder.exists() else folder
     path = folder / CASE_FILE
     shown = display_path(path)
@@ -89,8 +95,6 @@ def load_case(folder: Path, language: Language | None = None) -> Case:
         raise CaseDataError(_sorted([*described, *_placeholders_left(text, shown, described)])) from error
     if problems:
         raise CaseDataError(problems)
-    if language is not None and language != case_file.language:  # what the build and the checks go by
-        case_file = case_file.model_copy(update={"language": language})
     return Case(folder=folder, data=case_file, lines=lines)
 
 
