@@ -128,8 +128,9 @@ def send(
         # 3. Who gets it; refuse anyone who already has this very bundle, unless --resend.
         to, cc = resolve_recipients(data, options.to, options.cc)
         sent_log = output / SENT_LOG
-        if not options.resend:
-            _refuse_repeats(sent_log, bundle_sha256, content, [*to, *cc])
+        if not options.resend:  # (other cases' logs too: a copied case folder is the same appeal)
+            others = sorted(path for path in output.parent.glob(f"*/{SENT_LOG}") if path != sent_log)
+            _refuse_repeats([sent_log, *others], bundle_sha256, content, [*to, *cc])
 
         # 4. Compose the message, and check its size before connecting.
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -265,30 +266,41 @@ def _attachments(case: Case, files: dict[str, bytes], language: Language) -> lis
 
 
 def _refuse_repeats(
-    sent_log: Path, bundle_sha256: str, content: str, recipients: Sequence[Recipient]
+    sent_logs: Sequence[Path], bundle_sha256: str, content: str, recipients: Sequence[Recipient]
 ) -> None:
-    """Refuse the send when sent.jsonl shows this bundle already went to one of `recipients`: these very
-    bytes, or a bundle built from the same inputs, which shows the same pages (`build.content_key`)."""
-    earlier: dict[str, tuple[str, bool]] = {}
-    for entry in read_log(sent_log):
-        same_pages = bool(content) and entry.get("content") == content
-        if entry.get("bundle_sha256") != bundle_sha256 and not same_pages:
-            continue
-        for address in entry.get("accepted", []):
-            earlier.setdefault(str(address).lower(), (str(entry.get("time")), True))
-        for address in entry.get("unconfirmed", []):
-            earlier.setdefault(str(address).lower(), (str(entry.get("time")), False))
+    """Refuse the send when a sent.jsonl shows this bundle already went to one of `recipients`: these very
+    bytes, or a bundle built from the same inputs, which shows the same pages (`build.content_key`). The
+    first log is the case's own; the others are those of the other cases in the output folder, where a
+    copy of the case folder (`seller05 - 副本`) sent the same appeal under another name. The latest
+    delivery to each address is named."""
+    earlier: dict[str, tuple[str, bool, Path]] = {}
+    for sent_log in sent_logs:
+        for entry in read_log(sent_log):
+            same_pages = bool(content) and entry.get("content") == content
+            if entry.get("bundle_sha256") != bundle_sha256 and not same_pages:
+                continue
+            time = str(entry.get("time"))
+            for address, confirmed in [
+                *((address, True) for address in entry.get("accepted", [])),
+                *((address, False) for address in entry.get("unconfirmed", [])),
+            ]:
+                key = str(address).lower()
+                before = earlier.get(key)
+                if before is None or (time, confirmed) > before[:2]:
+                    earlier[key] = (time, confirmed, sent_log)
     repeats = []
     for recipient in recipients:
         if recipient.address.lower() in earlier:
-            time, confirmed = earlier[recipient.address.lower()]
+            time, confirmed, sent_log = earlier[recipient.address.lower()]
             when = time.replace("T", " ").replace("Z", " UTC")
             verb = "already received" if confirmed else "may already have received (not confirmed)"
-            repeats.append(f"{recipient} {verb} this bundle on {when}")
+            own = sent_log == sent_logs[0]
+            what = "this bundle" if own else f"the same bundle from {sent_log.parent.name}"
+            repeats.append(f"{recipient} {verb} {what} on {when} (see {display_path(sent_log)})")
     if repeats:
         raise SendError(
-            "; ".join(repeats) + f" (see {display_path(sent_log)}). Nothing was sent. To send it again "
-            "anyway, add --resend; to send only to the others, leave them out of --to and --cc."
+            "; ".join(repeats) + ". Nothing was sent. To send it again anyway, add --resend; to send only to "
+            "the others, leave them out of --to and --cc."
         )
 
 

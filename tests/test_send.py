@@ -3,6 +3,7 @@ server (aiosmtpd) on 127.0.0.1; the case is built for real once per module."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -516,6 +517,39 @@ def test_a_dry_run_writes_a_message_a_mail_client_opens(
     assert code == 0 and server.connections == 0
     assert out.startswith("dry run: nothing was sent, because --dry-run was given.\n")
     assert len(list((built.output / "outbox").glob("*.eml"))) == 2
+
+
+def test_a_copied_case_folder_does_not_mail_the_same_appeal_twice(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """`cases/seller05 - 副本`, a copy Windows made of a case folder, was sent to counsel after the original:
+    its log is its own, so the same appeal went twice (found by a probe of a firm's afternoon of sending)."""
+    from pipeline.build import BuildOptions, build
+    from pipeline.errors import SendError
+
+    original = make_case(case_with_send_section(), name="seller05")
+    copy = original.with_name("seller05 - 副本")
+    shutil.copytree(original, copy)
+    output = tmp_path / "output"
+    for folder in (original, copy):
+        build(folder, BuildOptions(output_root=output))
+    handler = Handler()
+    with smtp_server(handler) as port:
+        options = SendOptions(output_root=output, retry=Retry(delays=(0.0, 0.0)))
+        send(original, options, environ=smtp_env(port))
+        with pytest.raises(SendError) as refused:
+            send(copy, options, environ=smtp_env(port))
+        assert str(refused.value).startswith(
+            f"counsel <{COUNSEL}> already received the same bundle from seller05 on "
+        )
+        assert "(see " in str(refused.value) and "seller05/sent.jsonl). Nothing was sent." in str(
+            refused.value
+        )
+        assert len(handler.received) == 1
+        send(copy, dataclasses.replace(options, resend=True), environ=smtp_env(port))  # when meant
+        assert len(handler.received) == 2
+        with pytest.raises(SendError, match=rf"counsel <{COUNSEL}> already received this bundle on "):
+            send(copy, options, environ=smtp_env(port))  # the latest delivery is named: its own
 
 
 def test_a_second_send_is_refused_and_resend_sends_again(
