@@ -39,6 +39,7 @@ from pipeline.limits import (
     signals_blocked,
     stop,
 )
+from pipeline.load import display_path
 from pipeline.logs import captured_warnings
 from pipeline.office_session import office_session
 from pipeline.tables import lined_up, room_left
@@ -60,6 +61,13 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     """What the build warned about (a scan without text, a card number on a page): said with the case's
     name in the summary, since a line from one of fifty cases means nothing without it."""
+
+    @property
+    def progress_line(self) -> str:
+        """The line a log file gets as the case ends: `cases/acme: built, 25 pages, 1.3 MB, 4.1 s`."""
+        if not self.ok:
+            return f"{self.case}: FAILED after {self.seconds:.1f} s"
+        return f"{self.case}: built, {self.pages} pages, {self.size / 1e6:.1f} MB, {self.seconds:.1f} s"
 
     @property
     def first_error_line(self) -> str:
@@ -293,6 +301,14 @@ ERROR_WIDTH = 100
 """How much of a case's first error line the summary table shows (the whole message follows the table)."""
 
 
+def _without_folder(error: str, case: str) -> str:
+    """`case.yaml:9: ...` for `cases/acme/case.yaml:9: ...`: the table's first column names the folder,
+    and in 80 columns the path would take all the error column has."""
+    for folder in {case, display_path(Path(case))}:
+        error = error.removeprefix(f"{folder.rstrip('/')}/")
+    return error
+
+
 def summary(outcomes: list[Outcome], terminal: TextIO | None = None) -> str:
     """A plain-text table (case, status, pages, size, time, first error line), then each case's whole
     error message and its warnings, then the count. The error column is cut to what the `terminal`
@@ -306,7 +322,7 @@ def summary(outcomes: list[Outcome], terminal: TextIO | None = None) -> str:
                 str(outcome.pages) if outcome.ok else "",
                 f"{outcome.size / 1e6:.1f} MB" if outcome.ok else "",
                 f"{outcome.seconds:.1f} s",
-                outcome.first_error_line.removeprefix("error: "),
+                _without_folder(outcome.first_error_line.removeprefix("error: "), outcome.case),
             ]
         )
     lines = lined_up(rows, room_left(rows, terminal) or ERROR_WIDTH)

@@ -316,11 +316,15 @@ def _build_batch(case_dirs: list[Path], options: Any, jobs: int) -> None:
     done: list[Outcome] = []  # as they end, for a batch stopped half way
     try:
         label = f"building {len(case_dirs)} cases"  # (all a log file shows of the bar)
+        logged = not sys.stderr.isatty() and logging.getLogger().isEnabledFor(logging.INFO)  # a log file:
+        # a line as each case ends (the bar shows only its label there); not with --quiet
         with click.progressbar(length=len(case_dirs), label=label, file=sys.stderr) as bar:
 
             def ended(outcome: Outcome) -> None:
                 done.append(outcome)
                 bar.update(1)
+                if logged:
+                    click.echo(f"[{len(done)}/{len(case_dirs)}] {outcome.progress_line}", err=True)
 
             outcomes = build_many(case_dirs, options, jobs=jobs, progress=ended)
     except KeyboardInterrupt:

@@ -376,15 +376,25 @@ def _dotted(loc: Loc) -> str:
 
 def _describe(error: pydantic.ValidationError, lines: dict[Loc, int], shown: str) -> list[str]:
     problems = []
-    for detail in error.errors():
-        if detail.get("input") is REPORTED:
-            continue
-        loc = tuple(part for part in detail["loc"] if isinstance(part, str | int))
-        loc = _drop_union_branches(loc)
+    details = [detail for detail in error.errors() if detail.get("input") is not REPORTED]
+    located = [
+        _drop_union_branches(tuple(part for part in detail["loc"] if isinstance(part, str | int)))
+        for detail in details
+    ]
+    # A misspelt field (`emial:`) is also a required one missing (`email`): said once, as the misspelling.
+    kinds = [detail["type"] for detail in details]
+    meant = {
+        (*loc[:-1], name)
+        for loc, kind in zip(located, kinds, strict=True)
+        if kind == "extra_forbidden" and (name := _meant(loc))
+    }
+    for detail, loc in zip(details, located, strict=True):
         line = _line_of(loc, lines)
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown field" + _did_you_mean(loc)
+        elif detail["type"] == "missing" and loc in meant:
+            continue
         elif detail["type"] == "missing":
             message = "is empty; write its value" if loc in lines else "required field is missing"
             message += _described(loc)
@@ -487,8 +497,17 @@ def _did_you_mean(loc: Loc) -> str:
     model = _model_at(loc[:-1])
     if model is None or not loc or not isinstance(loc[-1], str):
         return ""
+    close = _meant(loc)
+    return f"; did you mean '{close}'?" if close else f"; allowed here: {', '.join(model.model_fields)}"
+
+
+def _meant(loc: Loc) -> str:
+    """The field an unknown field's name is most likely a misspelling of, or ""."""
+    model = _model_at(loc[:-1])
+    if model is None or not loc or not isinstance(loc[-1], str):
+        return ""
     close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else f"; allowed here: {', '.join(model.model_fields)}"
+    return close[0] if close else ""
 
 
 def _described(loc: Loc) -> str:

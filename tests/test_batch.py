@@ -51,7 +51,7 @@ def test_a_batch_builds_in_parallel_and_reports_each_case(make_case: MakeCase, t
         str(len(PdfReader(out / "alpha" / "bundle.pdf").pages)),
     ]
     assert table[3].split()[:2] == [str(bad), "FAILED"]
-    assert f"{bad}/case.yaml:" in table[3]
+    assert re.search(r"FAILED +[\d.]+ s +case\.yaml:\d+: case\.number", table[3])  # the folder: 1st column
     assert "case.number: 'not a number' is not a case number" in result.stderr
     assert table[-1] == "2 built, 1 failed"
     # The example's two pictures have no text: each case's warnings come under its name, never bare.
@@ -74,8 +74,21 @@ def test_every_case_failing_gives_every_message(make_case: MakeCase, tmp_path: P
         main, ["-q", *map(str, folders), "-o", str(tmp_path / "out"), "-j", str(jobs)]
     )
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.count("language: Input should be 'en', 'zh' or 'bilingual'") == 2
+    whole = [line for line in result.stderr.splitlines() if line.startswith("  ")]  # below the table
+    assert sum("language: Input should be 'en', 'zh' or 'bilingual'" in line for line in whole) == 2
     assert result.stderr.splitlines()[-1] == "0 built, 2 failed"
+    assert "[1/2]" not in result.stderr  # -q: the summary alone
+
+
+def test_a_batch_logged_to_a_file_says_each_case_as_it_ends(make_case: MakeCase, tmp_path: Path) -> None:
+    """Outside a terminal the progress bar shows only its label: a batch logged to a file said
+    "building 12 cases" and nothing else until all were done (found by a probe of a firm's batch)."""
+    data = example_data()
+    data["language"] = "fr"
+    folders = [make_case(data, name=name, evidence=False) for name in ("one", "two")]
+    result = CliRunner().invoke(main, [*map(str, folders), "-o", str(tmp_path / "out"), "-j", "1"])
+    ended = [line.split(" FAILED after ")[0] for line in result.stderr.splitlines() if line.startswith("[")]
+    assert ended == [f"[1/2] {folders[0]}:", f"[2/2] {folders[1]}:"]
 
 
 @dataclass
