@@ -419,9 +419,9 @@ def test_the_summary_table_lines_up() -> None:
     assert table.splitlines() == [
         "case               status  pages  size    time   error",
         "cases/a            ok      27     1.2 MB  7.4 s",
-        "cases/longer-name  FAILED                 0.1 s  cases/longer-name/case.yaml:7: bad",
+        "cases/longer-name  FAILED                 0.1 s  case.yaml:7: bad",  # (the folder: its 1st column)
         "cases/c            ok      3      0.1 MB  2.0 s",
-        "cases/d            FAILED                 0.2 s  cases/d/case.yaml:9: " + "x" * 78 + "…",
+        "cases/d            FAILED                 0.2 s  case.yaml:9: " + "x" * 86 + "…",
         "",
         "cases/longer-name:",
         "  cases/longer-name/case.yaml:7: bad",
