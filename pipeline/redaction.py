@@ -262,7 +262,7 @@ _LABEL = re.compile(
     r"|(?P<other>\b(?:order|invoice|tracking|listing|product|item|sku|asin|transaction|ref|reference|id"
     r"|tel|telephone|phone|mobile|fax|contract|patent|registration|uscc|credit code|business licen[cs]e)\b"
     r"|订单|运单|单号|发票|商品|电话|手机|传真|合同|专利|证书|编号|信用代码|营业执照)"
-    r"|(?P<card>\b(?:card|visa|mastercard|amex|unionpay)\b|银行卡|信用卡|借记卡|储蓄卡|银联)",
+    r"|(?P<card>\b(?:card|visa|mastercard|amex|unionpay)\b|银行卡|信用卡|借记卡|储蓄卡|银联|付款卡|收款卡)",
     re.IGNORECASE | re.ASCII,
 )
 """What a number is labelled as: the nearest label before it counts (`Account ID` is no bank account).
@@ -273,13 +273,12 @@ card's name (`card`, `Visa`, `银行卡`) labels what follows as a card, which a
 
 def _label(text: str, start: int) -> str | None:
     """The label right before `start` (at most three words before it, and no other number between):
-    `account`, `ssn`, `tax`, `card`, `other` or None. `_` separates words, as in a file name. A label of
-    something else (`other`) names only the number at most a word after it (`Order 4111...`, `Order No.
-    4111...`): one further on is not that order's number (`Order paid by 4111 1111 1111 1111`)."""
+    `account`, `ssn`, `tax`, `card`, `other` or None. `_` separates words, as in a file name. The nearest
+    wins: `Order paid by Visa 4111...` is a card's number, `Order number is 4111...` an order's, and so is
+    a number under a table's header of order IDs (`订单号 下单时间` above it)."""
     before = re.split(r"[0-9]", text[max(0, start - 40) : start])[-1].replace("_", " ")
     labels = list(_LABEL.finditer(before))
-    between = len(before[labels[-1].end() :].split()) if labels else 0
-    if not labels or between > 3 or (labels[-1].lastgroup == "other" and between > 1):
+    if not labels or len(before[labels[-1].end() :].split()) > 3:
         return None
     return labels[-1].lastgroup
 
