@@ -134,7 +134,7 @@ def printable_copy(exhibit: Exhibit, source: Path, target: Path) -> tuple[Path, 
     with source.open("rb") as stream:
         head = stream.read(8)
     if head.startswith(b"{\\rtf"):
-        return _rtf_copy(name, source, target)
+        return _rtf_copy(name, source, target, Path(exhibit.file).name)
     if not head.startswith(b"PK"):  # an old binary (OLE2) file: Word 97-2003, Excel, PowerPoint
         return source, _binary_warnings(name, source)
     removed: list[str] = []
@@ -411,18 +411,25 @@ def _external(relationship: Any, folder: str, members: set[str]) -> bool:
     return path == ".." or path.startswith("../")
 
 
-def _rtf_copy(name: str, source: Path, target: Path) -> tuple[Path, list[str]]:
+def _rtf_copy(name: str, source: Path, target: Path, file_name: str) -> tuple[Path, list[str]]:
     """An RTF file without its fields that load a picture or text from another file or the web (the field's
-    last result stays, as the file showed it)."""
+    last result stays, as the file showed it), its FILENAME fields the evidence's `file_name` as text."""
     data = source.read_bytes()
-    kept, removed, start = [], [], 0
-    for begin, end in _rtf_field_instructions(data):
+    kept, removed, start, named = [], [], 0, False
+    spans = _rtf_field_instructions(data)
+    fields = _rtf_groups(data) if spans else {}
+    for begin, end in spans:
         instruction = _rtf_text(data[begin:end])
         if _RTF_INCLUDE.search(instruction):
             kept.append(data[start:begin])
             removed.append(" ".join(instruction.split()))
             start = end
-    if not removed:
+        elif _FILE_NAME_FIELD.match(instruction) and begin in fields:
+            field_begin, field_end = fields[begin]  # the {\field ...} group holding the instruction
+            if field_begin >= start:
+                kept.append(data[start:field_begin] + _rtf_escaped(file_name))
+                start, named = field_end, True
+    if not removed and not named:
         return source, []
     target.write_bytes(b"".join(kept) + data[start:])
     return target, [
@@ -430,6 +437,53 @@ def _rtf_copy(name: str, source: Path, target: Path) -> tuple[Path, list[str]]:
         "file, or add it as an exhibit of its own"
         for link in removed
     ]
+
+
+def _rtf_groups(data: bytes) -> dict[int, tuple[int, int]]:
+    """For each group of an RTF file, by where it begins: where the group holding it begins and ends."""
+    parents: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    groups: list[int] = []
+    index = 0
+    while index < len(data):
+        byte = data[index]
+        if byte == 0x7B:  # {
+            if groups:
+                parents[index] = groups[-1]
+            groups.append(index)
+            index += 1
+        elif byte == 0x7D:  # }
+            if groups:
+                ends[groups.pop()] = index + 1
+            index += 1
+        elif byte == 0x5C:  # \
+            control = _RTF_CONTROL.match(data, index)
+            if control is None:
+                break
+            index = control.end()
+            if control.group(1) == b"bin" and control.group(2):
+                index += max(int(control.group(2)), 0)
+        else:
+            index += 1
+    return {child: (parent, ends.get(parent, len(data))) for child, parent in parents.items()}
+
+
+def _rtf_escaped(text: str) -> bytes:
+    """`text` as RTF text: `\\`, `{`, `}` escaped, other than ASCII as `\\uN?`."""
+    escaped = []
+    for char in text:
+        if char in "\\{}":
+            escaped.append("\\" + char)
+        elif " " <= char <= "~":
+            escaped.append(char)
+        else:
+            escaped.extend(f"\\u{unit - 65536 if unit > 32767 else unit}?" for unit in _utf16_units(char))
+    return "".join(escaped).encode("ascii")
+
+
+def _utf16_units(char: str) -> list[int]:
+    data = char.encode("utf-16-be")
+    return [int.from_bytes(data[index : index + 2], "big") for index in range(0, len(data), 2)]
 
 
 def _rtf_field_instructions(data: bytes) -> list[tuple[int, int]]:
@@ -548,42 +602,66 @@ def file_names_shown(root: Any, file_name: str) -> bool:
             field.addprevious(_word_run(file_name, None if first is None else first.find(f"{WORD_MAIN}rPr")))
             field.getparent().remove(field)
             found = True
-    for paragraph in list(root.iter(f"{WORD_MAIN}p")):
-        for runs in _file_name_fields(paragraph):
-            runs[0].addprevious(_word_run(file_name, runs[0].find(f"{WORD_MAIN}rPr")))
-            for run in runs:
-                run.getparent().remove(run)
-            found = True
+    for runs, in_code in _file_name_fields(root):
+        properties = runs[0].find(f"{WORD_MAIN}rPr")
+        for shown in _quoted_field(file_name, properties) if in_code else [_word_run(file_name, properties)]:
+            runs[0].addprevious(shown)
+        for run in runs:
+            run.getparent().remove(run)
+        found = True
     return found
 
 
-def _file_name_fields(paragraph: Any) -> list[list[Any]]:
+def _file_name_fields(root: Any) -> list[tuple[list[Any], bool]]:
     """The runs, from its beginning to its end, of each FILENAME field Word wrote as a complex field
-    (`fldChar` begin, `instrText`, separate, the shown text, end) whole within the paragraph."""
-    fields: list[list[Any]] = []
-    open_fields: list[tuple[list[Any], list[str]]] = []  # each open field's runs and instruction
-    for run in paragraph.iter(f"{WORD_MAIN}r"):
+    (`fldChar` begin, `instrText`, separate, the shown text, end) in the part, across paragraphs too; one
+    inside another field (`IF ... "{ FILENAME }"`) as well, and whether it is in that field's code."""
+    fields: list[tuple[list[Any], bool]] = []
+    open_fields: list[tuple[list[Any], list[str], list[bool]]] = []  # runs, instruction, [separated]
+    for run in list(root.iter(f"{WORD_MAIN}r")):
         character = run.find(f"{WORD_MAIN}fldChar")
         kind = None if character is None else character.get(f"{WORD_MAIN}fldCharType")
         if kind == "begin":
-            open_fields.append(([], []))
-        for runs, _ in open_fields:
+            open_fields.append(([], [], [False]))
+        for runs, _, _ in open_fields:
             runs.append(run)
         for text in run.iterfind(f"{WORD_MAIN}instrText"):
             if open_fields:
                 open_fields[-1][1].append(text.text or "")
+        if kind == "separate" and open_fields:
+            open_fields[-1][2][0] = True
         if kind == "end" and open_fields:
-            runs, instruction = open_fields.pop()
-            if _FILE_NAME_FIELD.match("".join(instruction)) and not open_fields:
-                fields.append(runs)
+            runs, instruction, _ = open_fields.pop()
+            if _FILE_NAME_FIELD.match("".join(instruction)):
+                fields.append((runs, bool(open_fields) and not open_fields[-1][2][0]))
+                for outer, _, _ in open_fields:  # (the outer field's runs lose these)
+                    outer[:] = [each for each in outer if each not in runs]
     return fields
 
 
-def _word_run(text: str, properties: Any) -> Any:
+def _quoted_field(text: str, properties: Any) -> list[Any]:
+    """The runs of a field `QUOTE "text"` showing `text`: in another field's code (`IF ... "{ FILENAME }"`)
+    LibreOffice shows what a field there shows, and plain text there not at all."""
+    quoted = text.replace('"', "'")
+    runs = [_word_run("", properties, "begin"), _word_run(f' QUOTE "{quoted}" ', properties, "instrText")]
+    return [
+        *runs,
+        _word_run("", properties, "separate"),
+        _word_run(text, properties),
+        _word_run("", properties, "end"),
+    ]
+
+
+def _word_run(text: str, properties: Any, kind: str = "t") -> Any:
+    """A run showing `text` (`kind` t), a field's code (instrText), or a field's mark (begin, separate or
+    end, a `fldChar`)."""
     run = etree.Element(f"{WORD_MAIN}r")
     if properties is not None:
         run.append(_copied(properties))
-    shown = etree.SubElement(run, f"{WORD_MAIN}t")
+    if kind in ("begin", "separate", "end"):
+        etree.SubElement(run, f"{WORD_MAIN}fldChar").set(f"{WORD_MAIN}fldCharType", kind)
+        return run
+    shown = etree.SubElement(run, f"{WORD_MAIN}{kind}")
     shown.text = text
     shown.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     return run

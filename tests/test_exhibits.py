@@ -828,14 +828,37 @@ def test_a_header_or_field_printing_the_file_s_name_prints_the_evidence_s_name(t
                        ("fldChar", "begin"), ("instrText", " PAGE "), ("fldChar", "separate"), ("t", "1"),
                        ("fldChar", "end")]:  # fmt: skip
         footer.append(_word_run(**{kind: text}))
+    document.add_page_break()  # (page 1 has a header of its own, page 2 the others)
+    document.add_paragraph("Terms of payment")
+    document.sections[0].different_first_page_header_footer = True
+    first = document.sections[0].first_page_header  # one inside an IF's code; one over two paragraphs
+    nested, spanning, spanned = first.paragraphs[0]._p, first.add_paragraph()._p, first.add_paragraph()._p
+    for paragraph, kind, text in [
+        (nested, "t", "In IF: "), (nested, "fldChar", "begin"), (nested, "instrText", ' IF 1 = 1 "'),
+        (nested, "fldChar", "begin"), (nested, "instrText", " FILENAME "), (nested, "fldChar", "separate"),
+        (nested, "t", "old.docx"), (nested, "fldChar", "end"), (nested, "instrText", '" "no" '),
+        (nested, "fldChar", "separate"), (nested, "t", "old.docx"), (nested, "fldChar", "end"),
+        (spanning, "t", "Over two: "), (spanning, "fldChar", "begin"), (spanning, "instrText", " FILENAME "),
+        (spanned, "fldChar", "separate"), (spanned, "t", "old.docx"), (spanned, "fldChar", "end"),
+    ]:  # fmt: skip
+        paragraph.append(_word_run(**{kind: text}))
     document.save(str(tmp_path / "invoice.docx"))
+    (tmp_path / "note.rtf").write_bytes(
+        rb"{\rtf1\ansi{\fonttbl{\f0 Times;}}{\header\pard Saved as {\field{\*\fldinst FILENAME \\p}"
+        rb"{\fldrslt C:\\Users\\li\\old.rtf}}.\par}\pard Supplier note\par}"
+    )
 
     opendocument(
         tmp_path / "letter.odt",
         '<text:p>Saved as <text:file-name text:display="full">x</text:file-name>.</text:p>',
     )
 
-    names = {"sales.xlsx": "销售 & Q1.xlsx", "invoice.docx": "invoice_ht.docx", "letter.odt": "letter.odt"}
+    names = {
+        "sales.xlsx": "销售 & Q1.xlsx",
+        "invoice.docx": "invoice_ht.docx",
+        "letter.odt": "letter.odt",
+        "note.rtf": "供货说明.rtf",
+    }
     jobs = []
     for index, (source, name) in enumerate(names.items()):
         exhibit = dataclasses.replace(EXHIBIT, file=f"evidence/{name}")
@@ -845,13 +868,19 @@ def test_a_header_or_field_printing_the_file_s_name_prints_the_evidence_s_name(t
         assert warnings == []
         jobs.append(Job(copy, tmp_path / f"{source}.pdf", name))
     office_to_pdf(jobs, timeout=120)
-    printed = {source: " ".join(PdfReader(tmp_path / f"{source}.pdf").pages[0].extract_text().split())
-               for source in names}  # fmt: skip
+    printed = {
+        source: " ".join(
+            " ".join(page.extract_text() for page in PdfReader(tmp_path / f"{source}.pdf").pages).split()
+        )
+        for source in names
+    }
     assert "销售 & Q1.xlsx" in printed["sales.xlsx"]
     assert "File 销售 & Q1.xlsx, sheet Orders, R&D" in printed["sales.xlsx"]
     assert "invoice_ht.docx" in printed["invoice.docx"]
-    assert printed["invoice.docx"].count("invoice_ht.docx") == 2 and "| page 1" in printed["invoice.docx"]
+    assert "In IF: invoice_ht.docx Over two: invoice_ht.docx" in printed["invoice.docx"]
+    assert printed["invoice.docx"].count("invoice_ht.docx") == 4 and "| page 2" in printed["invoice.docx"]
     assert "Saved as letter.odt." in printed["letter.odt"]
+    assert "Saved as 供货说明.rtf." in printed["note.rtf"] and "Supplier note" in printed["note.rtf"]
     for text in printed.values():
         assert not re.search(r"build-appeal|exhibit-\d|/tmp|file:|old\.docx|Users", text), text
 
