@@ -408,7 +408,7 @@ def _no_such_field(message: str) -> str | None:
     return f"`{name}` is not a field of {TEMPLATE_NAMES[found[0]]} (docs/templates.md lists them)"
 
 
-TYPED_IN_CHINESE = {"。": ".", "【": "[", "】": "]", "《": "<", "》": ">", "￥": "$"}
+TYPED_IN_CHINESE = {"。": ".", "【": "[", "】": "]", "《": "<", "》": ">"}
 """What a Chinese input method types for these keys: a template's code typed in that mode holds them."""
 
 
@@ -428,9 +428,11 @@ def syntax_message(error: jinja2.TemplateSyntaxError) -> str:
     (`{{ case。number }}`: "unexpected char '。' at 1532", an offset no editor shows), what to type."""
     message = error.message or "template syntax error"
     typed = _UNEXPECTED_CHAR.fullmatch(message)
-    meant = half_width(typed.group(1)) if typed else None
-    if typed is None or meant is None:
+    if typed is None or typed.group(1).isascii():
         return message
+    meant = half_width(typed.group(1))
+    if meant is None:  # (`￥`: no character of a tag's code)
+        return f"“{typed.group(1)}” cannot be in a tag's code; write it inside quotes, or leave it out"
     return (
         f"“{typed.group(1)}” in a tag is a Chinese (全角) character; type it in English input mode (半角): "
         f"“{meant}”"

@@ -406,13 +406,19 @@ def test_chinese_punctuation_in_an_html_template_s_tag_says_what_to_type(
     case_templates, defaults = folders
     (case_templates / "cs_inquiry.html").write_text("<p>案号</p>\n<p>{{ case。number }}</p>\n", "utf-8")
     templates = Templates(case_templates, defaults)
+    context = context_for(make_case(evidence=False))
     with pytest.raises(TemplateError) as caught:
-        templates.render(templates.find("cs_inquiry"), context_for(make_case(evidence=False)), tmp_path)
+        templates.render(templates.find("cs_inquiry"), context, tmp_path)
     assert str(caught.value) == (
         f"{case_templates}/cs_inquiry.html:2: template syntax error: “。” in a tag is a Chinese (全角) "
         "character; type it in English input mode (半角): “.”"
     )
     assert [str(error) for error in templates.parse_errors()] == [str(caught.value)]
+    (case_templates / "cs_inquiry.html").write_text("<p>{{ ￥case.amount_frozen }}</p>\n", "utf-8")
+    with pytest.raises(
+        TemplateError, match="“￥” cannot be in a tag's code; write it inside quotes, or leave"
+    ):
+        templates.render(templates.find("cs_inquiry"), context, tmp_path)
 
 
 def test_full_width_characters_in_a_string_or_as_spaces_are_printed(
