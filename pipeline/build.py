@@ -53,7 +53,16 @@ from pipeline.model import CaseFile, Destination, Language
 from pipeline.ocr import check_ocr_installed
 from pipeline.office_copy import printable_copy
 from pipeline.outputs import MANIFEST, check_output_folder, locked, publish, staging
-from pipeline.profiles import Checked, Profile, Rule, as_sent_to, check, profile_for, relabelled
+from pipeline.profiles import (
+    Checked,
+    Profile,
+    Rule,
+    as_sent_to,
+    check,
+    paper_warning,
+    profile_for,
+    relabelled,
+)
 from pipeline.redaction import masked_data, scan_data, scan_pages
 from pipeline.render import (
     DOCUMENTS,
@@ -332,7 +341,10 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 plan.parts[index] = replace(plan.parts[index], make_room=True)
                 warnings.append(_crowded_warning(word[name].template.path, top))
             if profile is not None and profile.court and isinstance(converted_pages, Pages):
-                warnings += _paper_warning(word[name].template.path, converted_pages)
+                sizes = {
+                    (float(page.mediabox.width), float(page.mediabox.height)) for page in converted_pages
+                }
+                warnings += paper_warning(word[name].template.path, sizes)
         stamps = _stamps(plan.parts, page_sizes(plan.parts), case.data.bundle.bates_prefix)
         parts = layout.write_generated(plan.parts, work)
         # The hashes taken as the build read the files (those the index prints): a 2,000-page case is not
@@ -511,29 +523,6 @@ def _stamps(parts: list[Part], sizes: list[tuple[float, float]], bates_prefix: s
                 )
             )
     return stamps
-
-
-def _paper_warning(template: Path, pages: Pages) -> list[str]:
-    """A warning if a Word template's pages are not US Letter (an A4 template, as Chinese offices make
-    them), in a court's bundle: its other pages are Letter, the paper of US court filings."""
-    sizes = {
-        tuple(sorted((round(float(page.mediabox.width)), round(float(page.mediabox.height)))))
-        for page in pages
-    }
-    odd = sorted(size for size in sizes if any(abs(a - b) > 2 for a, b in zip(size, (612, 792), strict=True)))
-    if not odd:
-        return []
-    width, height = odd[0]
-    shown = (
-        "A4"
-        if abs(width - 595) <= 2 and abs(height - 842) <= 2
-        else f"{width / 72:.2f} × {height / 72:.2f} inch"
-    )
-    return [
-        f"{display_path(template)}: its pages are {shown}, not US Letter (8.5 × 11 inch), the paper of US "
-        "court filings and of the bundle's other pages; set the template's paper to Letter (Word: Layout > "
-        "Size > Letter; WPS: 页面布局 > 纸张大小 > Letter)"
-    ]
 
 
 def _crowded_warning(template: Path, top: float) -> str:

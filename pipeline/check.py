@@ -92,6 +92,8 @@ def check_case(
         return report
     destination = destination or case.data.bundle.destination
     report.warnings += _relabelled(destination, case)
+    if destination == Destination.COURT:
+        report.warnings += _paper(case)
     case = _as_sent_to(destination, case)
     _reported(report, _placeholders, case, report)
     report.warnings += doubts(case, case.data.letter_date or dt.date.today())
@@ -114,6 +116,30 @@ def _relabelled(destination: Destination | None, case: Case) -> list[str]:
     from pipeline.profiles import relabelled  # (pypdf: only when a destination is named)
 
     return relabelled(destination, case) if destination else []
+
+
+def _paper(case: Case) -> list[str]:
+    """A court's Letter paper, for the case's own Word templates of its documents (as the build warns)."""
+    import docx
+
+    from pipeline.profiles import paper_warning
+
+    warnings = []
+    for name in documents_of(case.data):
+        path = case.templates_folder / f"{name}.docx"
+        if not path.is_file():
+            continue
+        try:
+            sections = docx.Document(str(path)).sections
+        except Exception:  # (a template docxtpl cannot read: the check of the templates says so)
+            continue
+        sizes = {
+            (section.page_width / 12700, section.page_height / 12700)  # EMU, in points
+            for section in sections
+            if section.page_width and section.page_height
+        }
+        warnings += paper_warning(path, sizes)
+    return warnings
 
 
 def _reported(report: Report, check: Callable[..., T], *args: Any) -> T | None:

@@ -30,7 +30,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, In
 
 from pipeline.errors import BundleError
 from pipeline.libraries import load_pikepdf
-from pipeline.load import Case
+from pipeline.load import Case, display_path
 from pipeline.model import CaseFile, Destination, ExhibitLabels
 from pipeline.stamps import (
     BASELINE,
@@ -78,6 +78,8 @@ class Profile:
     cap: int
     message_mb: float = 0.0
     """Email: the cap of the message `send` sends (`cap` is the bundle's share of it, see `email_cap`)."""
+    with_docx: bool = False
+    """Email: the Word files go in the message too (`send.attach_docx`), and take their share of it."""
 
     @property
     def court(self) -> bool:
@@ -102,7 +104,7 @@ def profile_for(destination: Destination, data: CaseFile, email_cap_mb: float | 
     """The profile of `destination`, with the caps case.yaml sets."""
     if destination == Destination.EMAIL:
         message_mb = email_cap_mb or data.send.max_size_mb
-        return Profile(destination, email_cap(message_mb), message_mb)
+        return Profile(destination, email_cap(message_mb), message_mb, data.send.attach_docx)
     caps = {Destination.PLATFORM: data.bundle.platform_cap_mb, Destination.COURT: data.bundle.court_cap_mb}
     return Profile(destination, int(caps[destination] * MB))
 
@@ -125,6 +127,30 @@ def relabelled(destination: Destination | None, case: Case) -> list[str]:
     return [
         f"{case.where('bundle', 'exhibit_labels')}: letters are not used for a court: the exhibits are "
         "numbered 1, 2, 3 (some judges refuse letters and 1A); bundles for other destinations keep letters"
+    ]
+
+
+LETTER = (612, 792)
+"""US Letter, in points: the paper of US court filings."""
+
+
+def paper_warning(template: Path, sizes: set[tuple[float, float]]) -> list[str]:
+    """A warning if a Word template's pages, of these sizes in points, are not US Letter (an A4 template, as
+    Chinese offices make them), for a court: its filings and the bundle's other pages are Letter."""
+    odd = sorted(
+        size
+        for size in {tuple(sorted(map(round, size))) for size in sizes}
+        if any(abs(side - letter) > 2 for side, letter in zip(size, LETTER, strict=True))
+    )
+    if not odd:
+        return []
+    width, height = odd[0]
+    a4 = abs(width - 595) <= 2 and abs(height - 842) <= 2
+    shown = "A4" if a4 else f"{width / 72:.2f} × {height / 72:.2f} inch"
+    return [
+        f"{display_path(template)}: its pages are {shown}, not US Letter (8.5 × 11 inch), the paper of US "
+        "court filings and of the bundle's other pages; set the template's paper to Letter (Word: Layout > "
+        "Size > Letter; WPS: 页面布局 > 纸张大小 > Letter)"
     ]
 
 
@@ -548,6 +574,9 @@ def check(
                 f"{over_cap(size, profile, 'the bundle')}; file the documents and exhibits/ separately"
             )
         return Checked(rules, files, warnings)
+    if profile.with_docx:  # (the documents' Word files, beside the bundle, go in the same message)
+        word = sum(path.stat().st_size for path in bundle.parent.glob("*.docx"))
+        profile = dataclasses.replace(profile, cap=max(profile.cap - int(word * 78 / 57), 0))
     size = bundle.stat().st_size
     if size > profile.cap and compress:
         smaller = bundle.with_suffix(".compressed.pdf")
@@ -566,7 +595,8 @@ def check(
         + _heaviest(bundle, exhibits)
         + ("; --compress could not bring it under" if compress else "; run again with --compress")
     )
-    encoded = f" (a {profile.message_mb:g} MB message once encoded for email)" if profile.message_mb else ""
+    encoded = f" (a {profile.message_mb:g} MB message once encoded for email" if profile.message_mb else ""
+    encoded += (", the Word files with it)" if profile.with_docx else ")") if encoded else ""
     rules.append(Rule(f"the bundle no larger than {profile.cap_text}{encoded}", size <= profile.cap, detail))
     warnings += [f"{message} (a warning here; the court profile refuses it)" for message in findings]
     return Checked(rules, files, warnings)

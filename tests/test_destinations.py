@@ -234,6 +234,11 @@ def test_a_court_build_warns_of_a_word_letter_on_a4_paper(make_case: MakeCase, t
     assert not [
         warning for warning in build(folder, BuildOptions(output_root=output)).warnings if "A4" in warning
     ]
+    assert [
+        warning for warning in check_case(folder, Destination.COURT).warnings if "US Letter" in warning
+    ] == [
+        warning for warning in result.warnings if "US Letter" in warning
+    ]  # `check --for court` says it too, from the template's page set-up
 
 
 def test_a_court_build_refuses_a_page_without_text_and_unredacted_numbers(

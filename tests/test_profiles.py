@@ -3,6 +3,7 @@ downsampled only when asked."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,29 @@ def test_the_court_rule_names_each_document_over_the_cap(make_case: MakeCase, tm
     )  # in thousandths of a MB: "0.1 MB, 0.0 MB over" would say nothing
     assert detail.endswith("; 1 file in exhibits/, the largest 0.0 MB")
     assert files_rule(35 * MB) == (True, "1 file in exhibits/, the largest 0.0 MB")
+
+
+def test_the_email_rule_leaves_room_for_the_word_files_sent_with_the_bundle(tmp_path: Path) -> None:
+    """With `send.attach_docx`, a bundle the rule passed went over send's cap in a message with a letter
+    holding a 1 MB logo (found by a probe of today's changes)."""
+    bundle = samples.text_pdf(tmp_path / "bundle.pdf", ["The appeal"])
+    letter = 400_000
+    (tmp_path / "appeal_letter.docx").write_bytes(os.urandom(letter))
+    cap = int(letter * 78 / 57) + bundle.stat().st_size // 2  # the bundle fits; beside the letter, encoded
+    # (a third larger), it does not
+
+    def rule(with_docx: bool) -> tuple[bool, str]:
+        profile = Profile(Destination.EMAIL, cap, 20.0, with_docx)
+        (last,) = check(profile, bundle, [], [], [], compress=False, exhibits_folder=tmp_path / "x").rules
+        return last.held, last.text
+
+    encoded = "(a 20 MB message once encoded for email"
+    assert rule(False) == (True, f"the bundle no larger than {cap / MB:.1f} MB {encoded})")
+    left = (cap - int(letter * 78 / 57)) / MB
+    assert rule(True) == (
+        False,
+        f"the bundle no larger than {left:.1f} MB {encoded}, the Word files with it)",
+    )
 
 
 def test_an_exhibit_under_the_cap_is_one_file(tmp_path: Path) -> None:
