@@ -59,9 +59,11 @@ from pipeline.profiles import (
     Rule,
     as_sent_to,
     check,
+    mostly_chinese,
     paper_warning,
     profile_for,
     relabelled,
+    translation_warning,
 )
 from pipeline.redaction import masked_data, scan_data, scan_pages
 from pipeline.render import (
@@ -447,7 +449,8 @@ def _check_destination(
 ) -> Checked:
     """Check the destination's rules on the staged bundle; raise BundleError naming each rule broken."""
     kind_of = {exhibit.number: kind for exhibit, kind in zip(exhibits, kinds, strict=True)}
-    unsearchable, pictures, findings = (
+    unsearchable, pictures, chinese, findings = (
+        [],
         [],
         [],
         # (with --redact, what masking leaves: the evidence files' names, which the cover sheets print)
@@ -467,6 +470,8 @@ def _check_destination(
             unsearchable.append(f"{describe(part.exhibit)}: page{'s' if len(empty) > 1 else ''} {shown}")
         texts = [page.extract_text() or "" for page in written(part)]
         findings += [found.message for found in scan_pages(texts, describe(part.exhibit))]
+        if profile.court and mostly_chinese(texts):
+            chinese.append(describe(part.exhibit))
     spans = [
         (exhibit.key, exhibit.title, exhibit.first_page or 0, exhibit.last_page or 0) for exhibit in exhibits
     ]
@@ -480,6 +485,7 @@ def _check_destination(
         exhibits_folder=staged / EXHIBITS,
         pictures=pictures,
     )
+    checked.warnings.extend(translation_warning(chinese))
     if checked.failed:
         rules = "\n".join(f"  {rule}" for rule in checked.failed)
         raise BundleError(

@@ -163,7 +163,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
     temporary folder)."""
     from pipeline.evidence import resolve_evidence
     from pipeline.exhibits import Kind, classify, describe
-    from pipeline.profiles import profile_for
+    from pipeline.profiles import mostly_chinese, profile_for, translation_warning
     from pipeline.redaction import scan_data, scan_pages
 
     try:
@@ -173,6 +173,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
         return Evidence(unread_exhibits(case.data))
     evidence = Evidence(make_exhibits(case.data, case.folder))
     findings = scan_data(case.data, where=case.at) if destination else []  # (as a build: for a destination)
+    chinese: list[str] = []  # the exhibits that read in Chinese, for a court
     total = 0
     with tempfile.TemporaryDirectory(prefix="build-appeal-check-") as scratch:
         for exhibit, path in zip(evidence.exhibits, paths, strict=True):
@@ -186,6 +187,8 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
             if destination is None:  # the evidence's text is read for a destination's rules only
                 continue
             findings += scan_pages(texts, describe(exhibit))
+            if destination == Destination.COURT and mostly_chinese(texts):
+                chinese.append(describe(exhibit))
             if destination == Destination.COURT and kind in (Kind.PDF, Kind.IMAGE) and not all(texts):
                 blank = [str(number) for number, text in enumerate(texts, 1) if not text] or ["1"]
                 report.warnings.append(
@@ -193,6 +196,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
                     "searchable text will be OCRed (the court profile requires text on every page)"
                 )
     messages = [finding.message for finding in findings]
+    report.warnings += translation_warning(chinese)
     if destination == Destination.COURT:
         report.errors += messages
     else:

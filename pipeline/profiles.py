@@ -130,6 +130,29 @@ def relabelled(destination: Destination | None, case: Case) -> list[str]:
     ]
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def mostly_chinese(texts: Sequence[str]) -> bool:
+    """Whether an exhibit's pages read in Chinese: Chinese characters, each worth a word, outnumbering a
+    third of the Latin letters (a bilingual invoice's English keeps it below), and some 20 at least."""
+    han = sum(len(_HAN.findall(text)) for text in texts)
+    return han >= 20 and 3 * han > sum(len(_LATIN.findall(text)) for text in texts)
+
+
+def translation_warning(exhibits: Sequence[str]) -> list[str]:
+    """A court's warning for the exhibits (as messages name them) that read in Chinese."""
+    if not exhibits:
+        return []
+    one = len(exhibits) == 1
+    return [
+        f"{', '.join(exhibits)}: {'its' if one else 'their'} text is mostly Chinese, and a US court reads "
+        f"English: file an English translation with {'it' if one else 'each'}, with the translator's "
+        "statement that it is accurate"
+    ]
+
+
 LETTER = (612, 792)
 """US Letter, in points: the paper of US court filings."""
 

@@ -241,6 +241,42 @@ def test_a_court_build_warns_of_a_word_letter_on_a4_paper(make_case: MakeCase, t
     ]  # `check --for court` says it too, from the template's page set-up
 
 
+def test_a_court_build_asks_for_a_translation_of_an_exhibit_in_chinese(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """A supplier's statement in Chinese went into a court's bundle without a word that the court reads
+    English (found by a probe of the court destination); a bilingual invoice needs none."""
+    data = example_data()
+    data.update(language="en")
+    data["evidence"] = [
+        {"file": "evidence/statement.txt", "title": "Supplier's statement"},
+        {"file": "evidence/invoice.txt", "title": "Invoice"},
+    ]
+    data.pop("sales", None)
+    folder = make_case(data, name="chinese", evidence=False)
+    (folder / "evidence").mkdir()
+    (folder / "evidence" / "statement.txt").write_text(
+        "声明\n本公司东莞恒泰香薰机有限公司确认，型号LM-300的香薰机由本公司设计并生产，"
+        "授权深圳市璐米尔家居科技有限公司在全球销售。\n",
+        "utf-8",
+    )
+    (folder / "evidence" / "invoice.txt").write_text(
+        "Invoice HT-2024-0108 / 发票\nSeller: Dongguan Hengtai Aroma Technology Co., Ltd. 东莞恒泰\n"
+        "500 aroma diffusers, model LM-300, at USD 12.50 each / 香薰机500台\n",
+        "utf-8",
+    )
+    result = build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
+    asked = (
+        "Exhibit 1 (evidence/statement.txt): its text is mostly Chinese, and a US court reads English: file "
+        "an English translation with it, with the translator's statement that it is accurate"
+    )
+    assert [warning for warning in result.warnings if "translation" in warning] == [asked]
+    assert [
+        warning for warning in check_case(folder, Destination.COURT).warnings if "translation" in warning
+    ] == [asked]
+    assert not [warning for warning in check_case(folder).warnings if "translation" in warning]
+
+
 def test_a_court_build_refuses_a_page_without_text_and_unredacted_numbers(
     make_case: MakeCase, tmp_path: Path
 ) -> None:
