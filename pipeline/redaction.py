@@ -285,18 +285,36 @@ def _label(text: str, start: int) -> str | None:
 
 def _numbers(text: str) -> Iterator[Span]:
     """Card, account, social-security and taxpayer-identification numbers."""
+    ids = _id_lengths(text)
     for match in _RUN.finditer(text):
         number = match.group()
         if _GLUED.match(text, match.end()) and not _EXTENSION.match(text, match.end()):
             number = number.rpartition(" ")[0]
         if number:
-            yield from _parts(text, match.start(), number)
+            yield from _parts(text, match.start(), number, ids)
 
 
-def _parts(text: str, start: int, number: str) -> Iterator[Span]:
+_BARE = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
+
+
+def _id_lengths(text: str) -> frozenset[int]:
+    """The lengths of the bare 13-19 digit numbers of which `text` has a column of IDs: three or more of
+    one length, fewer than half of them passing the Luhn check. An order export lists its order IDs so
+    (a Taobao ID of 19 digits beginning with 4 looks like a Visa card's number, and one in ten passes the
+    check), where its header is rows above; a page of card numbers passes it every time."""
+    found: dict[int, list[bool]] = {}
+    for match in _BARE.finditer(text):
+        found.setdefault(len(match.group()), []).append(luhn.is_valid(match.group()))
+    return frozenset(
+        length for length, valid in found.items() if len(valid) >= 3 and sum(valid) * 2 < len(valid)
+    )
+
+
+def _parts(text: str, start: int, number: str, ids: frozenset[int] = frozenset()) -> Iterator[Span]:
     """The number if it is one; else, from left to right, the longest runs of up to five of its
-    space-separated parts that are one (a table row puts several numbers on one line)."""
-    if found := _number(text, start, number, whole=True):
+    space-separated parts that are one (a table row puts several numbers on one line). A bare number of a
+    length `ids` holds is an ID of a column of them (`_id_lengths`)."""
+    if found := _number(text, start, number, whole=True, ids=ids):
         yield found
         return
     parts = number.split(" ")
@@ -306,7 +324,7 @@ def _parts(text: str, start: int, number: str) -> Iterator[Span]:
         for last in range(min(len(parts), first + 5), first, -1):
             candidate = " ".join(parts[first:last])
             if 8 <= sum(c.isdigit() for c in candidate) <= 20 and (
-                found := _number(text, offsets[first], candidate, whole=False)
+                found := _number(text, offsets[first], candidate, whole=False, ids=ids)
             ):
                 yield found
                 first = last
@@ -315,9 +333,12 @@ def _parts(text: str, start: int, number: str) -> Iterator[Span]:
             first += 1
 
 
-def _number(text: str, start: int, number: str, whole: bool) -> Span | None:
+def _number(
+    text: str, start: int, number: str, whole: bool, ids: frozenset[int] = frozenset()
+) -> Span | None:
     """What `number` (at `start` in `text`) is, if anything; an SSN or ITIN written with spaces
-    (`123 45 6789`) must be the whole run, not three numbers of a table row."""
+    (`123 45 6789`) must be the whole run, not three numbers of a table row. A bare number of a length `ids`
+    holds is an ID of a column of them (`_id_lengths`), not a card's number, unless a card is named."""
     digits = re.sub(r"[^0-9]", "", number)
     label = _label(text, start)
     end = start + len(number)
@@ -328,7 +349,8 @@ def _number(text: str, start: int, number: str, whole: bool) -> Span | None:
         return start, end, Kind.SSN
     if label == "account" and 8 <= len(digits) <= 20 and _ACCOUNT_FORM.fullmatch(number):
         return start, end, Kind.ACCOUNT
-    if label != "other" and _CARD_FORM.fullmatch(number) and _is_card(digits):
+    column = number.isdigit() and len(number) in ids and label != "card"
+    if label != "other" and not column and _CARD_FORM.fullmatch(number) and _is_card(digits):
         return start, end, Kind.ACCOUNT
     return None
 
