@@ -420,6 +420,8 @@ def half_width(char: str) -> str | None:
     return TYPED_IN_CHINESE.get(char)
 
 
+_QUOTE_TYPED = {"“": '"', "”": '"', "‘": "'", "’": "'"}
+"""The quotes a Chinese input method types for `"` and `'`, which a tag's strings must be written in."""
 _UNEXPECTED_CHAR = re.compile(r"unexpected char '(.)' at \d+")
 
 
@@ -430,9 +432,12 @@ def syntax_message(error: jinja2.TemplateSyntaxError) -> str:
     typed = _UNEXPECTED_CHAR.fullmatch(message)
     if typed is None or typed.group(1).isascii():
         return message
-    meant = half_width(typed.group(1))
-    if meant is None:  # (`￥`: no character of a tag's code)
-        return f"“{typed.group(1)}” cannot be in a tag's code; write it inside quotes, or leave it out"
+    meant = half_width(typed.group(1)) or _QUOTE_TYPED.get(typed.group(1))
+    if meant is None:  # (`￥`, `、`: no character of a tag's code)
+        return (
+            f"“{typed.group(1)}” cannot be in a tag's code (typed in Chinese input mode?); type the tag in "
+            "English input mode (半角), or leave the character out"
+        )
     return (
         f"“{typed.group(1)}” in a tag is a Chinese (全角) character; type it in English input mode (半角): "
         f"“{meant}”"

@@ -416,9 +416,14 @@ def test_chinese_punctuation_in_an_html_template_s_tag_says_what_to_type(
     assert [str(error) for error in templates.parse_errors()] == [str(caught.value)]
     (case_templates / "cs_inquiry.html").write_text("<p>{{ ￥case.amount_frozen }}</p>\n", "utf-8")
     with pytest.raises(
-        TemplateError, match="“￥” cannot be in a tag's code; write it inside quotes, or leave"
+        TemplateError, match=r"“￥” cannot be in a tag's code \(typed in Chinese input mode\?\)"
     ):
         templates.render(templates.find("cs_inquiry"), context, tmp_path)
+    (case_templates / "cs_inquiry.html").write_text("<p>{{ case.tro_date|default(“无”) }}</p>\n", "utf-8")
+    with pytest.raises(
+        TemplateError, match=r"““” in a tag is a Chinese \(全角\) character; type it in English"
+    ):
+        templates.render(templates.find("cs_inquiry"), context, tmp_path)  # (`"` is meant: Word's are kept)
 
 
 def test_full_width_characters_in_a_string_or_as_spaces_are_printed(
