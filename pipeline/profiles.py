@@ -597,9 +597,10 @@ def check(
                 f"{over_cap(size, profile, 'the bundle')}; file the documents and exhibits/ separately"
             )
         return Checked(rules, files, warnings)
-    if profile.with_docx:  # (the documents' Word files, beside the bundle, go in the same message)
-        word = sum(path.stat().st_size for path in bundle.parent.glob("*.docx"))
-        profile = dataclasses.replace(profile, cap=max(profile.cap - int(word * 78 / 57), 0))
+    word = 0  # the documents' Word files, beside the bundle, encoded: with send.attach_docx, in the message
+    if profile.with_docx:
+        word = int(sum(path.stat().st_size for path in bundle.parent.glob("*.docx")) * 78 / 57)
+        profile = dataclasses.replace(profile, cap=max(profile.cap - word, 0))
     size = bundle.stat().st_size
     if size > profile.cap and compress:
         smaller = bundle.with_suffix(".compressed.pdf")
@@ -617,6 +618,12 @@ def check(
         else over_cap(size, profile, "the bundle")
         + _heaviest(bundle, exhibits)
         + ("; --compress could not bring it under" if compress else "; run again with --compress")
+        + (
+            f"; the Word files sent with it take {word / MB:.1f} MB of the message: leave them out with "
+            "send.attach_docx: false in case.yaml (or send --no-docx)"
+            if word >= 0.05 * MB
+            else ""
+        )
     )
     encoded = f" (a {profile.message_mb:g} MB message once encoded for email" if profile.message_mb else ""
     encoded += (", the Word files with it)" if profile.with_docx else ")") if encoded else ""
