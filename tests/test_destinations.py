@@ -165,15 +165,22 @@ def test_a_court_build_splits_pages_that_share_their_images_under_the_cap(
     assert len({name for names in images for name in names}) == 6
 
 
+def english_case(make_case: MakeCase, name: str, titles: dict[str, str], **bundle: object) -> Path:
+    """An English case without a sales export, its exhibits `titles` (file name: title) in an empty
+    evidence/ folder for the test to fill, `bundle` its bundle settings (else the example's)."""
+    data = example_data()
+    data.update(language="en", **({"bundle": bundle} if bundle else {}))
+    data["evidence"] = [{"file": f"evidence/{file}", "title": title} for file, title in titles.items()]
+    data.pop("sales", None)
+    folder = make_case(data, name=name, evidence=False)
+    (folder / "evidence").mkdir()
+    return folder
+
+
 def light_case(make_case: MakeCase, cap_mb: float) -> Path:
     """An English case with one short text exhibit: its file is about 0.03 MB, the letter 0.05 MB, the
     inquiry and the evidence index about 0.11 MB each."""
-    data = example_data()
-    data.update(language="en", bundle={"court_cap_mb": cap_mb})
-    data["evidence"] = [{"file": "evidence/invoice.pdf", "title": "Supplier invoice"}]
-    data.pop("sales", None)
-    folder = make_case(data, name="light", evidence=False)
-    (folder / "evidence").mkdir()
+    folder = english_case(make_case, "light", {"invoice.pdf": "Supplier invoice"}, court_cap_mb=cap_mb)
     text_pdf(folder / "evidence" / "invoice.pdf", ["Invoice HT-2024-0108: 500 aroma diffusers"])
     return folder
 
@@ -192,15 +199,8 @@ def test_a_court_build_names_the_pictures_without_words_it_accepts(
 ) -> None:
     """The summary said "ok every exhibit page has searchable text" above a photo exhibit OCR found no
     words in (accepted: a photo may show none), which docs/destinations.md says the summary names."""
-    data = example_data()
-    data.update(language="en")
-    data["evidence"] = [
-        {"file": "evidence/invoice.pdf", "title": "Supplier invoice"},
-        {"file": "evidence/stock.jpg", "title": "Photo of the stock"},
-    ]
-    data.pop("sales", None)
-    folder = make_case(data, name="photo", evidence=False)
-    (folder / "evidence").mkdir()
+    titles = {"invoice.pdf": "Supplier invoice", "stock.jpg": "Photo of the stock"}
+    folder = english_case(make_case, "photo", titles)
     text_pdf(folder / "evidence" / "invoice.pdf", ["Invoice HT-2024-0108: 500 aroma diffusers"])
     Image.new("RGB", (900, 600), (150, 110, 90)).save(folder / "evidence" / "stock.jpg", quality=90)
     result = build(folder, BuildOptions(output_root=tmp_path / "out", destination=Destination.COURT))
@@ -246,15 +246,8 @@ def test_a_court_build_asks_for_a_translation_of_an_exhibit_in_chinese(
 ) -> None:
     """A supplier's statement in Chinese went into a court's bundle without a word that the court reads
     English (found by a probe of the court destination); a bilingual invoice needs none."""
-    data = example_data()
-    data.update(language="en")
-    data["evidence"] = [
-        {"file": "evidence/statement.txt", "title": "Supplier's statement"},
-        {"file": "evidence/invoice.txt", "title": "Invoice"},
-    ]
-    data.pop("sales", None)
-    folder = make_case(data, name="chinese", evidence=False)
-    (folder / "evidence").mkdir()
+    titles = {"statement.txt": "Supplier's statement", "invoice.txt": "Invoice"}
+    folder = english_case(make_case, "chinese", titles)
     (folder / "evidence" / "statement.txt").write_text(
         "声明\n本公司东莞恒泰香薰机有限公司确认，型号LM-300的香薰机由本公司设计并生产，"
         "授权深圳市璐米尔家居科技有限公司在全球销售。\n",
