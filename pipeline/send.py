@@ -87,17 +87,22 @@ class SendResult:
     outbox: Path | None = None
     dry_run_reason: str = ""
     log: Path | None = None
+    copied: int = 0
+    """How many of `recipients`, the last, are copied (Cc)."""
 
     def report(self) -> str:
         """What the command prints; its last line is the .eml's path in a dry run."""
         size = human_size(self.size)
+        split = len(self.recipients) - self.copied
+        to, cc = ", ".join(self.recipients[:split]), ", ".join(self.recipients[split:])
+        whom = f"{to}, with a copy to {cc}" if cc else to
         if self.outbox is not None:
             return (
                 f"dry run: nothing was sent, because {self.dry_run_reason}.\n"
-                f"The message to {', '.join(self.recipients)} ({size}) is in:\n{display_path(self.outbox)}"
+                f"The message to {whom} ({size}) is in:\n{display_path(self.outbox)}"
             )
         shown = display_path(self.log) if self.log else SENT_LOG
-        return f"sent to {', '.join(self.recipients)} ({size}); recorded in {shown}"
+        return f"sent to {whom} ({size}); recorded in {shown}"
 
 
 def send(
@@ -140,7 +145,7 @@ def send(
         raw = message.as_bytes()
         _check_size(len(raw), options.max_size_mb or data.send.max_size_mb, attach_docx)
         subject, message_id = str(message["Subject"]), str(message["Message-ID"])
-        result = SendResult(subject, message_id, [str(r) for r in [*to, *cc]], len(raw))
+        result = SendResult(subject, message_id, [str(r) for r in [*to, *cc]], len(raw), copied=len(cc))
 
         # 5. A dry run writes the message to the outbox...
         if options.dry_run or not settings.configured:

@@ -167,7 +167,7 @@ def test_the_message_arrives_with_its_headers_and_the_bundle(
         )
     assert (code, err) == (0, "")
     assert re.fullmatch(
-        rf"sent to counsel <{COUNSEL}>, lawyer <{LAWYER}> \(\d+\.\d MB\); "
+        rf"sent to counsel <{COUNSEL}>, with a copy to lawyer <{LAWYER}> \(\d+\.\d MB\); "
         r"recorded in output/acme/sent.jsonl\n",
         out,
     )
