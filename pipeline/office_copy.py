@@ -416,19 +416,18 @@ def _rtf_copy(name: str, source: Path, target: Path, file_name: str) -> tuple[Pa
     last result stays, as the file showed it), its FILENAME fields the evidence's `file_name` as text."""
     data = source.read_bytes()
     kept, removed, start, named = [], [], 0, False
-    spans = _rtf_field_instructions(data)
-    fields = _rtf_groups(data) if spans else {}
-    for begin, end in spans:
+    groups = _rtf_groups(data)
+    for begin, end in groups.outermost_instructions():
         instruction = _rtf_text(data[begin:end])
         if _RTF_INCLUDE.search(instruction):
             kept.append(data[start:begin])
             removed.append(" ".join(instruction.split()))
             start = end
-        elif _FILE_NAME_FIELD.match(instruction) and begin in fields:
-            field_begin, field_end = fields[begin]  # the {\field ...} group holding the instruction
-            if field_begin >= start:
-                kept.append(data[start:field_begin] + _rtf_escaped(file_name))
-                start, named = field_end, True
+        elif _FILE_NAME_FIELD.match(instruction) and begin in groups.parents:
+            field = groups.parents[begin]  # the {\field ...} group holding the instruction
+            if field >= start:
+                kept.append(data[start:field] + _rtf_escaped(file_name))
+                start, named = groups.end(field), True
     if not removed and not named:
         return source, []
     target.write_bytes(b"".join(kept) + data[start:])
@@ -439,33 +438,62 @@ def _rtf_copy(name: str, source: Path, target: Path, file_name: str) -> tuple[Pa
     ]
 
 
-def _rtf_groups(data: bytes) -> dict[int, tuple[int, int]]:
-    """For each group of an RTF file, by where it begins: where the group holding it begins and ends."""
-    parents: dict[int, int] = {}
-    ends: dict[int, int] = {}
-    groups: list[int] = []
+class _RtfGroups(NamedTuple):
+    """The groups of an RTF file, each by where it begins."""
+
+    ends: dict[int, int]
+    """Where each group ends (one never closed runs to the end of the file)."""
+    parents: dict[int, int]
+    """The group holding each group."""
+    instructions: list[int]
+    """The field instructions (`{\\*\\fldinst ...}` groups), outermost or not."""
+    size: int
+
+    def end(self, group: int) -> int:
+        return self.ends.get(group, self.size)
+
+    def outermost_instructions(self) -> list[tuple[int, int]]:
+        """Where the field instructions inside no other instruction begin and end."""
+        nested = set(self.instructions)
+        spans = []
+        for begin in self.instructions:
+            holder = self.parents.get(begin)
+            while holder is not None and holder not in nested:
+                holder = self.parents.get(holder)
+            if holder is None:
+                spans.append((begin, self.end(begin)))
+        return spans
+
+
+def _rtf_groups(data: bytes) -> _RtfGroups:
+    """The groups of an RTF file, read once: `{` and `}` outside escapes and `\\bin` data."""
+    groups = _RtfGroups({}, {}, [], len(data))
+    open_groups: list[int] = []  # where each open group begins
     index = 0
     while index < len(data):
         byte = data[index]
         if byte == 0x7B:  # {
-            if groups:
-                parents[index] = groups[-1]
-            groups.append(index)
+            if open_groups:
+                groups.parents[index] = open_groups[-1]
+            open_groups.append(index)
             index += 1
         elif byte == 0x7D:  # }
-            if groups:
-                ends[groups.pop()] = index + 1
+            if open_groups:
+                groups.ends[open_groups.pop()] = index + 1
             index += 1
         elif byte == 0x5C:  # \
             control = _RTF_CONTROL.match(data, index)
             if control is None:
                 break
+            word, number = control.group(1), control.group(2)
             index = control.end()
-            if control.group(1) == b"bin" and control.group(2):
-                index += max(int(control.group(2)), 0)
+            if word == b"bin" and number:
+                index += max(int(number), 0)  # raw bytes, braces among them
+            elif word == b"fldinst" and open_groups and open_groups[-1] not in groups.instructions[-1:]:
+                groups.instructions.append(open_groups[-1])
         else:
             index += 1
-    return {child: (parent, ends.get(parent, len(data))) for child, parent in parents.items()}
+    return groups
 
 
 def _rtf_escaped(text: str) -> bytes:
@@ -484,41 +512,6 @@ def _rtf_escaped(text: str) -> bytes:
 def _utf16_units(char: str) -> list[int]:
     data = char.encode("utf-16-be")
     return [int.from_bytes(data[index : index + 2], "big") for index in range(0, len(data), 2)]
-
-
-def _rtf_field_instructions(data: bytes) -> list[tuple[int, int]]:
-    """Where the outermost field instructions ({\\*\\fldinst ...} groups) of an RTF file begin and end."""
-    spans: list[tuple[int, int]] = []
-    groups: list[int] = []  # where each open group begins
-    instruction: int | None = None  # the depth of the open instruction group
-    index = 0
-    while index < len(data):
-        byte = data[index]
-        if byte == 0x7B:  # {
-            groups.append(index)
-            index += 1
-        elif byte == 0x7D:  # }
-            if groups:
-                begin = groups.pop()
-                if instruction is not None and len(groups) < instruction:
-                    spans.append((begin, index + 1))
-                    instruction = None
-            index += 1
-        elif byte == 0x5C:  # \
-            control = _RTF_CONTROL.match(data, index)
-            if control is None:
-                break
-            word, number = control.group(1), control.group(2)
-            index = control.end()
-            if word == b"bin" and number:
-                index += max(int(number), 0)  # raw bytes, braces among them
-            elif word == b"fldinst" and instruction is None and groups:
-                instruction = len(groups)
-        else:
-            index += 1
-    if instruction is not None and groups:  # an instruction never closed: it runs to the end
-        spans.append((groups[instruction - 1], len(data)))
-    return spans
 
 
 def _rtf_text(group: bytes) -> str:
