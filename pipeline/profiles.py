@@ -28,6 +28,7 @@ from typing import Any
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject
 
+from pipeline.doubts import CHINESE
 from pipeline.errors import BundleError
 from pipeline.libraries import load_pikepdf
 from pipeline.load import Case, display_path
@@ -130,14 +131,13 @@ def relabelled(destination: Destination | None, case: Case) -> list[str]:
     ]
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
 def mostly_chinese(texts: Sequence[str]) -> bool:
     """Whether an exhibit's pages read in Chinese: Chinese characters, each worth a word, outnumbering a
     third of the Latin letters (a bilingual invoice's English keeps it below), and some 20 at least."""
-    han = sum(len(_HAN.findall(text)) for text in texts)
+    han = sum(len(CHINESE.findall(text)) for text in texts)
     return han >= 20 and 3 * han > sum(len(_LATIN.findall(text)) for text in texts)
 
 
