@@ -22,7 +22,8 @@ The checks are python-stdnum's. Each detector is narrow on purpose: an alarm on 
 ID or phone number would teach users to ignore the check. A number is never taken from inside a longer one,
 a code like `INV-2024-0117`, a price or a phone number, and a number labelled as something else (an order,
 a listing, a phone: `Order No. 4111...`) is not taken for a card number, unless a card is named nearer it
-(`Order paid by Visa 4111...`).
+(`Order paid by Visa 4111...`), or it is written in a card's groups after words that say what was done, not
+what the number is (`Order paid 4111 1111 1111 1111`, where `Order No. 4111 1111 1111 1111` is an order's).
 """
 
 from __future__ import annotations
@@ -271,16 +272,26 @@ on (`账户余额`, the account's balance). A company's registration number (统
 card's name (`card`, `Visa`, `银行卡`) labels what follows as a card, which a card's number must still be."""
 
 
-def _label(text: str, start: int) -> str | None:
+_NAMES_THE_NUMBER = re.compile(
+    r"(?:[\s:：#.,，(（)）]|\b(?:no|nos|num|number|is|id)\b|号|编号|号码|码)*", re.IGNORECASE | re.ASCII
+)
+"""What stands between a label and its number when the label names the number (`Order No.: `, `订单号：`)."""
+
+
+def _label(text: str, start: int) -> tuple[str | None, bool]:
     """The label right before `start` (at most three words before it, and no other number between):
-    `account`, `ssn`, `tax`, `card`, `other` or None. `_` separates words, as in a file name. The nearest
-    wins: `Order paid by Visa 4111...` is a card's number, `Order number is 4111...` an order's, and so is
-    a number under a table's header of order IDs (`订单号 下单时间` above it)."""
+    `account`, `ssn`, `tax`, `card`, `other` or None; and whether words other than a number's name stand
+    between them (`Order paid 4111...`, not `Order No. 4111...`). `_` separates words, as in a file name. The
+    nearest wins: `Order paid by Visa 4111...` is a card's number, `Order number is 4111...` an order's,
+    and so is a number under a table's header of order IDs (`订单号 下单时间` above it)."""
     before = re.split(r"[0-9]", text[max(0, start - 40) : start])[-1].replace("_", " ")
     labels = list(_LABEL.finditer(before))
-    if not labels or len(before[labels[-1].end() :].split()) > 3:
-        return None
-    return labels[-1].lastgroup
+    if not labels:
+        return None, False
+    between = before[labels[-1].end() :]
+    if len(between.split()) > 3:
+        return None, False
+    return labels[-1].lastgroup, not _NAMES_THE_NUMBER.fullmatch(between)
 
 
 def _numbers(text: str) -> Iterator[Span]:
@@ -340,7 +351,7 @@ def _number(
     (`123 45 6789`) must be the whole run, not three numbers of a table row. A bare number of a length `ids`
     holds is an ID of a column of them (`_id_lengths`), not a card's number, unless a card is named."""
     digits = re.sub(r"[^0-9]", "", number)
-    label = _label(text, start)
+    label, described = _label(text, start)
     end = start + len(number)
     ssn_form = bool(_SSN_FORM.fullmatch(number) and (whole or " " not in number or label == "ssn"))
     if label != "other" and _is_tax_id(number, digits, label, ssn_form):
@@ -350,7 +361,10 @@ def _number(
     if label == "account" and 8 <= len(digits) <= 20 and _ACCOUNT_FORM.fullmatch(number):
         return start, end, Kind.ACCOUNT
     column = number.isdigit() and len(number) in ids and label != "card"
-    if label != "other" and not column and _CARD_FORM.fullmatch(number) and _is_card(digits):
+    # In a card's groups after what was done with it (`Order paid 4111 1111 ...`): no order or tracking
+    # number is printed so.
+    paid = label == "other" and described and not number.isdigit()
+    if (label != "other" or paid) and not column and _CARD_FORM.fullmatch(number) and _is_card(digits):
         return start, end, Kind.ACCOUNT
     return None
 

@@ -86,6 +86,11 @@ FOUND = [
     ("Invoice paid with card 6222 0212 3456 7894", Kind.ACCOUNT, "**** **** **** 7894"),
     ("订单已用银行卡6222021234567894支付", Kind.ACCOUNT, "************7894"),
     ("订单已付款，付款卡 6212345678901234569", Kind.ACCOUNT, "***************4569"),
+    # a card's number in its groups after an order's label, no card named: no order number is printed so
+    ("Order paid 4111 1111 1111 1111", Kind.ACCOUNT, "**** **** **** 1111"),
+    ("Order charged to 4111-1111-1111-1111", Kind.ACCOUNT, "****-****-****-1111"),
+    ("订单付款 6222 0212 3456 7894", Kind.ACCOUNT, "**** **** **** 7894"),
+    ("Transaction paid: 3782 822463 10005", Kind.ACCOUNT, "**** ****** *0005"),
     # IBANs
     ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
     ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
@@ -158,6 +163,8 @@ NOT_FOUND = [
     f"Listing ID {LISTING_ID}",
     f"{LISTING_ID} LED Aroma Diffuser",
     "Order No. 4111 1111 1111 1111",
+    "Order number: 4111-1111-1111-1111; 订单号：4111 1111 1111 1111; Transaction ID 4111 1111 1111 1111",
+    "Order 4111 1111 1111 1111 shipped",
     "订单号 4111111111111111",
     # order IDs of a card's form (a brand's prefix, the Luhn check) a few words after their label, or under
     # a table's header: an export of Taobao orders (found when labels reached a word only)
