@@ -121,10 +121,11 @@ class Context:
     def variables(self) -> dict[str, Any]:
         """The mapping handed to Jinja2 and docxtpl."""
         from pipeline.deadlines import key_dates  # here, not above: both use this module's filters
-        from pipeline.sales import from_products
+        from pipeline.sales import as_counted, from_products
 
         data = self.data
         sales = self.sales or from_products(data)
+        products = as_counted(data.products, sales)
         return {
             "lang": self.lang.value,
             "en": self.lang in (Language.EN, Language.BILINGUAL),
@@ -132,8 +133,8 @@ class Context:
             "bilingual": self.lang == Language.BILINGUAL,
             "merchant": data.merchant,
             "case": data.case,
-            "products": data.products,
-            "accused_products": [product for product in data.products if product.accused],
+            "products": products,
+            "accused_products": [product for product in products if product.accused],
             "accused_units": sales.units,
             "accused_revenue": sales.total if sales.rows else None,
             "sales": sales,
@@ -252,9 +253,12 @@ def date_zh(value: dt.date | None) -> str:
 
 
 def money(value: Any, currency: str | None = None) -> str:
-    """`US$48,630.25` from a Money-like object (`amount`, `currency`) or an amount and a currency."""
+    """`US$48,630.25` from a Money-like object (`amount`, `currency`) or an amount and a currency;
+    `US$10.00 + €5.00` from a list of Money-like objects (a revenue in several currencies)."""
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return " + ".join(money(item) for item in value)
     if hasattr(value, "amount"):
         amount, currency = value.amount, value.currency
     else:

@@ -19,7 +19,7 @@ from pipeline.context import Exhibit, Money, money, sha256_of
 from pipeline.errors import CaseDataError, EvidenceError
 from pipeline.evidence import resolve_file
 from pipeline.load import Case, display_path
-from pipeline.model import CaseFile, Ground
+from pipeline.model import CaseFile, Ground, Product
 from pipeline.sales_export import Line, read_export, same_country, text_key
 
 PRODUCTS_SOURCE = (
@@ -163,6 +163,28 @@ class AccusedSales:
 def accused_listings(data: CaseFile) -> list[str]:
     """The IDs of the accused listings: `sales.listings`, else the products with `accused: true`."""
     return list(data.sales.listings) or [product.listing_id for product in data.products if product.accused]
+
+
+def as_counted(products: Sequence[Product], sales: AccusedSales) -> list[Product]:
+    """`products` with the figures the documents count: an accused listing's units and revenue are the
+    sales export's when there is one (case.yaml's may differ, and the build says so), so a table of the
+    products agrees with the totals beneath it. A listing sold in several currencies has their amounts as
+    its revenue, which the `money` filter joins (`US$10.00 + €5.00`)."""
+    if not sales.from_export:
+        return list(products)
+    counted: dict[str, list[SalesRow]] = {}
+    for row in sales.rows:
+        counted.setdefault(text_key(row.listing_id), []).append(row)
+    result = []
+    for product in products:
+        rows = counted.get(text_key(product.listing_id))
+        if not rows:
+            result.append(product)
+            continue
+        revenue: object = rows[0].amount.amount if len(rows) == 1 else [row.amount for row in rows]
+        figures = {"units_sold": sum(row.units for row in rows), "revenue": revenue}
+        result.append(product.model_copy(update={**figures, "currency": rows[0].amount.currency}))
+    return result
 
 
 def from_products(data: CaseFile) -> AccusedSales:

@@ -468,7 +468,8 @@ def declaration_facts(letter: Letter) -> None:
         "{% if sales.exhibit %}, a copy of which is {{ sales.exhibit.label }}{% endif %}; its SHA-256 "
         "fingerprint is {{ sales.sha256 }}. The units and amounts are those of its columns "
         "“{{ sales.units_column }}” and “{{ sales.amount_column }}”. Of its {{ sales.rows_read }} order "
-        "lines, {{ sales.rows_counted }} are counted above"
+        "line{{ '' if sales.rows_read == 1 else 's' }}, {{ sales.rows_counted }} "
+        "{{ 'is' if sales.rows_counted == 1 else 'are' }} counted above"
         "{% if sales.left_out %}; the others are not counted: {% for item in sales.left_out %}"
         "{{ item.count }} {{ item.reason }}{% if not loop.last %}, {% endif %}{% endfor %}{% endif %}."
         + ORDERS_DATED

@@ -24,9 +24,9 @@ from pipeline.build import BuildOptions, BuildResult, build
 from pipeline.context import Context, Money, make_exhibits, money
 from pipeline.errors import CaseDataError
 from pipeline.load import load_case
-from pipeline.model import Language
+from pipeline.model import CaseFile, Language
 from pipeline.render import Templates
-from pipeline.sales import AccusedSales, accused_sales
+from pipeline.sales import AccusedSales, SalesRow, accused_sales, as_counted, from_products
 from pipeline.sales_export import listing_id, parse_amount, parse_date, parse_quantity
 from tests.conftest import EXAMPLE, OUTPUTS, MakeCase, docx_text, example_data, flat
 from tests.conftest import pdftotext as pdf_text
@@ -668,3 +668,67 @@ def test_amounts_name_their_currency_beyond_doubt() -> None:
     assert money(Money(Decimal("350000"), "JPY")) == "JP¥350,000.00"
     assert money(Decimal("209.3"), "USD") == "US$209.30"
     assert money(Decimal("12"), "AUD") == "AUD 12.00"
+
+
+def test_the_letters_table_of_listings_shows_the_figures_its_totals_count(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a sales export, the letter's table of listings printed case.yaml's 14 units and US$209.30 above
+    the sentence that counts the export's 1002 units and US$3,234.50, as the declaration does (found by a
+    probe preparing a seller's own appeal). The accused listing's row has the export's figures now; the
+    listing not accused keeps case.yaml's."""
+    folder = sales_case(make_case, "evidence/sales.csv")
+    csv_export(folder / "evidence" / "sales.csv")
+    monkeypatch.chdir(folder.parent.parent)
+    case = load_case(folder)
+    exhibits = make_exhibits(case.data, folder)
+    sales, _ = accused_sales(case, exhibits)
+    context = Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
+    templates = Templates(folder / "templates")
+    letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
+    rows = letter.split("\n")
+    accused = rows.index(ACCUSED)
+    assert rows[accused + 2 : accused + 5] == ["Yes", "1002", "US$3,234.50"]
+    other = rows.index(OTHER)
+    assert rows[other + 2 : other + 5] == ["No", "230", "US$4,370.00"]
+    assert "sold 1002 units to the United States, for US$3,234.50" in letter  # (the sentence beneath)
+
+
+def test_a_listing_sold_in_two_currencies_shows_both_amounts() -> None:
+    data = CaseFile.model_validate(example_data())
+    sales = dataclasses.replace(
+        from_products(data),
+        file="evidence/sales.csv",
+        rows=[
+            SalesRow(ACCUSED, "", "", 3, Money(Decimal("10.00"), "USD")),
+            SalesRow(ACCUSED, "", "", 1, Money(Decimal("5.00"), "EUR")),
+        ],
+    )
+    accused, other = as_counted(data.products, sales)
+    assert (accused.units_sold, money(accused.revenue, accused.currency)) == (4, "US$10.00 + €5.00")
+    assert other == data.products[1]
+
+
+def test_the_declaration_counts_one_order_line_in_the_singular(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sworn declaration read "Of its 4 order lines, 1 are counted above" (found by a probe preparing a
+    seller's own appeal)."""
+    folder = sales_case(make_case, "evidence/sales.csv")
+    lines = [",".join(HEADERS), f"1,2024-01-05,{ACCUSED},香薰机,2,30.00,USD,交易完成"]
+    (folder / "evidence" / "sales.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.chdir(folder.parent.parent)
+    case = load_case(folder)
+    exhibits = make_exhibits(case.data, folder)
+    one, _ = accused_sales(case, exhibits)
+    templates = Templates(folder / "templates")
+
+    def declaration(sales: AccusedSales) -> str:
+        context = Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
+        return docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
+
+    assert "Of its 1 order line, 1 is counted above." in declaration(one)
+    two = dataclasses.replace(one, rows_read=4, rows_counted=1)
+    assert "Of its 4 order lines, 1 is counted above." in declaration(two)
+    three = dataclasses.replace(one, rows_read=4, rows_counted=3)
+    assert "Of its 4 order lines, 3 are counted above." in declaration(three)
