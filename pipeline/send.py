@@ -44,7 +44,7 @@ from pipeline.mail import (
     render_email,
     resolve_recipients,
 )
-from pipeline.model import Language
+from pipeline.model import Language, Platform
 from pipeline.outputs import MANIFEST, locked
 from pipeline.smtp import ENV_PREFIX, Delivery, Outcome, Retry, SmtpSettings, deliver, load_settings
 
@@ -245,14 +245,22 @@ def _compose(
     attachments: list[Attachment],
     now: dt.datetime,
 ) -> EmailMessage:
-    """Render the email templates and build the message around them."""
+    """Render the email templates and build the message around them. In a Chinese case, the message is
+    bilingual when the plaintiff's counsel reads it, or Amazon's legal team (`render.for_its_readers`)."""
     counsel = (case.data.case.counsel.email or "").lower()
+
+    def is_counsel(recipient: Recipient) -> bool:
+        return recipient.name == "counsel" or recipient.address.lower() == counsel
+
     variables = {
         "recipients": to,
         "cc": cc,
-        "to_counsel": any(r.name == "counsel" or r.address.lower() == counsel for r in to),
+        "to_counsel": any(is_counsel(recipient) for recipient in to),
         "attachments": attachments,
     }
+    readers_read_english = any(map(is_counsel, [*to, *cc])) or case.data.merchant.platform == Platform.AMAZON
+    if language == Language.ZH and readers_read_english:
+        language = Language.BILINGUAL
     letter = render_email(case, language, now.date(), variables)
     return compose(case, letter, sender=sender, to=to, cc=cc, attachments=attachments, now=now)
 

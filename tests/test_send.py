@@ -288,6 +288,42 @@ def test_the_email_is_in_the_language_the_bundle_was_built_in(
     assert text.startswith("Dear Counsel,") and "尊敬" not in text
 
 
+def test_a_chinese_case_writes_to_counsel_in_english_too_and_names_every_document(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Chinese case emailed the plaintiff's American counsel in Chinese alone, and the message named the
+    letter, the inquiry and the index but not the request to narrow the freeze and the declaration written
+    for counsel (found by a probe preparing a seller's own appeal). To counsel, the message is bilingual
+    now, and names them; to the platform it stays in the case's language."""
+    data = case_with_send_section()
+    data["language"] = "zh"
+    data["bundle"] = {"freeze_narrowing": True}
+    (built.case / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    build(built.case, BuildOptions(output_root=built.root / "output"))
+
+    def sent(*recipients: str) -> tuple[str, str]:
+        code, out, _ = run(monkeypatch, {}, "send", "cases/acme", *recipients)
+        assert code == 0
+        message = email.message_from_bytes(
+            Path(out.splitlines()[2]).read_bytes(), policy=email.policy.default
+        )
+        return message["Subject"], message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+    subject, text = sent("--to", "counsel")
+    assert subject.startswith("Case No. 1:24-cv-02015, Lumiere Home Official Store") and "申诉" in subject
+    assert text.startswith("Dear Counsel,") and "尊敬的原告代理律师" in text
+    assert (
+        "our request to narrow the asset freeze to the accused revenue, and our declaration of the accused "
+        "sales under 28 U.S.C. § 1746." in " ".join(text.split())
+    )
+    assert "并附缩小资产冻结范围的请求及涉案销售情况声明书（28 U.S.C. § 1746）。" in text
+    subject, text = sent("--to", "platform", "--cc", "lawyer")
+    assert subject.startswith("案号 1:24-cv-02015")
+    assert text.startswith("尊敬的先生/女士") and "Dear" not in text
+    _, text = sent("--to", "platform", "--cc", "counsel", "--resend")
+    assert text.startswith("Dear Sir or Madam,") and "尊敬的先生/女士" in text  # counsel reads it too
+
+
 def test_auth_over_starttls_with_a_test_certificate(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
