@@ -20,7 +20,7 @@ import pydantic
 import yaml
 
 from pipeline.errors import CaseDataError
-from pipeline.model import CaseFile, Language, model_in
+from pipeline.model import GROUNDS_ZH, CaseFile, Language, model_in
 
 CASE_FILE = "case.yaml"
 MAX_CASE_FILE_BYTES = 2 * 1024 * 1024
@@ -248,6 +248,8 @@ _NAME = r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*):"
 """A line's name and its colon, written as case.yaml's names are (`10:30` and `"a:b"` are none)."""
 _NO_SPACE = re.compile(_NAME + r"([^\s/].*)$")
 """`firm:某某律所` (YAML reads it as one text, not a name and a value), not `store_url: https://...`."""
+_CHINESE_COLON = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*：\s*(.*)$")
+"""`firm：某某律所`, typed in Chinese input mode: one text to YAML, not a name and a value."""
 _ODD_SPACE = re.compile(_NAME + r"([\u3000\u00a0])\s*(.*)$")
 _COLON_IN_VALUE = re.compile(_NAME + r"\s+([^\s\"'|>\[{&*!#].*?)(?:\s+#.*)?$")
 """`title: 发票: 2024年1月`; a value that starts with a quote, a bracket or a block's | is none."""
@@ -434,17 +436,25 @@ def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
         return impossible + typed if impossible else _AS_WRITTEN["date"] + typed
     if kind in _AS_WRITTEN:
         return _AS_WRITTEN[kind] + typed
-    if kind == "string_pattern_mismatch" and loc and loc[-1] == "currency":
-        return "write a three-letter currency code such as USD or CNY (币种代码，如 CNY)" + typed
+    if kind == "string_pattern_mismatch" and loc and loc[-1] in _PATTERNS:
+        return _PATTERNS[str(loc[-1])] + typed
+    comma = "; separate the items with an ordinary comma (, not ，)" if "，" in str(value) else ""
+    if kind == "enum" and "grounds" in loc:
+        return _ground_message(value, typed) + comma
     if kind in ("enum", "literal_error", "string_pattern_mismatch"):
-        comma = "; separate the items with an ordinary comma (, not ，)" if "，" in str(value) else ""
         return message + typed + comma
-    unspaced = (
-        _NO_SPACE.match(value) if kind in ("model_type", "dict_type") and isinstance(value, str) else None
-    )
+    one_text = value if isinstance(value, str) and kind in ("model_type", "dict_type") else None
+    unspaced = _NO_SPACE.match(one_text) if one_text is not None else None
     if unspaced:  # `bundle:` over `  freeze_narrowing:true` alone: YAML read one text, not a section
         name, after = unspaced.groups()
         return f"{message}{typed}; put a space after the colon (冒号后加空格): “{name}: {_shortly(after)}”"
+    chinese = _CHINESE_COLON.match(one_text) if one_text is not None else None
+    if chinese:  # `counsel:` over `  firm：Harbor & Vance LLP` alone
+        name, after = chinese.groups()
+        return (
+            f"this is a section of “name: value” lines (应为“名称: 值”){typed}: after “{name}” is a Chinese "
+            f"colon “：”; type an ordinary colon and a space (英文冒号加空格): “{name}: {_shortly(after)}”"
+        )
     if kind == "model_type" and isinstance(value, str):  # `- evidence/x.pdf` where `- file: ...` goes
         entry = "evidence" in loc
         example = " (“- file: evidence/invoice.pdf”, then “title: ...” below it)" if entry else ""
@@ -453,6 +463,26 @@ def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
             f"value{typed}; write it as cases/example/case.yaml does{example}"
         )
     return message
+
+
+_PATTERNS = {
+    "currency": "write a three-letter currency code such as USD or CNY (币种代码，如 CNY)",
+    "bates_prefix": "write at most 20 English letters, digits, - or _, e.g. LUMIERE "
+    "(只能用英文字母、数字、-或_，最多20个)",
+    "name": "write a short name of English letters, digits, - or _, starting with a letter, e.g. lawyer "
+    "(名称只能用英文字母、数字、-或_，以字母开头)",
+}
+"""What to write in a field of a fixed form, instead of pydantic's pattern."""
+
+
+def _ground_message(value: object, typed: str) -> str:
+    """Which grounds there are, each with its Chinese name; and which one a Chinese name typed means."""
+    choices = ", ".join(f"{ground.value} ({name})" for ground, name in GROUNDS_ZH.items())
+    words = re.sub(r"\s", "", value) if isinstance(value, str) else ""
+    named = [ground for ground, name in GROUNDS_ZH.items() if words in name or name in words]
+    meant = named[0] if len(words) > 1 and named else None
+    said = f"; for “{words}” write {meant.value}" if meant else typed
+    return f"write one of the grounds in English: {choices}{said}"
 
 
 def _no_such_day(value: object) -> str:

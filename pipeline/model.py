@@ -397,6 +397,17 @@ class Ground(StrEnum):
     FREEZE_EXCESSIVE = "freeze_excessive"
 
 
+GROUNDS_ZH = {
+    Ground.AUTHORISED_RESELLER: "授权经销",
+    Ground.OWN_BRAND: "自有品牌",
+    Ground.NOT_ACCUSED_PRODUCT: "非涉案商品",
+    Ground.NO_US_SALES: "未向美国销售",
+    Ground.LISTING_REMOVED: "链接已下架",
+    Ground.FREEZE_EXCESSIVE: "冻结金额过高",
+}
+"""Each ground in Chinese, for the messages that name them to a seller who reads Chinese."""
+
+
 class Position(Strict):
     """The merchant's grounds, in its own words."""
 

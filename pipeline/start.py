@@ -125,7 +125,9 @@ products: []                                  # your listings; mark the accused 
   #   revenue: 209.30
 
 position:
-  grounds: []                                 # e.g. [authorised_reseller, freeze_excessive]
+  grounds: []                                 # e.g. [authorised_reseller, freeze_excessive] / 申诉理由:
+  #   authorised_reseller 授权经销, own_brand 自有品牌, not_accused_product 非涉案商品,
+  #   no_us_sales 未向美国销售, listing_removed 链接已下架, freeze_excessive 冻结金额过高
   statement: |
     TODO: say in a few sentences why your store should not be restricted (who makes what you sell, why
     it does not infringe, how little of the frozen balance comes from the accused listings).

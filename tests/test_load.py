@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,59 @@ def test_a_section_of_one_line_without_a_space_after_its_colon_says_so(tmp_path:
     ]
 
 
+def test_a_section_of_one_line_with_a_chinese_colon_says_so(tmp_path: Path) -> None:
+    """`counsel:` over `firm：Harbor & Vance LLP` alone (typed in Chinese input mode, as a seller starting
+    from `init`'s case.yaml would) got "this is a section of “name: value” lines, not a single value; write
+    it as cases/example/case.yaml does", in English, and nothing of the colon (found by a probe preparing
+    a seller's own appeal)."""
+    text = example_text().replace(
+        "    firm: Harbor & Vance LLP\n    email: schedulea@harborvance.example.com\n",
+        "    firm：Harbor & Vance LLP\n",
+        1,
+    )
+    text = re.sub(r"\n    attorney: .*", "", text, count=1)
+    assert problems(write(tmp_path, text)) == [
+        f":{line_with(text, '  counsel:')}: case.counsel: this is a section of “name: value” lines "
+        "(应为“名称: 值”); you wrote “firm：Harbor & Vance LLP”: after “firm” is a Chinese colon “：”; "
+        "type an ordinary colon and a space (英文冒号加空格): “firm: Harbor & Vance LLP”"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "grounds: [authorised_reseller, freeze_excessive]",
+            "grounds: [自有品牌, freeze_excessive]",
+            "position.grounds[0]: write one of the grounds in English: authorised_reseller (授权经销), "
+            "own_brand (自有品牌), not_accused_product (非涉案商品), no_us_sales (未向美国销售), "
+            "listing_removed (链接已下架), freeze_excessive (冻结金额过高); for “自有品牌” write own_brand",
+        ),
+        (
+            "grounds: [authorised_reseller, freeze_excessive]",
+            "grounds: [authorised_reseller, freeze]",
+            "position.grounds[1]: write one of the grounds in English: authorised_reseller (授权经销), "
+            "own_brand (自有品牌), not_accused_product (非涉案商品), no_us_sales (未向美国销售), "
+            "listing_removed (链接已下架), freeze_excessive (冻结金额过高); you wrote “freeze”",
+        ),
+        (
+            "# bundle:\n#   freeze_narrowing: true",
+            "bundle:\n  bates_prefix: 小明",
+            "bundle.bates_prefix: write at most 20 English letters, digits, - or _, e.g. LUMIERE "
+            "(只能用英文字母、数字、-或_，最多20个); you wrote “小明”",
+        ),
+    ],
+)
+def test_a_value_of_a_fixed_form_says_what_to_write_in_chinese_too(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """pydantic's "Input should be 'authorised_reseller', 'own_brand', ..." and "String should match
+    pattern '^[A-Za-z0-9_-]{0,20}$'" left a seller who reads little English guessing which ground 自有品牌 is
+    (found by a probe preparing a seller's own appeal)."""
+    text = example_text().replace(old, new, 1)
+    assert problems(write(tmp_path, text)) == [f":{line_with(text, new.split(chr(10))[-1])}: {message}"]
+
+
 @pytest.mark.parametrize(
     ("old", "new", "hint"),
     [
@@ -342,8 +396,9 @@ def test_values_as_a_seller_types_them_get_what_to_write_instead(tmp_path: Path)
         "code such as USD or CNY (币种代码，如 CNY); you wrote “人民币”",
         f":{line_with(text, 'accused: 是')}: products[0].accused: write the English word true (是) or false "
         "(否); you wrote “是”",
-        f":{line_with(text, 'grounds:')}: position.grounds[0]: Input should be 'authorised_reseller', "
-        "'own_brand', 'not_accused_product', 'no_us_sales', 'listing_removed' or 'freeze_excessive'; "
+        f":{line_with(text, 'grounds:')}: position.grounds[0]: write one of the grounds in English: "
+        "authorised_reseller (授权经销), own_brand (自有品牌), not_accused_product (非涉案商品), "
+        "no_us_sales (未向美国销售), listing_removed (链接已下架), freeze_excessive (冻结金额过高); "
         "you wrote “authorised_reseller，own_brand”; separate the items with an ordinary comma (, not ，)",
     ]
 

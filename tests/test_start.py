@@ -415,3 +415,14 @@ def test_a_court_check_names_the_exhibits_as_the_court_bundle_numbers_them(make_
     assert code == 1 and "Exhibit 1 (evidence/statement.pdf), page 1: card or account number" in out, out
     code, out = run("check", str(case), "--for", "platform")
     assert "warning: Exhibit A (evidence/statement.pdf), page 1" in out, out
+
+
+def test_the_new_case_names_every_ground_in_english_and_chinese() -> None:
+    """A seller wrote `grounds: [自有品牌]`: the new case.yaml's comment gave two of the grounds' English
+    names and nothing in Chinese (found by a probe preparing a seller's own appeal)."""
+    from pipeline.model import GROUNDS_ZH
+    from pipeline.start import Answers, case_yaml
+
+    text = case_yaml(Answers())
+    for ground, name in GROUNDS_ZH.items():
+        assert f"{ground.value} {name}" in text
