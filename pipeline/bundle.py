@@ -21,6 +21,7 @@ from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, Indir
 
 from pipeline.context import Exhibit
 from pipeline.errors import BundleError
+from pipeline.exhibits import unsafe_uri
 from pipeline.stamps import Stamp, Stamper, stamp_fonts
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def assemble(
     pages = [(part, page) for part in parts for page in written(part)]
     if len(stamps) != len(pages):  # pragma: no cover - the build makes one stamp per page
         raise BundleError(f"{len(stamps)} stamps for {len(pages)} bundle pages")
-    ours: set[int] = set()  # the pages this build laid out, whose `bundle:page/N` links it made
+    ours: dict[int, str] = {}  # the pages this build laid out (and their part), whose links it made
     attaching: dict[str, None] = {}
     for index, ((part, page), stamp) in enumerate(zip(pages, stamps, strict=True)):
         added = writer.add_page(page)
@@ -117,7 +118,7 @@ def assemble(
             attaching[part.title] = None
         stamper.stamp(added, stamp, make_room=part.make_room)
         if not part.evidence:
-            ours.add(index)
+            ours[index] = part.title
     for title in attaching:
         log.warning(
             "%s: the files its template attaches were left out (court filing systems refuse them)", title
@@ -149,9 +150,11 @@ def _add_bookmarks(
         _add_bookmarks(writer, list(bookmark.children), item)
 
 
-def _link_pages(writer: PdfWriter, ours: set[int]) -> None:
+def _link_pages(writer: PdfWriter, ours: dict[int, str]) -> None:
     """Turn `bundle:page/N` links (the table of contents, the evidence index) into jumps to page N, on the
-    pages `ours` (those of the templates): an exhibit's links are the exhibit's, whatever they say."""
+    pages `ours` (those of the templates, by their part's title): an exhibit's links are the exhibit's,
+    whatever they say (its own were cleaned when it was prepared). A template's link that runs a script or
+    opens a file (`javascript:`, `file:`) is left out: court filing systems refuse them."""
     last = len(writer.pages)
     for index in sorted(ours):
         page = writer.pages[index]
@@ -161,6 +164,15 @@ def _link_pages(writer: PdfWriter, ours: set[int]) -> None:
         kept, jumps = ArrayObject(), []
         for reference in annotations.get_object():
             annotation = reference.get_object()
+            uri = _unsafe_link(annotation)
+            if uri is not None:
+                log.warning(
+                    "%s: its link to “%s” was left out (court filing systems refuse links that run a script "
+                    "or open a file)",
+                    ours[index],
+                    uri[:60],
+                )
+                continue
             if not _links_into_bundle(annotation):
                 kept.append(reference)
                 continue
@@ -178,6 +190,13 @@ def _link_pages(writer: PdfWriter, ours: set[int]) -> None:
         for rect, target_index in jumps:
             link = Link(rect=rect, target_page_index=target_index, border=[0, 0, 0])  # no box drawn
             writer.add_annotation(page_number=index, annotation=link)
+
+
+def _unsafe_link(annotation: DictionaryObject) -> str | None:
+    """The web address of a link that runs a script or opens a file (`exhibits.unsafe_uri`); else None."""
+    action = annotation.get("/A")
+    uri = action.get_object().get("/URI") if action is not None else None
+    return str(uri) if unsafe_uri(uri) else None
 
 
 def _links_into_bundle(annotation: DictionaryObject) -> bool:
@@ -228,7 +247,7 @@ def _set_metadata(writer: PdfWriter, metadata: Metadata) -> None:
 
 def write_pages(pages: Pages, target: Path) -> None:
     """Write a run of pages as a PDF of its own (a document's PDF beside the bundle); links to bundle pages
-    lead nowhere there, so they are dropped."""
+    lead nowhere there, so they are dropped, as are those that run a script or open a file."""
     writer = PdfWriter()
     for page in pages:
         added = writer.add_page(page)
@@ -239,6 +258,7 @@ def write_pages(pages: Pages, target: Path) -> None:
                 reference
                 for reference in annotations.get_object()
                 if not _links_into_bundle(reference.get_object())
+                and _unsafe_link(reference.get_object()) is None
             )
     with target.open("wb") as stream:
         writer.write(stream)

@@ -82,6 +82,9 @@ UNSAFE_ACTIONS = {
 """The PDF action types (the /S of an action) court filing systems refuse, by the kind of warning they get:
 scripts, actions that start a program, open another file or an attached one, or send or change form data,
 and media. (A /Thread action opens another file when it names one: see `_unsafe_action`.)"""
+UNSAFE_SCHEMES = {"javascript": "JavaScript", "vbscript": "JavaScript", "file": "actions", "data": "actions"}
+"""Web addresses that run a script or open a file or content of their own (a /URI action's, a template's
+link), by the kind of warning they get: a link to a web page or an email address stays."""
 MEDIA_ANNOTATIONS = frozenset({"/Screen", "/Sound", "/Movie", "/RichMedia", "/3D"})
 """Annotations that play audio or video or show a 3D model: removed from the page."""
 
@@ -433,9 +436,24 @@ def _unsafe_action(action: Any) -> set[str]:
     found = {UNSAFE_ACTIONS[kind]} if kind in UNSAFE_ACTIONS else set()
     if kind == "/Thread" and "/F" in action:  # an article in another file
         found.add("actions")
+    if kind == "/URI" and (unsafe := unsafe_uri(action.get("/URI"))):  # `javascript:app.alert(1)`
+        found.add(unsafe)
     if "/JS" in action:  # a /Rendition action may carry a script of its own
         found.add("JavaScript")
     return found
+
+
+def unsafe_uri(uri: object) -> str | None:
+    """The kind of warning a web address gets for running a script or opening a file (`UNSAFE_SCHEMES`),
+    read as a viewer reads it (spaces and control characters inside `java script:` ignored); None for
+    others."""
+    if uri is None:
+        return None
+    if isinstance(uri, bytes):
+        uri = uri.decode("latin-1")
+    address = re.sub(r"[\x00-\x20\x7f]", "", str(uri)).lower()
+    scheme, colon, _ = address.partition(":")
+    return UNSAFE_SCHEMES.get(scheme) if colon else None
 
 
 def _unsafe(action: Any) -> set[str]:

@@ -530,3 +530,36 @@ def test_a_file_a_template_attaches_is_left_out(
         "Request for case details: the files its template attaches were left out (court filing systems "
         "refuse them)"
     ) in caplog.messages
+
+
+def test_a_templates_link_that_runs_a_script_or_opens_a_file_is_left_out(
+    make_case: MakeCase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`<a href="javascript:...">` and `<a href="file:///etc/passwd">` in a case's template were live links
+    in the bundle and in the document's own PDF (found by a probe of hostile templates). A link to a web page
+    stays."""
+    folder = make_case()
+    (folder / "templates").mkdir()
+    inquiry = (EXAMPLE.parent.parent / "templates" / "cs_inquiry.html").read_text(encoding="utf-8")
+    links = (
+        '<p><a href="javascript:alert(1)">a</a> <a href="file:///etc/passwd">b</a> '
+        '<a href="https://example.com/">c</a></p>'
+    )
+    (folder / "templates" / "cs_inquiry.html").write_text(
+        inquiry.replace("</h1>", "</h1>" + links, 1), "utf-8"
+    )
+    result = build(folder, BuildOptions(output_root=tmp_path / "out"))
+    for pdf in (result.bundle, result.output / "cs_inquiry.pdf"):
+        uris = [
+            str(annotation.get_object()["/A"].get("/URI"))
+            for page in PdfReader(pdf).pages
+            for annotation in page.get("/Annots", [])
+            if "/A" in annotation.get_object()
+        ]
+        assert "https://example.com/" in uris
+        assert not [uri for uri in uris if uri.startswith(("javascript", "file"))]
+    for address in ("javascript:alert(1)", "file:///etc/passwd"):
+        assert (
+            f"Request for case details: its link to “{address}” was left out (court filing systems refuse "
+            "links that run a script or open a file)"
+        ) in caplog.messages

@@ -168,6 +168,34 @@ def test_a_script_run_after_a_link_is_removed_from_a_pdf_clean_otherwise(plain: 
     assert warnings == [f"{NAME}: JavaScript was removed (court filing systems refuse it)"]
 
 
+def test_a_link_that_runs_a_script_or_opens_a_file_is_removed(plain: Path, tmp_path: Path) -> None:
+    """A link whose web address is `javascript:app.alert(1)` reached the bundle, without a warning: only
+    the action's type (a /URI, a web address) was looked at (found by a probe of hostile evidence). So did
+    one to `file:///etc/passwd`. A link to a web page stays."""
+    addresses = [
+        "javascript:app.alert(1)",
+        " Java\tScript :void(0)",
+        "file:///etc/passwd",
+        "https://example.com/",
+    ]
+
+    def add(writer: PdfWriter) -> None:
+        links = [
+            pdf_dict(Type="/Annot", Subtype="/Link", Rect=[72, 700 - 30 * i, 300, 720 - 30 * i], A=action)
+            for i, action in enumerate(pdf_dict(S="/URI", URI=address) for address in addresses)
+        ]
+        writer.pages[0][NameObject("/Annots")] = ArrayObject(writer._add_object(link) for link in links)
+
+    reader, warnings = prepared(samples.rewrite(plain, tmp_path / "links.pdf", add), tmp_path)
+    kept = [annotation.get_object()["/A"]["/URI"] for annotation in reader.pages[0]["/Annots"]]
+    assert kept == ["https://example.com/"]
+    assert warnings == [
+        f"{NAME}: JavaScript was removed (court filing systems refuse it)",
+        f"{NAME}: links that start a program, open another file or an attached one, or send form data were "
+        "removed (court filing systems refuse them)",
+    ]
+
+
 def form_without_appearances(source: Path, target: Path, fields: dict[str, object]) -> Path:
     """A PDF with filled fields that have no appearance of their own, as form fillers other than Adobe's
     leave them (/NeedAppearances asks the viewer to draw the values): a text field for a text value, a
