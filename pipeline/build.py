@@ -35,7 +35,7 @@ from pipeline.context import Context, Exhibit, make_exhibits, sha256_of
 from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
 from pipeline.doubts import doubts
 from pipeline.draft import drafting
-from pipeline.errors import BundleError
+from pipeline.errors import BundleError, EvidenceError
 from pipeline.evidence import resolve_evidence
 from pipeline.exhibits import (
     Kind,
@@ -203,7 +203,8 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     created = _build_time(case)
     data = masked_data(case.data) if options.redact else case.data  # what the documents show
     exhibits = make_exhibits(data, case.folder)
-    kinds = [classify(exhibit, path) for exhibit, path in zip(exhibits, evidence, strict=True)]
+    refused: list[tuple[int, EvidenceError]] = []  # what is wrong with the evidence: all said at once
+    classes = [_classified(exhibit, path, refused) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)
     warnings = relabelling + warnings
     warnings += doubts(case.in_language(options.language), created.date())  # (dates out of order, ...)
@@ -233,11 +234,15 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
         # sheets are made.
         exhibit_pdfs = [work / f"exhibit-{exhibit.number}.pdf" for exhibit in exhibits]
         jobs = [Job(item.path, work / f"{name}.pdf", item.template.path.name) for name, item in word.items()]
-        for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
+        for exhibit, path, kind, pdf in zip(exhibits, evidence, classes, exhibit_pdfs, strict=True):
             if kind == Kind.OFFICE:
-                copy, notes = printable_copy(
-                    exhibit, path, work / f"exhibit-{exhibit.number}{path.suffix.lower()}"
-                )
+                try:
+                    copy, notes = printable_copy(
+                        exhibit, path, work / f"exhibit-{exhibit.number}{path.suffix.lower()}"
+                    )
+                except EvidenceError as error:
+                    refused.append((exhibit.number, error))
+                    continue
                 jobs.append(Job(copy, pdf, describe(exhibit)))
                 warnings += notes
         settled = f"settled page counts of {case.folder.resolve()}"
@@ -252,20 +257,30 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
                 templates.render(templates.find(name, (Engine.TEXT,)), for_its_readers(name, context), staged)
             # 4. Every other exhibit becomes PDF pages: PDFs cleaned, images placed, text laid out.
             made: list[AnyPages | None] = []
-            for exhibit, path, kind, pdf in zip(exhibits, evidence, kinds, exhibit_pdfs, strict=True):
-                if kind == Kind.PDF:  # read once: most PDFs need no change, and are used as they are
-                    reader, notes = prepare_pdf(exhibit, path, pdf)
-                    made.append(Pages(reader))
-                    warnings += notes
-                elif kind == Kind.IMAGE:
-                    pdf, notes = _prepare_image(exhibit, path, pdf, cache)
-                    made.append(Pages(open_pdf(pdf, describe(exhibit))))
-                    warnings += notes
-                elif kind == Kind.TEXT:
-                    variables = {"exhibit": exhibit, "text_exhibit": read_text_exhibit(exhibit, path)}
-                    made.append(layout.html("text_exhibit", context, work, variables))
-                else:
-                    made.append(None)  # converted by LibreOffice
+            for exhibit, path, kind, pdf in zip(exhibits, evidence, classes, exhibit_pdfs, strict=True):
+                try:
+                    if kind == Kind.PDF:  # read once: most PDFs need no change, and are used as they are
+                        reader, notes = prepare_pdf(exhibit, path, pdf)
+                        made.append(Pages(reader))
+                        warnings += notes
+                    elif kind == Kind.IMAGE:
+                        pdf, notes = _prepare_image(exhibit, path, pdf, cache)
+                        made.append(Pages(open_pdf(pdf, describe(exhibit))))
+                        warnings += notes
+                    elif kind == Kind.TEXT:
+                        variables = {"exhibit": exhibit, "text_exhibit": read_text_exhibit(exhibit, path)}
+                        made.append(layout.html("text_exhibit", context, work, variables))
+                    else:
+                        made.append(None)  # converted by LibreOffice (or of no kind taken: refused below)
+                except EvidenceError as error:
+                    refused.append((exhibit.number, error))
+                    made.append(None)
+            errors = [error for _, error in sorted(refused, key=lambda pair: pair[0])]
+            if len(errors) == 1:
+                raise errors[0]
+            if errors:  # (the first's causes kept: a full disk is told as such)
+                raise EvidenceError("\n".join(map(str, errors))) from errors[0]
+            kinds = [kind for kind in classes if kind is not None]  # (every exhibit's, by now)
             # The cover, the contents and the index are laid out once on the other core meanwhile, for
             # their lengths (unless an earlier build left them): the first round of settling, off this core.
             # It starts before the HTML documents are laid out, so their lengths are estimates there.
@@ -493,6 +508,16 @@ def _check_destination(
             f"written:\n{rules}"
         )
     return checked
+
+
+def _classified(exhibit: Exhibit, path: Path, refused: list[tuple[int, EvidenceError]]) -> Kind | None:
+    """The exhibit's kind (`classify`); None, and the error noted in `refused`, for a file of no kind a
+    bundle takes (the build reads the others, to say what is wrong with every file at once)."""
+    try:
+        return classify(exhibit, path)
+    except EvidenceError as error:
+        refused.append((exhibit.number, error))
+        return None
 
 
 def _prepare_image(exhibit: Exhibit, source: Path, target: Path, cache: Cache) -> tuple[Path, list[str]]:

@@ -161,22 +161,23 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
     """Every evidence file as the build takes it, each problem reported: inside the case folder, of a kind
     the build takes, and a PDF opened as the build opens it (decrypted, repaired, cleaned: in a copy, in a
     temporary folder)."""
-    from pipeline.evidence import resolve_evidence
+    from pipeline.evidence import entry_paths
     from pipeline.exhibits import Kind, classify, describe
     from pipeline.profiles import mostly_chinese, profile_for, translation_warning
     from pipeline.redaction import scan_data, scan_pages
 
-    try:
-        paths = resolve_evidence(case)
-    except EvidenceError as error:  # a file missing, or outside the case folder: none is read
-        report.add(error)
-        return Evidence(unread_exhibits(case.data))
-    evidence = Evidence(make_exhibits(case.data, case.folder))
+    paths, problems = entry_paths(case)
+    report.errors += (
+        problems  # (a file missing, or outside the case folder: the others are read all the same)
+    )
+    evidence = Evidence(make_exhibits(case.data, case.folder) if not problems else unread_exhibits(case.data))
     findings = scan_data(case.data, where=case.at) if destination else []  # (as a build: for a destination)
     chinese: list[str] = []  # the exhibits that read in Chinese, for a court
     total = 0
     with tempfile.TemporaryDirectory(prefix="build-appeal-check-") as scratch:
         for exhibit, path in zip(evidence.exhibits, paths, strict=True):
+            if path is None:
+                continue
             total += path.stat().st_size
             try:
                 kind = classify(exhibit, path)
@@ -220,11 +221,13 @@ def _read(
     report: Report,
     texts: bool,
 ) -> list[str]:
-    """Read the exhibit as the build does, where it is cheap: a PDF opened (its warnings reported), a text
-    exhibit's content kept for the templates, an image's header read (its size against the build's limits).
-    With `texts`, the text of each page of a PDF exhibit, the whole text of a text exhibit, an empty page for
-    an image; nothing for others."""
+    """Read the exhibit as the build does, short of making its pages: a PDF opened (its warnings reported),
+    a text exhibit's content kept for the templates, an image read (its size against the build's limits
+    first), an office file's copy for LibreOffice made (a damaged or oversized package refused). With
+    `texts`, the text of each page of a PDF exhibit, the whole text of a text exhibit, an empty page for an
+    image; nothing for others."""
     from pipeline.exhibits import Kind, check_image, describe, font_warnings, prepare_pdf, read_text_exhibit
+    from pipeline.office_copy import printable_copy
 
     if kind == Kind.PDF:
         reader, notes = prepare_pdf(exhibit, path, scratch / f"exhibit-{exhibit.number}.pdf")
@@ -242,8 +245,11 @@ def _read(
         ]
         return ["\n".join(shown)] if texts else []
     if kind == Kind.IMAGE:
-        check_image(exhibit, path)  # (its header only: too many pixels to open, or not an image at all)
+        check_image(exhibit, path)
         return [""]
+    if kind == Kind.OFFICE:
+        _, notes = printable_copy(exhibit, path, scratch / f"exhibit-{exhibit.number}{path.suffix.lower()}")
+        report.warnings += notes
     return []
 
 

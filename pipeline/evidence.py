@@ -14,25 +14,34 @@ from pipeline.load import Case
 def resolve_evidence(case: Case) -> list[Path]:
     """The real path of every entry's file; every problem of every entry is reported at once. A file named
     twice in other words (`./evidence/x.pdf`, a link to it) is refused, as the same words twice are."""
+    paths, problems = entry_paths(case)
+    if problems:
+        raise EvidenceError("\n".join(problems))
+    return [path for path in paths if path is not None]
+
+
+def entry_paths(case: Case) -> tuple[list[Path | None], list[str]]:
+    """Each entry's real path, None for one that cannot be used; and every problem, each naming its line
+    (`check` reads the files it can, and says what is wrong with the others)."""
     problems = []
-    paths = []
+    paths: list[Path | None] = []
     first: dict[Path, str] = {}
     for index, entry in enumerate(case.data.evidence):
         try:
-            path = resolve_file(case.folder, entry.file)
+            path: Path | None = resolve_file(case.folder, entry.file)
         except EvidenceError as error:
             problems.append(f"{case.where('evidence', index, 'file')}: {error}")
-            continue
-        if path in first:
+            path = None
+        if path is not None and path in first:
             problems.append(
                 f"{case.where('evidence', index, 'file')}: {entry.file}: the same file as {first[path]}; "
                 "list each file once"
             )
-        first.setdefault(path, entry.file)
+            path = None
+        elif path is not None:
+            first[path] = entry.file
         paths.append(path)
-    if problems:
-        raise EvidenceError("\n".join(problems))
-    return paths
+    return paths, problems
 
 
 def resolve_file(case_folder: Path, name: str) -> Path:

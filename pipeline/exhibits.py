@@ -124,6 +124,13 @@ def classify(exhibit: Exhibit, source: Path) -> Kind:
     """The exhibit's kind, or an EvidenceError saying what is wrong and what is accepted."""
     kind = sniff(source)
     name = describe(exhibit)
+    suffix = source.suffix.lower()
+    promised = next((named for named, suffixes in _NAMED.items() if suffix in suffixes), None)
+    if kind is None and promised is not None:  # `invoice.pdf` that is no PDF: damaged, or renamed
+        raise EvidenceError(
+            f"{name}: the file is named {suffix} but is not {_a(promised)} (its content is not one); it may "
+            "be damaged, or another kind of file renamed: open it in its program and save or export it again"
+        )
     if kind is None:
         raise EvidenceError(
             f"{name}: not a kind of file build-appeal can put in a bundle; use PDF, an image (JPG, PNG, "
@@ -136,6 +143,14 @@ def classify(exhibit: Exhibit, source: Path) -> Kind:
     if source.suffix.lower() not in expected:
         log.warning("%s: the file is really %s despite its name; treated as such", name, _a(kind))
     return kind
+
+
+_NAMED = {
+    Kind.PDF: {".pdf"},
+    Kind.IMAGE: IMAGE_SUFFIXES,
+    Kind.OFFICE: OFFICE_SUFFIXES,
+}
+"""The suffixes that promise a kind of file whose content shows it (any text is text)."""
 
 
 def _a(kind: Kind) -> str:
@@ -693,14 +708,24 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
 
 
 def check_image(exhibit: Exhibit, source: Path) -> None:
-    """Refuse, as `prepare_image` does, an image too large to open or of a kind not taken, from its header
-    alone (for `build-appeal check`: nothing is decoded)."""
+    """Refuse, as `prepare_image` does, an image too large to open, of a kind not taken (both from its header,
+    before anything is decoded), or damaged or cut off (for `build-appeal check`). Its first picture is
+    decoded, a JPEG at an eighth of its size: that reads all of it, in a fraction of the time."""
+    from PIL import Image, ImageFile
+
     name = describe(exhibit)
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
-        with _opened(source, name):
-            pass
+        with _opened(source, name) as image:
+            if image.format in JPEG_FORMATS:
+                image.draft(image.mode, (-(-image.width // 8), -(-image.height // 8)))
+            image.load()
+    except Image.DecompressionBombError as error:
+        raise EvidenceError(f"{name}: the image is too large to open; save a smaller copy") from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 @contextmanager

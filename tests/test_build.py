@@ -148,9 +148,10 @@ def test_exhibits_are_made_while_libreoffice_converts_and_a_failure_meanwhile_st
     build(folder, options)
     assert len(groups) == 3 and None not in groups  # each PDF exhibit read while LibreOffice converted
     fail = True
-    with pytest.raises(EvidenceError, match="damaged"):
+    with pytest.raises(EvidenceError, match="damaged") as refused:
         build(folder, options)
-    assert len(groups) == 4 and groups[-1] is not None
+    assert len(str(refused.value).splitlines()) == 3  # every PDF exhibit read: all their problems said
+    assert len(groups) == 6 and groups[-1] is not None
     assert group_alive(groups[-1]) == []  # the failure stopped LibreOffice: none is left
 
 

@@ -8,10 +8,12 @@ import logging
 import re
 import struct
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -26,6 +28,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from pipeline.build import BuildOptions, build
 from pipeline.check import check_case
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
@@ -1309,3 +1312,68 @@ def test_a_link_that_opens_another_pdf_file_is_removed(plain: Path, tmp_path: Pa
         f"{NAME}: links that start a program, open another file or an attached one, or send form data were "
         "removed (court filing systems refuse them)"
     ]
+
+
+def test_check_finds_every_evidence_problem_a_build_would_refuse_at_once(
+    make_case: Callable[..., Path],
+) -> None:
+    """`check` said nothing of a cut-off JPEG and of a Word file whose parts are not XML, which the build
+    then refused; and with an empty file among the evidence it said only that, the other files unread
+    (found by a probe of hostile input)."""
+    folder = make_case()
+    evidence = folder / "evidence"
+    photo = (evidence / "product_photo.jpg").read_bytes()
+    (evidence / "product_photo.jpg").write_bytes(photo[: len(photo) // 2])
+    with zipfile.ZipFile(evidence / "letter.docx", "w") as junk:
+        junk.writestr("[Content_Types].xml", "<not xml")
+        junk.writestr("word/document.xml", "<w:document")
+    (evidence / "empty.pdf").write_bytes(b"")
+    data = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
+    data["evidence"] += [{"file": "evidence/letter.docx", "title": "A letter"}]
+    data["evidence"] += [{"file": "evidence/empty.pdf", "title": "Nothing"}]
+    (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    errors = check_case(folder).errors
+    assert len(errors) == 3, errors
+    assert errors[0].endswith("evidence[8].file: evidence/empty.pdf: the file is empty (0 bytes)")
+    assert errors[1].startswith(
+        "Exhibit 5 (evidence/product_photo.jpg): the image cannot be read (image file is truncated"
+    )
+    assert errors[2].startswith(
+        "Exhibit 8 (evidence/letter.docx): the file could not be checked for links to other files"
+    )
+
+
+def test_a_build_names_every_evidence_file_it_refuses_at_once(
+    make_case: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A build stopped at the first file it could not take: three damaged files took three runs to find
+    (found by a probe of hostile input), and a file named .pdf that was none was told to "use PDF"."""
+    folder = make_case()
+    evidence = folder / "evidence"
+    photo = (evidence / "product_photo.jpg").read_bytes()
+    (evidence / "product_photo.jpg").write_bytes(photo[: len(photo) // 2])
+    with zipfile.ZipFile(evidence / "letter.docx", "w") as junk:
+        junk.writestr("[Content_Types].xml", "<not xml")
+        junk.writestr("word/document.xml", "<w:document")
+    (evidence / "cut.pdf").write_bytes(b"%PDF-1.4 not really a PDF")
+    (evidence / "renamed.pdf").write_bytes(b"\x00\x01 saved from some other program")
+    data = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
+    data["evidence"] += [{"file": "evidence/letter.docx", "title": "A letter"}]
+    data["evidence"] += [{"file": "evidence/cut.pdf", "title": "A PDF"}]
+    data["evidence"] += [{"file": "evidence/renamed.pdf", "title": "Another PDF"}]
+    (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(EvidenceError) as refused:
+        build(folder, BuildOptions(output_root=tmp_path / "out"))
+    said = str(refused.value).splitlines()
+    assert [line.split(":")[0] for line in said] == [
+        "Exhibit 5 (evidence/product_photo.jpg)",
+        "Exhibit 8 (evidence/letter.docx)",
+        "Exhibit 9 (evidence/cut.pdf)",
+        "Exhibit 10 (evidence/renamed.pdf)",
+    ]
+    assert said[3] == (
+        "Exhibit 10 (evidence/renamed.pdf): the file is named .pdf but is not a PDF (its content is not "
+        "one); it may be damaged, or another kind of file renamed: open it in its program and save or export "
+        "it again"
+    )
+    assert not (tmp_path / "out" / folder.name).exists()

@@ -366,9 +366,9 @@ def test_check_opens_every_pdf_exhibit_as_the_build_does(make_case: MakeCase, tm
         "error: Exhibit 3 (evidence/design_certificate_hengtai.pdf): the PDF is damaged beyond repair "
         "(Stream has ended unexpectedly); the file looks cut short, as an interrupted download leaves it: "
         "download it again and compare it with the original",  # (it has no end: the likeliest cause)
-        "error: Exhibit 5 (evidence/product_photo.jpg): not a kind of file build-appeal can put in a "
-        "bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, BMP), an office file (Word, Excel, "
-        "PowerPoint, OpenDocument, RTF), .txt, .csv or .eml",
+        "error: Exhibit 5 (evidence/product_photo.jpg): the file is named .jpg but is not an image (its "
+        "content is not one); it may be damaged, or another kind of file renamed: open it in its program and "
+        "save or export it again",
         "warning: Exhibit 1 (evidence/invoice_hengtai_2024-01.pdf): the PDF was damaged and has been "
         "repaired (EOF marker not found); the file looks cut short, as an interrupted download leaves it, so "
         "pages may be missing or incomplete: download it again and compare it with the original",

@@ -18,9 +18,9 @@ from tests.conftest import flat
 from tests.hostile import evidence as ev
 from tests.hostile.conftest import FileMaker, Hostile, case_data, evidence
 
-ACCEPTED = (
-    "not a kind of file build-appeal can put in a bundle; use PDF, an image (JPG, PNG, GIF, TIFF, WebP, "
-    "BMP), an office file (Word, Excel, PowerPoint, OpenDocument, RTF), .txt, .csv or .eml"
+NOT_A_PDF = (
+    "the file is named .pdf but is not a PDF (its content is not one); it may be damaged, or another kind "
+    "of file renamed: open it in its program and save or export it again"
 )
 
 
@@ -239,8 +239,9 @@ def test_a_pdf_named_jpg_is_taken_as_the_pdf_it_is(hostile: Hostile) -> None:
 
 
 def test_text_named_pdf_is_refused_by_its_content(hostile: Hostile) -> None:
+    """It was told "not a kind of file build-appeal can put in a bundle; use PDF, ...": it is named .pdf."""
     write_case(hostile, {"evidence/invoice.pdf": "Not a PDF at all, just text."}, "evidence/invoice.pdf")
-    hostile.fails(f"Exhibit 1 (evidence/invoice.pdf): {ACCEPTED}")
+    hostile.fails(f"Exhibit 1 (evidence/invoice.pdf): {NOT_A_PDF}")
 
 
 def test_a_file_of_evidence_is_found_before_a_big_folder_beside_it(tmp_path: Path) -> None:
