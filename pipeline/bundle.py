@@ -153,8 +153,9 @@ def _add_bookmarks(
 def _link_pages(writer: PdfWriter, ours: dict[int, str]) -> None:
     """Turn `bundle:page/N` links (the table of contents, the evidence index) into jumps to page N, on the
     pages `ours` (those of the templates, by their part's title): an exhibit's links are the exhibit's,
-    whatever they say (its own were cleaned when it was prepared). A template's link that runs a script or
-    opens a file (`javascript:`, `file:`) is left out: court filing systems refuse them."""
+    whatever they say (its own were cleaned when it was prepared). A template's link to anything but a web
+    page, an email address or a telephone number (`javascript:`, `file:`: `exhibits.SAFE_SCHEMES`) is left
+    out: court filing systems refuse them."""
     last = len(writer.pages)
     for index in sorted(ours):
         page = writer.pages[index]
@@ -164,7 +165,7 @@ def _link_pages(writer: PdfWriter, ours: dict[int, str]) -> None:
         kept, jumps = ArrayObject(), []
         for reference in annotations.get_object():
             annotation = reference.get_object()
-            uri = _unsafe_link(annotation)
+            uri = None if _links_into_bundle(annotation) else _unsafe_link(annotation)
             if uri is not None:
                 log.warning(
                     "%s: its link to “%s” was left out (court filing systems refuse links that run a script "

@@ -82,9 +82,10 @@ UNSAFE_ACTIONS = {
 """The PDF action types (the /S of an action) court filing systems refuse, by the kind of warning they get:
 scripts, actions that start a program, open another file or an attached one, or send or change form data,
 and media. (A /Thread action opens another file when it names one: see `_unsafe_action`.)"""
-UNSAFE_SCHEMES = {"javascript": "JavaScript", "vbscript": "JavaScript", "file": "actions", "data": "actions"}
-"""Web addresses that run a script or open a file or content of their own (a /URI action's, a template's
-link), by the kind of warning they get: a link to a web page or an email address stays."""
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+"""The web addresses a link keeps (a /URI action's, a template's link): a web page, an email address, a
+telephone number. Any other runs a script (`javascript:`), opens a file (`file:`, `\\\\server\\share`, a
+relative path) or hands the address to a program the system chose (`ms-msdt:`, `smb:`): removed."""
 MEDIA_ANNOTATIONS = frozenset({"/Screen", "/Sound", "/Movie", "/RichMedia", "/3D"})
 """Annotations that play audio or video or show a 3D model: removed from the page."""
 
@@ -459,16 +460,21 @@ def _unsafe_action(action: Any) -> set[str]:
 
 
 def unsafe_uri(uri: object) -> str | None:
-    """The kind of warning a web address gets for running a script or opening a file (`UNSAFE_SCHEMES`),
-    read as a viewer reads it (spaces and control characters inside `java script:` ignored); None for
-    others."""
+    """The kind of warning a link's web address gets when it is none of `SAFE_SCHEMES` ("JavaScript" for a
+    script, else "actions"), read as a viewer reads it (spaces and control characters inside
+    `java script:` ignored); None for a safe one, for `www.example.com` (a web page without its scheme)
+    and for an empty one (a link to nothing)."""
     if uri is None:
         return None
     if isinstance(uri, bytes):
         uri = uri.decode("latin-1")
     address = re.sub(r"[\x00-\x20\x7f]", "", str(uri)).lower()
     scheme, colon, _ = address.partition(":")
-    return UNSAFE_SCHEMES.get(scheme) if colon else None
+    if colon and re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+        if scheme in SAFE_SCHEMES:
+            return None
+        return "JavaScript" if scheme in ("javascript", "vbscript") else "actions"
+    return None if not address or address.startswith("www.") else "actions"
 
 
 def _unsafe(action: Any) -> set[str]:

@@ -174,12 +174,18 @@ def test_a_script_run_after_a_link_is_removed_from_a_pdf_clean_otherwise(plain: 
 def test_a_link_that_runs_a_script_or_opens_a_file_is_removed(plain: Path, tmp_path: Path) -> None:
     """A link whose web address is `javascript:app.alert(1)` reached the bundle, without a warning: only
     the action's type (a /URI, a web address) was looked at (found by a probe of hostile evidence). So did
-    one to `file:///etc/passwd`. A link to a web page stays."""
+    one to `file:///etc/passwd`, a Windows share, `ms-msdt:` (which runs a program). Links to a web page
+    or an email address stay."""
     addresses = [
         "javascript:app.alert(1)",
         " Java\tScript :void(0)",
         "file:///etc/passwd",
+        "\\\\attacker\\share\\evil.pdf",
+        "ms-msdt:/id PCWDiagnostic",
+        "smb://attacker/x.exe",
         "https://example.com/",
+        "mailto:ip@example.com",
+        "www.example.com",
     ]
 
     def add(writer: PdfWriter) -> None:
@@ -191,7 +197,7 @@ def test_a_link_that_runs_a_script_or_opens_a_file_is_removed(plain: Path, tmp_p
 
     reader, warnings = prepared(samples.rewrite(plain, tmp_path / "links.pdf", add), tmp_path)
     kept = [annotation.get_object()["/A"]["/URI"] for annotation in reader.pages[0]["/Annots"]]
-    assert kept == ["https://example.com/"]
+    assert kept == ["https://example.com/", "mailto:ip@example.com", "www.example.com"]
     assert warnings == [
         f"{NAME}: JavaScript was removed (court filing systems refuse it)",
         f"{NAME}: links that start a program, open another file or an attached one, or send form data were "
