@@ -125,7 +125,7 @@ class Context:
 
         data = self.data
         sales = self.sales or from_products(data)
-        products = as_counted(data.products, sales)
+        products = as_counted(data, sales)
         return {
             "lang": self.lang.value,
             "en": self.lang in (Language.EN, Language.BILINGUAL),

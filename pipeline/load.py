@@ -20,7 +20,7 @@ import pydantic
 import yaml
 
 from pipeline.errors import CaseDataError
-from pipeline.model import GROUNDS_ZH, CaseFile, Language, model_in
+from pipeline.model import GROUNDS_ZH, CaseFile, Ground, Language, model_in
 
 CASE_FILE = "case.yaml"
 MAX_CASE_FILE_BYTES = 2 * 1024 * 1024
@@ -476,13 +476,27 @@ _PATTERNS = {
 
 
 def _ground_message(value: object, typed: str) -> str:
-    """Which grounds there are, each with its Chinese name; and which one a Chinese name typed means."""
+    """Which grounds there are, each with its Chinese name; and which ones the Chinese names typed mean
+    (`自有品牌，冻结金额过高`: both), when each is one."""
     choices = ", ".join(f"{ground.value} ({name})" for ground, name in GROUNDS_ZH.items())
     words = re.sub(r"\s", "", value) if isinstance(value, str) else ""
-    named = [ground for ground, name in GROUNDS_ZH.items() if words in name or name in words]
-    meant = named[0] if len(words) > 1 and named else None
-    said = f"; for “{words}” write {meant.value}" if meant else typed
+    meant = [_ground_named(part) for part in re.split(r"[，,、]", words) if part]
+    said = typed
+    if meant and all(meant):
+        said = f"; for “{words}” write {', '.join(ground.value for ground in meant if ground)}"
     return f"write one of the grounds in English: {choices}{said}"
+
+
+def _ground_named(words: str) -> Ground | None:
+    """The ground a Chinese name means: the name, the start of one (`授权`), or words holding it."""
+    return next(
+        (
+            ground
+            for ground, name in GROUNDS_ZH.items()
+            if name in words or (len(words) > 1 and name.startswith(words))
+        ),
+        None,
+    )
 
 
 def _no_such_day(value: object) -> str:

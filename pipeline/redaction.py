@@ -150,7 +150,11 @@ def scan_pages(texts: list[str], where: str) -> list[Finding]:
 _ASCII = {0xFF10 + i: ord("0") + i for i in range(10)}
 _ASCII |= {0xFF21 + i: ord("A") + i for i in range(26)} | {0xFF41 + i: ord("a") + i for i in range(26)}
 _ASCII |= {0x3000: ord(" "), 0xFF0D: ord("-"), 0xFF0F: ord("/"), 0xFF0E: ord(".")}
-"""Full-width digits, letters and separators (common in Chinese text) to ASCII, one character for one."""
+_ASCII |= {space: ord(" ") for space in (0xA0, 0x202F, *range(0x2000, 0x200B))}
+_ASCII |= {0x2010: ord("-"), 0x2011: ord("-")}
+"""Full-width digits, letters and separators (common in Chinese text) to ASCII, one character for one; so
+are the spaces and hyphens that do not break a line (`4111 1111 ...` with non-breaking spaces, as an
+emailed receipt writes it)."""
 
 
 Span = tuple[int, int, Kind]
@@ -219,13 +223,17 @@ def _chinese_ids(text: str) -> Iterator[Span]:
             yield match.start(), match.end(), Kind.CN_ID
 
 
-_CARD_AHEAD = r"(?=(?:[0-9]{13,19}|[0-9]{4}(?:([ -])[0-9]{4}){2,3}(?:\1[0-9]{1,4})?)(?![0-9A-Za-z]))"
+_SEPARATOR = r"(?: {1,2}|-)"
+"""Between the groups of a number: a hyphen, or a space (two where a PDF's text spaces its words so)."""
+_CARD_AHEAD = (
+    rf"(?=(?:[0-9]{{13,19}}|[0-9]{{4}}(?:({_SEPARATOR})[0-9]{{4}}){{2,3}}(?:\1[0-9]{{1,4}})?)(?![0-9A-Za-z]))"
+)
 _RUN = re.compile(
     r"(?<![0-9A-Za-z+$¥€£*])(?<![0-9A-Za-z][.,])(?<![0-9][-/])"
     rf"(?:(?<![A-Za-z][-/])|{_CARD_AHEAD})"
-    r"(?<![0-9] )[0-9]++(?:[ -][0-9]++)*+(?![0-9A-Za-z])"
+    rf"(?<![0-9] )(?<![0-9]  )[0-9]++(?:{_SEPARATOR}[0-9]++)*+(?![0-9A-Za-z])"
 )
-"""A whole number, digits with single spaces or hyphens between groups: not a part of a longer number or
+"""A whole number, digits with spaces or hyphens between groups: not a part of a longer number or
 code (`INV-2024-0117`, `1:24-cv-02015`), of a price (`$1234.56`) or of a phone number (`+86 ...`). After a
 word and a hyphen or a slash, only a number of a card's form counts (13 to 19 digits, or groups of four):
 a file name joins its words so as often as with `_` (`receipt-card-4111-1111-1111-1111.pdf`), and a path
@@ -237,8 +245,8 @@ _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}(?![0-9A-Za-z])")
 
 _CARD_FORM = re.compile(
     r"[0-9]{13,19}"  # bare
-    r"|[0-9]{4}(?:([ -])[0-9]{4}){2,3}(?:\1[0-9]{1,4})?"  # 4111 1111 1111 1111, 6222 0202 0011 2233 445
-    r"|[0-9]{4}([ -])[0-9]{6}\2[0-9]{4,5}"  # 3782 822463 10005 (American Express, Diners Club)
+    rf"|[0-9]{{4}}(?:({_SEPARATOR})[0-9]{{4}}){{2,3}}(?:\1[0-9]{{1,4}})?"  # 4111 1111 1111 1111
+    rf"|[0-9]{{4}}({_SEPARATOR})[0-9]{{6}}\2[0-9]{{4,5}}"  # 3782 822463 10005 (American Express, Diners Club)
 )
 _ACCOUNT_FORM = re.compile(r"[0-9]{3,}(?:[ -][0-9]{3,})*(?:[ -][0-9]{1,2})?")
 _SSN_FORM = re.compile(r"[0-9]{3}([ -])[0-9]{2}\1[0-9]{4}")

@@ -165,25 +165,39 @@ def accused_listings(data: CaseFile) -> list[str]:
     return list(data.sales.listings) or [product.listing_id for product in data.products if product.accused]
 
 
-def as_counted(products: Sequence[Product], sales: AccusedSales) -> list[Product]:
-    """`products` with the figures the documents count: an accused listing's units and revenue are the
-    sales export's when there is one (case.yaml's may differ, and the build says so), so a table of the
-    products agrees with the totals beneath it. A listing sold in several currencies has their amounts as
-    its revenue, which the `money` filter joins (`US$10.00 + €5.00`)."""
-    if not sales.from_export:
-        return list(products)
+def as_counted(data: CaseFile, sales: AccusedSales) -> list[Product]:
+    """`products` as the documents count them, so a table of the products agrees with the totals beneath
+    it: accused when among the accused listings (`sales.listings` of case.yaml, else `accused: true`), an
+    accused listing's units and revenue the sales export's when there is one (case.yaml's may differ, and
+    the build says so), and an accused listing only `sales.listings` names added, with the export's
+    figures and title. A listing sold in several currencies has their amounts as its revenue, which the
+    `money` filter joins (`US$10.00 + €5.00`)."""
+    wanted = accused_listings(data)
     counted: dict[str, list[SalesRow]] = {}
-    for row in sales.rows:
+    for row in sales.rows if sales.from_export else []:
         counted.setdefault(text_key(row.listing_id), []).append(row)
-    result = []
-    for product in products:
-        rows = counted.get(text_key(product.listing_id))
-        if not rows:
-            result.append(product)
-            continue
+
+    def figures(rows: list[SalesRow]) -> dict[str, object]:
         revenue: object = rows[0].amount.amount if len(rows) == 1 else [row.amount for row in rows]
-        figures = {"units_sold": sum(row.units for row in rows), "revenue": revenue}
-        result.append(product.model_copy(update={**figures, "currency": rows[0].amount.currency}))
+        units = sum(row.units for row in rows)
+        return {"units_sold": units, "revenue": revenue, "currency": rows[0].amount.currency}
+
+    accused = {text_key(listing) for listing in wanted}
+    result = []
+    for product in data.products:
+        key = text_key(product.listing_id)
+        update: dict[str, object] = {
+            "accused": key in accused,
+            **(figures(counted[key]) if key in counted else {}),
+        }
+        result.append(product.model_copy(update=update))
+    listed = {text_key(product.listing_id) for product in data.products}
+    for listing in wanted:
+        rows = counted.get(text_key(listing))
+        if rows and text_key(listing) not in listed:  # named by `sales.listings` alone
+            title = next((row.title for row in rows if row.title), "")
+            added = Product.model_construct(listing_id=listing, title=title, accused=True)
+            result.append(added.model_copy(update=figures(rows)))
     return result
 
 

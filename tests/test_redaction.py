@@ -91,6 +91,11 @@ FOUND = [
     ("Order charged to 4111-1111-1111-1111", Kind.ACCOUNT, "****-****-****-1111"),
     ("订单付款 6222 0212 3456 7894", Kind.ACCOUNT, "**** **** **** 7894"),
     ("Transaction paid: 3782 822463 10005", Kind.ACCOUNT, "**** ****** *0005"),
+    # groups apart by spaces that do not break a line (an emailed receipt), or by two (a PDF's text)
+    ("Card number: 4111\u00a01111\u00a01111\u00a01111", Kind.ACCOUNT, "****\u00a0****\u00a0****\u00a01111"),
+    ("Card number: 5555  5555  5555  4444", Kind.ACCOUNT, "****  ****  ****  4444"),
+    ("Paid with 4111\u20071111\u20071111\u20071111", Kind.ACCOUNT, "****\u2007****\u2007****\u20071111"),
+    ("Amex 3782  822463  10005", Kind.ACCOUNT, "****  ******  *0005"),
     # IBANs
     ("IBAN DE89 3704 0044 0532 0130 00", Kind.IBAN, "**** **** **** **** **30 00"),
     ("IBAN: DE89370400440532013000.", Kind.IBAN, "******************3000"),
@@ -165,6 +170,8 @@ NOT_FOUND = [
     "Order No. 4111 1111 1111 1111",
     "Order number: 4111-1111-1111-1111; 订单号：4111 1111 1111 1111; Transaction ID 4111 1111 1111 1111",
     "Order 4111 1111 1111 1111 shipped",
+    "Order No. 4111  1111  1111  1111",
+    "Qty  2  Price  30.00  Total  60.00  Year  2024  1111",
     "订单号 4111111111111111",
     # order IDs of a card's form (a brand's prefix, the Luhn check) a few words after their label, or under
     # a table's header: an export of Taobao orders (found when labels reached a word only)

@@ -704,9 +704,9 @@ def test_a_listing_sold_in_two_currencies_shows_both_amounts() -> None:
             SalesRow(ACCUSED, "", "", 1, Money(Decimal("5.00"), "EUR")),
         ],
     )
-    accused, other = as_counted(data.products, sales)
+    accused, other = as_counted(data, sales)
     assert (accused.units_sold, money(accused.revenue, accused.currency)) == (4, "US$10.00 + €5.00")
-    assert other == data.products[1]
+    assert other == data.products[1] and not other.accused
 
 
 def test_the_declaration_counts_one_order_line_in_the_singular(
@@ -732,3 +732,29 @@ def test_the_declaration_counts_one_order_line_in_the_singular(
     assert "Of its 4 order lines, 1 is counted above." in declaration(two)
     three = dataclasses.replace(one, rows_read=4, rows_counted=3)
     assert "Of its 4 order lines, 3 are counted above." in declaration(three)
+
+
+def test_the_listings_sales_listings_names_are_the_accused_ones_in_every_document(
+    make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `sales.listings`, the totals counted a listing the letter's table showed as not accused, with
+    case.yaml's figures, and one the table did not show at all; the letter then said "our accused listing
+    sold ..." of two (found by a reviewer of the table's figures)."""
+    data = example_data()
+    data["sales"] = {"file": "evidence/sales.csv", "columns": {**COLUMNS, "title": "商品名称"}}
+    data["sales"]["listings"] = [ACCUSED, OTHER]
+    data["products"] = data["products"][:1]  # OTHER is named by sales.listings alone
+    folder = make_case(data)
+    csv_export(folder / "evidence" / "sales.csv")
+    monkeypatch.chdir(folder.parent.parent)
+    case = load_case(folder)
+    exhibits = make_exhibits(case.data, folder)
+    sales, _ = accused_sales(case, exhibits)
+    context = Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
+    variables = context.variables()
+    assert [product.listing_id for product in variables["accused_products"]] == [ACCUSED, OTHER]
+    templates = Templates(folder / "templates")
+    rows = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path).split("\n")
+    assert rows[rows.index(ACCUSED) + 2 : rows.index(ACCUSED) + 5] == ["Yes", "1002", "US$3,234.50"]
+    assert rows[rows.index(OTHER) + 1 : rows.index(OTHER) + 5] == ["加湿器", "Yes", "5", "US$50.00"]
+    assert "our accused listings sold 1007 units to the United States, for US$3,284.50" in " ".join(rows)
