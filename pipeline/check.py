@@ -1,13 +1,14 @@
 """Check a case without building it: `build-appeal check CASE_DIR ...`.
 
-Runs every check a build runs before it writes anything, in well under a second a case, and reports every
-problem found, not only the first: case.yaml against the model, `init` placeholders left, evidence files
-(there, inside the case folder, of a kind the build takes; each PDF opened as the build opens it, so one
-protected by a password or damaged beyond repair is an error, and one the build repairs a warning; each
-image's header read, so one of more pixels than the build opens is an error), the sales export, every
-template the build renders, rendered with the case's data as the build renders it (a syntax error, an
-unknown variable, a missing include or an expression that fails names the template and line, or the
-paragraph of a Word template), the fonts, the destination's rules that can be told before building (OCR
+Runs every check a build runs before it writes anything, in a second or two a case (most of it reading the
+evidence), and reports every problem found, not only the first: case.yaml against the model, `init`
+placeholders left, evidence files (there, inside the case folder, of a kind the build takes; each PDF
+opened as the build opens it, so one protected by a password or damaged beyond repair is an error, and one
+the build repairs a warning; each image read, so one of more pixels than the build opens, or damaged, is an
+error; each office file's copy for LibreOffice made, so one that cannot be checked is an error), the sales
+export, every template the build renders, rendered with the case's data as the build renders it (a syntax
+error, an unknown variable, a missing include or an expression that fails names the template and line, or
+the paragraph of a Word template), the fonts, the destination's rules that can be told before building (OCR
 installed for a court, the evidence's size against the cap) and the redaction check of case.yaml and the
 evidence's text.
 

@@ -562,7 +562,7 @@ def _interactive() -> bool:
 @reports_errors
 def check(case_dirs: tuple[Path, ...], destination: str | None, lang: str | None) -> None:
     """Check each CASE_DIR without building it: case.yaml, evidence files, templates, fonts, the
-    destination's rules and the redaction check, in well under a second a case. Exit code 1 if any
+    destination's rules and the redaction check, in a second or two a case. Exit code 1 if any
     case has an error (warnings do not count)."""
     from pipeline.check import check_case, summary
     from pipeline.model import Destination, Language

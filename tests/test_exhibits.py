@@ -34,6 +34,7 @@ from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
 from pipeline.exhibits import (
     Kind,
+    check_image,
     classify,
     font_warnings,
     prepare_image,
@@ -1383,3 +1384,26 @@ def test_a_build_names_every_evidence_file_it_refuses_at_once(
         "it again"
     )
     assert not (tmp_path / "out" / folder.name).exists()
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # (Pillow's, of the cut TIFF: it is refused)
+@pytest.mark.parametrize("suffix", [".tif", ".png"])
+def test_an_image_cut_short_is_refused_by_check_and_build_alike(tmp_path: Path, suffix: str) -> None:
+    """A three-page TIFF cut short in its last page passed `check`, which decoded its first page only, and
+    failed the build "unexpectedly" (Pillow's TypeError, "Missing dimensions"); a PNG cut in half (found by
+    reviewers of `check`'s reading of images)."""
+    pages = [Image.new("RGB", (800, 600), (80 * index, 0, 0)) for index in range(3)]
+    whole = tmp_path / f"whole{suffix}"
+    if suffix == ".tif":
+        pages[0].save(whole, save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    else:
+        Image.effect_noise((800, 600), 60).save(whole)
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * (0.8 if suffix == ".tif" else 0.5))])
+    check_image(EXHIBIT, whole)
+    for attempt in (
+        lambda: check_image(EXHIBIT, cut),
+        lambda: prepare_image(EXHIBIT, cut, tmp_path / "o.pdf"),
+    ):
+        with pytest.raises(EvidenceError, match=rf"^{re.escape(NAME)}: the image cannot be read \("):
+            attempt()
