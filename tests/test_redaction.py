@@ -172,6 +172,8 @@ NOT_FOUND = [
     "Order 4111 1111 1111 1111 shipped",
     "Order No. 4111  1111  1111  1111",
     "Qty  2  Price  30.00  Total  60.00  Year  2024  1111",
+    # a table of figures as a PDF's text gives it, two spaces apart (one row in ten passes a card's checks)
+    "Warehouse  Jan   Feb   Mar   Apr\nShenzhen   4439  2537  8993  1464\nDongguan   4024  6643  5756  2138",
     "订单号 4111111111111111",
     # order IDs of a card's form (a brand's prefix, the Luhn check) a few words after their label, or under
     # a table's header: an export of Taobao orders (found when labels reached a word only)
