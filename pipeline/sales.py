@@ -201,6 +201,27 @@ def as_counted(data: CaseFile, sales: AccusedSales) -> list[Product]:
     return result
 
 
+def _overruled(case: Case) -> list[str]:
+    """A warning for each product whose `accused:` `sales.listings` overrules: the documents count the
+    listings `sales.listings` names as the accused ones (`as_counted`), whatever `accused:` says."""
+    listed = {text_key(listing) for listing in case.data.sales.listings}
+    if not listed:
+        return []
+    warnings = []
+    for index, product in enumerate(case.data.products):
+        named = text_key(product.listing_id) in listed
+        if product.accused != named:
+            said, names, counted = ("true", "does not name", "not accused")
+            if not product.accused:
+                said, names, counted = ("false", "names", "accused")
+            warnings.append(
+                f"{case.where('products', index, 'accused')}: {product.listing_id} has accused: {said}, but "
+                f"sales.listings {names} it, so the documents count it as {counted}; make the two agree "
+                "(涉案链接以 sales.listings 为准)"
+            )
+    return warnings
+
+
 def from_products(data: CaseFile) -> AccusedSales:
     """The figures of `products` for the accused listings (no export named)."""
     wanted = accused_listings(data)
@@ -227,7 +248,8 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
     path = export_path(case)
     if path is None:
         sales = from_products(data)
-        return sales, _freeze_claim(case, sales) + _contradicted(case, sales) + _narrowing(case, sales)
+        warnings = _overruled(case) + _freeze_claim(case, sales) + _contradicted(case, sales)
+        return sales, warnings + _narrowing(case, sales)
     wanted = accused_listings(data)
     export = read_export(case, path, wanted)
     rows = _rows(data, wanted, export.counted, export.titles)
@@ -251,7 +273,7 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
         units_column=settings.columns.quantity if settings.columns else "",
         amount_column=settings.columns.amount if settings.columns else "",
     )
-    warnings = _warnings(case, sales, export.listings_seen, wanted, path)
+    warnings = _warnings(case, sales, export.listings_seen, wanted, path) + _overruled(case)
     return sales, warnings + _freeze_claim(case, sales) + _contradicted(case, sales) + _narrowing(case, sales)
 
 

@@ -758,3 +758,30 @@ def test_the_listings_sales_listings_names_are_the_accused_ones_in_every_documen
     assert rows[rows.index(ACCUSED) + 2 : rows.index(ACCUSED) + 5] == ["Yes", "1002", "US$3,234.50"]
     assert rows[rows.index(OTHER) + 1 : rows.index(OTHER) + 5] == ["加湿器", "Yes", "5", "US$50.00"]
     assert "our accused listings sold 1007 units to the United States, for US$3,284.50" in " ".join(rows)
+
+
+def test_a_product_whose_accused_flag_sales_listings_overrules_is_warned_of(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sales.listings` naming the listing marked `accused: false` and not the one marked `accused: true`
+    turned the letter's table around without a word (found by a reviewer of the table's figures)."""
+    data = example_data()
+    data["sales"]["listings"] = [OTHER]
+    folder = make_case(data)
+    monkeypatch.chdir(folder.parent.parent)
+    _, warnings = read(folder)
+    first, second = (line_with_after(folder, listing, "accused:") for listing in (ACCUSED, OTHER))
+    assert [warning for warning in warnings if "sales.listings" in warning] == [
+        f"cases/acme/case.yaml:{first}: products[0].accused: {ACCUSED} has accused: true, but sales.listings "
+        "does not name it, so the documents count it as not accused; make the two agree "
+        "(涉案链接以 sales.listings 为准)",
+        f"cases/acme/case.yaml:{second}: products[1].accused: {OTHER} has accused: false, but sales.listings "
+        "names it, so the documents count it as accused; make the two agree (涉案链接以 sales.listings 为准)",
+    ]
+
+
+def line_with_after(folder: Path, first: str, then: str) -> int:
+    """The number of the first line holding `then` after the first holding `first` in case.yaml."""
+    lines = (folder / "case.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(number for number, line in enumerate(lines) if first in line)
+    return next(number for number, line in enumerate(lines[start:], start + 1) if then in line)
