@@ -479,8 +479,8 @@ def _ground_message(value: object, typed: str) -> str:
     """Which grounds there are, each with its Chinese name; and which ones the Chinese names typed mean
     (`自有品牌，冻结金额过高`: both), when each is one."""
     choices = ", ".join(f"{ground.value} ({name})" for ground, name in GROUNDS_ZH.items())
-    words = re.sub(r"\s", "", value) if isinstance(value, str) else ""
-    meant = [_ground_named(part) for part in re.split(r"[，,、]", words) if part]
+    words = value.strip() if isinstance(value, str) else ""
+    meant = [_ground_named(part) for part in re.split(r"[，,、;；/／\s]+", words) if part]
     said = typed
     if meant and all(meant):
         said = f"; for “{words}” write {', '.join(ground.value for ground in meant if ground)}"

@@ -314,6 +314,14 @@ def test_a_section_of_one_line_with_a_chinese_colon_says_so(tmp_path: Path) -> N
         ),
         (
             "grounds: [authorised_reseller, freeze_excessive]",
+            "grounds: [自有品牌 冻结金额过高/授权经销]",
+            "position.grounds[0]: write one of the grounds in English: authorised_reseller (授权经销), "
+            "own_brand (自有品牌), not_accused_product (非涉案商品), no_us_sales (未向美国销售), "
+            "listing_removed (链接已下架), freeze_excessive (冻结金额过高); "
+            "for “自有品牌 冻结金额过高/授权经销” write own_brand, freeze_excessive, authorised_reseller",
+        ),
+        (
+            "grounds: [authorised_reseller, freeze_excessive]",
             "grounds: [涉案]",  # not 非涉案商品 (not the accused product), which holds it
             "position.grounds[0]: write one of the grounds in English: authorised_reseller (授权经销), "
             "own_brand (自有品牌), not_accused_product (非涉案商品), no_us_sales (未向美国销售), "
