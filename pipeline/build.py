@@ -188,6 +188,11 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     # 1. Load and check everything (case.yaml, evidence paths and kinds, the sales export, fonts) before any
     # work is done.
     case = load_case(case_folder, options.language)
+    if case.name == CACHE_FOLDER:  # its outputs would go among the cache's entries, and be pruned with them
+        raise BundleError(
+            f"{case.folder}: a case folder cannot be named {CACHE_FOLDER}, the folder where builds keep "
+            "their cache beside the cases' outputs; rename it"
+        )
     refuse_placeholders(case)  # (`init` wrote them; `check` names them too)
     destination = options.destination or case.data.bundle.destination
     profile = profile_for(destination, case.data) if destination else None

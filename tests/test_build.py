@@ -21,7 +21,7 @@ from pipeline.build import GENERATIONS, YOUNG_OBJECTS, BuildOptions, BuildResult
 from pipeline.cli import main
 from pipeline.context import Context
 from pipeline.convert import check_cjk_font
-from pipeline.errors import BuildAppealError, EnvironmentProblem, EvidenceError, TemplateError
+from pipeline.errors import BuildAppealError, BundleError, EnvironmentProblem, EvidenceError, TemplateError
 from pipeline.model import Language
 from pipeline.render import Rendered, TemplateFile, Templates
 from tests.conftest import (
@@ -355,3 +355,12 @@ def test_the_outputs_of_a_previous_template_are_removed(make_case: MakeCase, tmp
     )
     build(folder, BuildOptions(output_root=out))
     assert not (out / "acme" / "appeal_letter.docx").exists()
+
+
+def test_a_case_folder_named_as_the_cache_is_refused(make_case: MakeCase, tmp_path: Path) -> None:
+    """A case folder named `.cache` built into `output/.cache/`, among the cache's entries, which pruning
+    removes (found by a probe of hostile input)."""
+    folder = make_case(name=".cache", evidence=False)
+    with pytest.raises(BundleError, match=r"a case folder cannot be named \.cache, the folder where builds"):
+        build(folder, BuildOptions(output_root=tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
