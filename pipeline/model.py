@@ -55,7 +55,10 @@ _ESCAPED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\a": "\\a", "\b": "\\b", "\f
 def _no_escapes(value: Any) -> Any:
     """A path written with \\ in double quotes: YAML read `\\n` as a line break, `\\t` as a tab."""
     if isinstance(value, str) and any(character in value for character in _ESCAPED):
-        typed = "".join(_ESCAPED.get(character, character) for character in value)
+        typed = "".join(  # (any other character that cannot be printed as its code: one line, whatever)
+            _ESCAPED.get(character) or (character if character.isprintable() else f"\\u{ord(character):04x}")
+            for character in value
+        )
         read = next(_ESCAPED[character] for character in value if character in _ESCAPED)
         kind = {"\\n": "a line break", "\\t": "a tab"}.get(read, "a control character")
         raise ValueError(

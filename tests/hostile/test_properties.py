@@ -135,6 +135,7 @@ def folder() -> Iterator[Path]:
 @example(path=("merchant", "store_name"), value="Lumiere\aHome")
 @example(path=("case", "amount_frozen", "amount"), value="NaN")
 @example(path=("case", "number"), value="１:２４－cv－２０１５")
+@example(path=("evidence", 0, "file"), value="\x1e\r")  # (a control character printed whole broke the line)
 def test_any_text_in_any_field_loads_or_is_refused_by_name(folder: Path, path: FieldPath, value: str) -> None:
     written = yaml.safe_dump(put(base_data(), path, value), allow_unicode=True, sort_keys=False)
     (folder / "case.yaml").write_text(written, encoding="utf-8")
