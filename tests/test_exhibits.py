@@ -1321,25 +1321,31 @@ def test_a_link_that_opens_another_pdf_file_is_removed(plain: Path, tmp_path: Pa
     ]
 
 
-def test_check_finds_every_evidence_problem_a_build_would_refuse_at_once(
-    make_case: Callable[..., Path],
-) -> None:
-    """`check` said nothing of a cut-off JPEG and of a Word file whose parts are not XML, which the build
-    then refused; and with an empty file among the evidence it said only that, the other files unread
-    (found by a probe of hostile input)."""
-    folder = make_case()
+def damaged_evidence(folder: Path, more: dict[str, bytes]) -> Path:
+    """The example case in `folder` with its photo cut in half, a Word file whose parts are not XML
+    (`letter.docx`, Exhibit 8) and the files `more`, in that order, as exhibits after it."""
     evidence = folder / "evidence"
     photo = (evidence / "product_photo.jpg").read_bytes()
     (evidence / "product_photo.jpg").write_bytes(photo[: len(photo) // 2])
     with zipfile.ZipFile(evidence / "letter.docx", "w") as junk:
         junk.writestr("[Content_Types].xml", "<not xml")
         junk.writestr("word/document.xml", "<w:document")
-    (evidence / "empty.pdf").write_bytes(b"")
+    for name, content in more.items():
+        (evidence / name).write_bytes(content)
     data = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
-    data["evidence"] += [{"file": "evidence/letter.docx", "title": "A letter"}]
-    data["evidence"] += [{"file": "evidence/empty.pdf", "title": "Nothing"}]
+    for name in ["letter.docx", *more]:
+        data["evidence"].append({"file": f"evidence/{name}", "title": name})
     (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
-    errors = check_case(folder).errors
+    return folder
+
+
+def test_check_finds_every_evidence_problem_a_build_would_refuse_at_once(
+    make_case: Callable[..., Path],
+) -> None:
+    """`check` said nothing of a cut-off JPEG and of a Word file whose parts are not XML, which the build
+    then refused; and with an empty file among the evidence it said only that, the other files unread
+    (found by a probe of hostile input)."""
+    errors = check_case(damaged_evidence(make_case(), {"empty.pdf": b""})).errors
     assert len(errors) == 3, errors
     assert errors[0].endswith("evidence[8].file: evidence/empty.pdf: the file is empty (0 bytes)")
     assert errors[1].startswith(
@@ -1355,20 +1361,8 @@ def test_a_build_names_every_evidence_file_it_refuses_at_once(
 ) -> None:
     """A build stopped at the first file it could not take: three damaged files took three runs to find
     (found by a probe of hostile input), and a file named .pdf that was none was told to "use PDF"."""
-    folder = make_case()
-    evidence = folder / "evidence"
-    photo = (evidence / "product_photo.jpg").read_bytes()
-    (evidence / "product_photo.jpg").write_bytes(photo[: len(photo) // 2])
-    with zipfile.ZipFile(evidence / "letter.docx", "w") as junk:
-        junk.writestr("[Content_Types].xml", "<not xml")
-        junk.writestr("word/document.xml", "<w:document")
-    (evidence / "cut.pdf").write_bytes(b"%PDF-1.4 not really a PDF")
-    (evidence / "renamed.pdf").write_bytes(b"\x00\x01 saved from some other program")
-    data = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
-    data["evidence"] += [{"file": "evidence/letter.docx", "title": "A letter"}]
-    data["evidence"] += [{"file": "evidence/cut.pdf", "title": "A PDF"}]
-    data["evidence"] += [{"file": "evidence/renamed.pdf", "title": "Another PDF"}]
-    (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    more = {"cut.pdf": b"%PDF-1.4 not really a PDF", "renamed.pdf": b"\x00\x01 saved from some other program"}
+    folder = damaged_evidence(make_case(), more)
     with pytest.raises(EvidenceError) as refused:
         build(folder, BuildOptions(output_root=tmp_path / "out"))
     said = str(refused.value).splitlines()

@@ -670,6 +670,14 @@ def test_amounts_name_their_currency_beyond_doubt() -> None:
     assert money(Decimal("12"), "AUD") == "AUD 12.00"
 
 
+def english_context(folder: Path) -> Context:
+    """The English documents' context of the case in `folder`, with its sales as the build reads them."""
+    case = load_case(folder)
+    exhibits = make_exhibits(case.data, folder)
+    sales, _ = accused_sales(case, exhibits)
+    return Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
+
+
 def test_the_letters_table_of_listings_shows_the_figures_its_totals_count(
     make_case: MakeCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -680,10 +688,7 @@ def test_the_letters_table_of_listings_shows_the_figures_its_totals_count(
     folder = sales_case(make_case, "evidence/sales.csv")
     csv_export(folder / "evidence" / "sales.csv")
     monkeypatch.chdir(folder.parent.parent)
-    case = load_case(folder)
-    exhibits = make_exhibits(case.data, folder)
-    sales, _ = accused_sales(case, exhibits)
-    context = Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
+    context = english_context(folder)
     templates = Templates(folder / "templates")
     letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
     rows = letter.split("\n")
@@ -718,14 +723,14 @@ def test_the_declaration_counts_one_order_line_in_the_singular(
     lines = [",".join(HEADERS), f"1,2024-01-05,{ACCUSED},香薰机,2,30.00,USD,交易完成"]
     (folder / "evidence" / "sales.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.chdir(folder.parent.parent)
-    case = load_case(folder)
-    exhibits = make_exhibits(case.data, folder)
-    one, _ = accused_sales(case, exhibits)
+    context = english_context(folder)
+    one = context.sales
+    assert one is not None
     templates = Templates(folder / "templates")
 
     def declaration(sales: AccusedSales) -> str:
-        context = Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
-        return docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
+        scoped = dataclasses.replace(context, sales=sales)
+        return docx_text(templates.render(templates.find("declaration"), scoped, tmp_path).path)
 
     assert "Of its 1 order line, 1 is counted above." in declaration(one)
     two = dataclasses.replace(one, rows_read=4, rows_counted=1)
@@ -747,10 +752,7 @@ def test_the_listings_sales_listings_names_are_the_accused_ones_in_every_documen
     folder = make_case(data)
     csv_export(folder / "evidence" / "sales.csv")
     monkeypatch.chdir(folder.parent.parent)
-    case = load_case(folder)
-    exhibits = make_exhibits(case.data, folder)
-    sales, _ = accused_sales(case, exhibits)
-    context = Context(case.data, exhibits, dt.date(2024, 3, 18), Language.EN, sales=sales)
+    context = english_context(folder)
     variables = context.variables()
     assert [product.listing_id for product in variables["accused_products"]] == [ACCUSED, OTHER]
     templates = Templates(folder / "templates")
