@@ -165,17 +165,17 @@ def _link_pages(writer: PdfWriter, ours: dict[int, str]) -> None:
         kept, jumps = ArrayObject(), []
         for reference in annotations.get_object():
             annotation = reference.get_object()
-            uri = None if _links_into_bundle(annotation) else _unsafe_link(annotation)
-            if uri is not None:
-                log.warning(
-                    "%s: its link to “%s” was left out (court filing systems refuse links that run a script "
-                    "or open a file)",
-                    ours[index],
-                    uri[:60],
-                )
-                continue
             if not _links_into_bundle(annotation):
-                kept.append(reference)
+                uri = _unsafe_link(annotation)
+                if uri is None:
+                    kept.append(reference)
+                else:
+                    log.warning(
+                        "%s: its link to “%s” was left out (court filing systems refuse links that run a "
+                        "script or open a file)",
+                        ours[index],
+                        uri[:60],
+                    )
                 continue
             uri = str(annotation["/A"].get_object()["/URI"])
             number = uri.removeprefix(LINK_PREFIX)

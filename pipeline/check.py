@@ -167,10 +167,8 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
     from pipeline.profiles import mostly_chinese, profile_for, translation_warning
     from pipeline.redaction import scan_data, scan_pages
 
-    paths, problems = entry_paths(case)
-    report.errors += (
-        problems  # (a file missing, or outside the case folder: the others are read all the same)
-    )
+    paths, problems = entry_paths(case)  # (a file missing, say: the others are read all the same)
+    report.errors += problems
     evidence = Evidence(make_exhibits(case.data, case.folder) if not problems else unread_exhibits(case.data))
     findings = scan_data(case.data, where=case.at) if destination else []  # (as a build: for a destination)
     chinese: list[str] = []  # the exhibits that read in Chinese, for a court

@@ -127,8 +127,8 @@ def classify(exhibit: Exhibit, source: Path) -> Kind:
     kind = sniff(source)
     name = describe(exhibit)
     suffix = source.suffix.lower()
-    promised = next((named for named, suffixes in _NAMED.items() if suffix in suffixes), None)
-    if kind is None and promised is not None:  # `invoice.pdf` that is no PDF: damaged, or renamed
+    promised = next((named for named, suffixes in SUFFIXES.items() if suffix in suffixes), None)
+    if kind is None and promised not in (None, Kind.TEXT):  # `invoice.pdf` that is no PDF: damaged, renamed
         raise EvidenceError(
             f"{name}: the file is named {suffix} but is not {_a(promised)} (its content is not one); it may "
             "be damaged, or another kind of file renamed: open it in its program and save or export it again"
@@ -139,20 +139,18 @@ def classify(exhibit: Exhibit, source: Path) -> Kind:
             "GIF, TIFF, WebP, BMP), an office file (Word, Excel, PowerPoint, OpenDocument, RTF), .txt, .csv "
             "or .eml"
         )
-    expected = {Kind.PDF: {".pdf"}, Kind.OFFICE: OFFICE_SUFFIXES, Kind.TEXT: TEXT_SUFFIXES}.get(
-        kind, IMAGE_SUFFIXES
-    )
-    if source.suffix.lower() not in expected:
+    if suffix not in SUFFIXES[kind]:
         log.warning("%s: the file is really %s despite its name; treated as such", name, _a(kind))
     return kind
 
 
-_NAMED = {
+SUFFIXES = {
     Kind.PDF: {".pdf"},
     Kind.IMAGE: IMAGE_SUFFIXES,
     Kind.OFFICE: OFFICE_SUFFIXES,
+    Kind.TEXT: TEXT_SUFFIXES,
 }
-"""The suffixes that promise a kind of file whose content shows it (any text is text)."""
+"""The names each kind of file goes by (a text's content shows no kind of its own)."""
 
 
 def _a(kind: Kind) -> str:
@@ -661,41 +659,26 @@ def prepare_image(exhibit: Exhibit, source: Path, target: Path) -> list[str]:
     for an image wider than tall; a very tall one on pages of its own, each slice at the top of its page."""
     load_pikepdf()  # (img2pdf imports it)
     import img2pdf
-    from PIL import Image, ImageFile
 
     name = describe(exhibit)
     warnings: list[str] = []
-    # WeasyPrint tells Pillow, for the whole process, to accept cut-off images; evidence must not be.
-    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
-    try:
-        with _opened(source, name) as image:
-            frames = getattr(image, "n_frames", 1)
-            if frames > 1 and image.format in ANIMATED:
+    with _read_strictly(source, name) as image:
+        if image.format in ANIMATED and getattr(image, "n_frames", 1) > 1:
+            warnings.append(
+                f"{name}: an animated {ANIMATED[image.format]}; only its first frame is in the bundle"
+            )
+        frames = _frames_shown(image)
+        pages: list[tuple[bytes, bool, bool]] = []
+        for index in range(frames):
+            image.seek(index)
+            _check_size(image, name)
+            full = _reduce(image)
+            if full is not None:
                 warnings.append(
-                    f"{name}: an animated {ANIMATED[image.format]}; only its first frame is in the bundle"
+                    f"{name}: the photo is {_pixels(*full)}; the bundle holds it at "
+                    f"{image.width}×{image.height}, more than its page shows"
                 )
-                frames = 1
-            if image.format == "MPO":  # a phone's photo with its preview or depth map: only the photo
-                frames = 1
-            pages: list[tuple[bytes, bool, bool]] = []
-            for index in range(frames):
-                image.seek(index)
-                _check_size(image, name)
-                full = _reduce(image)
-                if full is not None:
-                    warnings.append(
-                        f"{name}: the photo is {_pixels(*full)}; the bundle holds it at "
-                        f"{image.width}×{image.height}, more than its page shows"
-                    )
-                pages += _image_pages(image, source if full is None and _embed_as_is(image, frames) else None)
-    except Image.DecompressionBombError as error:  # (a frame larger than the first, say)
-        raise EvidenceError(f"{name}: the image is too large to open; save a smaller copy") from error
-    except EvidenceError:
-        raise
-    except UNREADABLE_IMAGE as error:
-        raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+            pages += _image_pages(image, source if full is None and _embed_as_is(image, frames) else None)
     portrait, landscape = (
         img2pdf.get_layout_fun(pagesize=size, border=IMAGE_MARGIN, fit=img2pdf.FitMode.into)
         for size in (LETTER, LETTER[::-1])
@@ -723,28 +706,43 @@ def check_image(exhibit: Exhibit, source: Path) -> None:
     shows is read as quickly as that can be told: a JPEG decoded at an eighth of its size (which reads all
     of it), a PNG's chunks checked against their checksums, every page of a TIFF decoded (the first frame
     of an animated image, the one the bundle shows)."""
+    name = describe(exhibit)
+    with _read_strictly(source, name) as image:
+        if image.format == "PNG" and getattr(image, "n_frames", 1) == 1:  # (an APNG: its first frame)
+            image.verify()
+            return
+        for index in range(_frames_shown(image)):
+            image.seek(index)
+            _check_size(image, name)
+            if image.format in JPEG_FORMATS:
+                image.draft(image.mode, (-(-image.width // 8), -(-image.height // 8)))
+            image.load()
+
+
+@contextmanager
+def _read_strictly(source: Path, name: str) -> Iterator[Any]:
+    """The image (`_opened`), decoded strictly, whatever goes wrong said as the build says it: WeasyPrint
+    tells Pillow, for the whole process, to accept cut-off images; evidence must not be."""
     from PIL import Image, ImageFile
 
-    name = describe(exhibit)
     lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with _opened(source, name) as image:
-            if image.format == "PNG" and getattr(image, "n_frames", 1) == 1:  # (an APNG: its first frame)
-                image.verify()
-                return
-            frames = 1 if image.format in (*ANIMATED, "MPO") else getattr(image, "n_frames", 1)
-            for index in range(frames):
-                image.seek(index)
-                _check_size(image, name)
-                if image.format in JPEG_FORMATS:
-                    image.draft(image.mode, (-(-image.width // 8), -(-image.height // 8)))
-                image.load()
-    except Image.DecompressionBombError as error:
+            yield image
+    except Image.DecompressionBombError as error:  # (a frame larger than the first, say)
         raise EvidenceError(f"{name}: the image is too large to open; save a smaller copy") from error
+    except EvidenceError:
+        raise
     except UNREADABLE_IMAGE as error:
         raise EvidenceError(f"{name}: the image cannot be read ({error}); is it damaged?") from error
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _frames_shown(image: Any) -> int:
+    """How many of the image's pictures the bundle shows: every page of a TIFF; the first frame of an
+    animated one, and of a phone's MPO photo (its preview or depth map left out)."""
+    return 1 if image.format in (*ANIMATED, "MPO") else getattr(image, "n_frames", 1)
 
 
 @contextmanager

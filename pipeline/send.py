@@ -44,8 +44,9 @@ from pipeline.mail import (
     render_email,
     resolve_recipients,
 )
-from pipeline.model import Language, Platform
+from pipeline.model import Language
 from pipeline.outputs import MANIFEST, locked
+from pipeline.render import read_in_english
 from pipeline.smtp import ENV_PREFIX, Delivery, Outcome, Retry, SmtpSettings, deliver, load_settings
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,8 @@ def _compose(
     now: dt.datetime,
 ) -> EmailMessage:
     """Render the email templates and build the message around them. In a Chinese case, the message is
-    bilingual when the plaintiff's counsel reads it, or Amazon's legal team (`render.for_its_readers`)."""
+    bilingual when the plaintiff's counsel reads it, or the letter it carries is read in English (Amazon's:
+    `render.read_in_english`)."""
     counsel = (case.data.case.counsel.email or "").lower()
 
     def is_counsel(recipient: Recipient) -> bool:
@@ -258,7 +260,7 @@ def _compose(
         "to_counsel": any(is_counsel(recipient) for recipient in to),
         "attachments": attachments,
     }
-    readers_read_english = any(map(is_counsel, [*to, *cc])) or case.data.merchant.platform == Platform.AMAZON
+    readers_read_english = any(map(is_counsel, [*to, *cc])) or read_in_english("appeal_letter", case.data)
     if language == Language.ZH and readers_read_english:
         language = Language.BILINGUAL
     letter = render_email(case, language, now.date(), variables)
