@@ -38,6 +38,7 @@ from pipeline.limits import (
     raise_if_stopped,
     signals_blocked,
     stop,
+    stops_unmasked,
 )
 from pipeline.load import display_path
 from pipeline.logs import captured_warnings
@@ -108,7 +109,8 @@ def build_one(case_dir: Path, options: object) -> Outcome:
             _building = True
             if _stop_asked:
                 _raise_stop()
-            result = build(case_dir, dataclasses.replace(options, guess=_settled))
+            with stops_unmasked():
+                result = build(case_dir, dataclasses.replace(options, guess=_settled))
             _settled = tuple(sorted(result.counts.items()))
         except Exception as error:  # a bug in one case must not stop the others
             actionable = user_error(error, options.output_root)

@@ -103,11 +103,12 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from pipeline.errors import user_error
-        from pipeline.limits import Terminated
+        from pipeline.limits import Terminated, stops_unmasked
 
         debug = bool(click.get_current_context().find_root().obj.get("debug"))
         try:
-            return command(*args, **kwargs)
+            with stops_unmasked():
+                return command(*args, **kwargs)
         except KeyboardInterrupt:
             click.echo(f"interrupted; {_left_behind()}", err=True)
             sys.exit(130)

@@ -141,18 +141,47 @@ def raise_if_stopped() -> None:
         raise stopped
 
 
+@contextmanager
+def stops_unmasked() -> Iterator[None]:
+    """Raise a stop (Ctrl-C, SIGTERM, SIGHUP) in place of an error the block raised as the stop went
+    through a clean-up: Ctrl-C inside a zip archive's writing of a part left the part open, and closing the
+    archive then raised "Can't close the ZIP file" in the stop's place, which a build reported as a damaged
+    exhibit and a batch as a case that failed."""
+    try:
+        yield
+    except Exception as error:
+        stop = _stop_behind(error)
+        if stop is None:
+            raise
+        raise stop from None
+
+
+def _stop_behind(error: BaseException) -> BaseException | None:
+    """The stop that was going through when `error` (or an error it came from) was raised, if one was."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, (KeyboardInterrupt, Terminated)):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 STOPS = (KeyboardInterrupt, Terminated, TimeUp)
 """What a signal raises in this process: the stops, and a time limit's alarm."""
 
 
 def hide_discarded_stops() -> None:
     """Print no traceback for a stop or an alarm that Python discards: each is raised again
-    (`raise_if_stopped`, the alarm's repeat), and its traceback would only alarm the user."""
+    (`raise_if_stopped`, the alarm's repeat), and its traceback would only alarm the user. Once stopped,
+    none at all: what the stop left half done (a zip archive with a part left open) fails in its finalizer
+    as it is freed, and that is no news to the user who stopped it."""
     sys.unraisablehook = _unraisable
 
 
 def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
-    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, STOPS):
+    if stopped is not None or (unraisable.exc_type is not None and issubclass(unraisable.exc_type, STOPS)):
         return
     sys.__unraisablehook__(unraisable)
 

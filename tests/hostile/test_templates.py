@@ -318,7 +318,9 @@ def test_two_templates_for_one_document(hostile: Hostile) -> None:
 def test_the_time_limit_survives_an_alarm_that_lands_where_exceptions_are_ignored() -> None:
     """Python ignores an exception raised in a gc callback or a `__del__` ("Exception ignored in ..."). A
     runaway template allocates a lot, so collections (and their callbacks) are frequent: the limit must keep
-    firing until the work stops, not fire once. The loop here stops by itself after 3 s."""
+    firing until the work stops, not fire once. The loop here stops by itself after 20 s: the limit of 0.5 s
+    must have stopped it long before (no bound on how long before: a busy machine delayed it past 2 s once,
+    and a limit fired once and lost would not stop it at all)."""
     import gc
     import time
 
@@ -337,11 +339,10 @@ def test_the_time_limit_survives_an_alarm_that_lands_where_exceptions_are_ignore
             pytest.raises(TemplateError, match="stopped"),
             time_limit(0.5, lambda: TemplateError("stopped")),
         ):
-            while time.monotonic() - started < 3:
+            while time.monotonic() - started < 20:
                 _ = [[] for _ in range(1000)]
     finally:
         gc.callbacks.remove(slow_callback)
-    assert time.monotonic() - started < 2
 
 
 def test_a_word_comment_in_the_template_builds(hostile: Hostile) -> None:
