@@ -390,7 +390,8 @@ def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
         annotations = page.get("/Annots")
         if annotations is None:
             continue
-        kept = ArrayObject()
+        before = _squeezed_text(page) if any(drawn.values()) else ""
+        kept, flattened = ArrayObject(), b""
         for reference in annotations.get_object():
             annotation = reference.get_object()
             subtype = annotation.get("/Subtype")
@@ -400,7 +401,7 @@ def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
             if subtype == "/Widget":
                 found.add("form fields")
                 found |= _unsafe(action)
-                _flatten_widget(page, annotation)
+                flattened += _flattened_widget(page, annotation)
             elif subtype == "/FileAttachment":
                 found.add("embedded attachments")
             elif subtype in MEDIA_ANNOTATIONS:
@@ -411,7 +412,9 @@ def _clean(writer: PdfWriter, reader: PdfReader, name: str) -> list[str]:
                 found |= _without_unsafe_next(action)
                 kept.append(reference)
         page[NameObject("/Annots")] = kept
-        notes += _values_lost(page, drawn, name)
+        if flattened:
+            _draw_over(page, flattened)
+        notes += _values_lost(page, drawn, before, name)
     messages = {
         "form fields": "form fields were flattened into the page (court filing systems refuse forms)",
         "JavaScript": "JavaScript was removed (court filing systems refuse it)",
@@ -549,20 +552,29 @@ def _draw_missing_values(writer: PdfWriter, page: Any) -> dict[str, list[str] | 
     return values
 
 
-def _values_lost(page: Any, values: dict[str, list[str] | None], name: str) -> list[str]:
+def _squeezed_text(page: Any) -> str:
+    """The page's text without its white space; empty where pypdf trips on a font (nothing can be
+    confirmed then)."""
+    try:
+        return "".join(page.extract_text().split())
+    except Exception:
+        return ""
+
+
+def _values_lost(page: Any, values: dict[str, list[str] | None], before: str, name: str) -> list[str]:
     """A warning for each field value drawn by `_draw_missing_values` that is not whole in the page's text
-    once flattened (letters the form's font lacks come out as ?), or that could not be drawn at all."""
+    once flattened (letters the form's font lacks come out as ?), or that could not be drawn at all. A value
+    the page printed already (`before`: its text without the fields; a company's name in its letterhead)
+    must be there once more."""
     if not values:
         return []
-    try:
-        text = "".join(page.extract_text().split())
-    except Exception:  # pypdf trips on some fonts: nothing can be confirmed then
-        text = ""
-    lost = [
-        field
-        for field, shown in values.items()
-        if shown is None or not all("".join(part.split()) in text for part in shown)
-    ]
+    text = _squeezed_text(page)
+
+    def drawn(shown: list[str]) -> bool:
+        squeezed = ["".join(part.split()) for part in shown]
+        return all(text.count(part) > before.count(part) for part in squeezed)
+
+    lost = [field for field, shown in values.items() if shown is None or not drawn(shown)]
     return [
         f'{name}: form field "{field}" is filled in, but its value could not be put on the page, so it is '
         "missing from the bundle or shown wrong; open the file in a PDF reader, print it to a new PDF and "
@@ -571,19 +583,20 @@ def _values_lost(page: Any, values: dict[str, list[str] | None], name: str) -> l
     ]
 
 
-def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
-    """Draw a form field's appearance into the page content, as a viewer shows it."""
+def _flattened_widget(page: Any, annotation: DictionaryObject) -> bytes:
+    """The drawing that puts a form field's appearance on the page, as a viewer shows it (`_draw_over`);
+    nothing for a hidden field or one without an appearance."""
     if int(annotation.get("/F", 0)) & 2:  # hidden field
-        return
+        return b""
     appearance = annotation.get("/AP")
     normal: Any = appearance.get_object().get("/N") if appearance is not None else None
     if normal is None:
-        return
+        return b""
     normal = normal.get_object()
     if isinstance(normal, DictionaryObject) and "/BBox" not in normal:  # the on/off states of a check box
         state = annotation.get("/AS")
         if state not in normal:
-            return
+            return b""
         normal = normal[state].get_object()
     rect = RectangleObject(annotation["/Rect"].get_object())  # type: ignore[arg-type]
     resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
@@ -597,10 +610,17 @@ def _flatten_widget(page: Any, annotation: DictionaryObject) -> None:
     sy = float(rect.height) / float(box.height) if float(box.height) else 1.0
     dx = float(rect.left) - float(box.left) * sx
     dy = float(rect.bottom) - float(box.bottom) * sy
-    drawing = f"\nq {sx:.4f} 0 0 {sy:.4f} {dx:.4f} {dy:.4f} cm {label} Do Q\n".encode()
+    return f"q {sx:.4f} 0 0 {sy:.4f} {dx:.4f} {dy:.4f} cm {label} Do Q\n".encode()
+
+
+def _draw_over(page: Any, drawing: bytes) -> None:
+    """Add `drawing` over the page's content, in the page's own coordinates. The content is closed in
+    `q ... Q` first: a page may leave its coordinates changed at its end (WeasyPrint's, and those of
+    browsers' "Save as PDF", begin with a `1 0 0 -1 0 h cm` flipping them, never undone), and the fields'
+    values were drawn upside down at the top of such a page."""
     contents = page.get_contents()
     combined = DecodedStreamObject()
-    combined.set_data((contents.get_data() if contents is not None else b"") + drawing)
+    combined.set_data(b"q\n" + (contents.get_data() if contents is not None else b"") + b"\nQ\n" + drawing)
     page.replace_contents(combined)
 
 

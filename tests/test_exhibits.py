@@ -266,6 +266,58 @@ def test_a_field_value_that_cannot_be_drawn_is_named(plain: Path, tmp_path: Path
     ]
 
 
+def letterhead(tmp_path: Path, text: str) -> Path:
+    """A one-page letter as WeasyPrint (and browsers' "Save as PDF") write pages: its content flips the
+    coordinates at its start and never flips them back."""
+    from weasyprint import HTML
+
+    source = tmp_path / "letterhead.pdf"
+    HTML(string=f"<p style='font-family: Noto Sans CJK SC'>{text}</p>").write_pdf(source)
+    assert re.match(rb"\s*1 0 0 -1 0 [\d.]+ cm", PdfReader(source).pages[0].get_contents().get_data())
+    return source
+
+
+def words_at(pdf: Path, word: str) -> list[tuple[float, float]]:
+    """Where `word` is printed on the first page: the left and the top of each, in points from the page's
+    top left (as pdftotext -bbox gives them)."""
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pattern = rf'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>{re.escape(word)}</word>'
+    return [(float(x), float(y)) for x, y in re.findall(pattern, boxes)]
+
+
+def test_a_field_on_a_page_that_leaves_its_coordinates_flipped_is_drawn_in_its_place(tmp_path: Path) -> None:
+    """The values were drawn after the page's content, in the coordinates it left: upside down at the top
+    of the page, over the letterhead, not in their fields at the foot."""
+    source = letterhead(tmp_path, "Lumiere Home Ltd")
+    form = form_without_appearances(source, tmp_path / "form.pdf", {"signed": "Signatory"})
+    reader, warnings = prepared(form, tmp_path)
+    height = float(reader.pages[0].mediabox.height)
+    [(left, top)] = words_at(tmp_path / "out.pdf", "Signatory")
+    assert 95 < left < 110 and height - 624 - 5 < top < height - 600  # in the field: Rect [100 600 400 624]
+    assert warnings == [
+        f"{NAME}: form fields were flattened into the page (court filing systems refuse forms)",
+        HELVETICA,
+    ]
+
+
+def test_a_value_the_page_prints_already_but_drawn_as_question_marks_is_named(tmp_path: Path) -> None:
+    """The company's name the letter prints is no proof that its field's value was drawn: Helvetica has no
+    Chinese letters, the value came out as ??????????? and no warning said so."""
+    source = letterhead(tmp_path, "东莞市恒泰电器有限公司")
+    fields: dict[str, object] = {"授权方": "东莞市恒泰电器有限公司", "by": "Lumiere"}
+    reader, warnings = prepared(form_without_appearances(source, tmp_path / "form.pdf", fields), tmp_path)
+    assert "Lumiere" in reader.pages[0].extract_text()
+    assert warnings == [
+        f"{NAME}: form fields were flattened into the page (court filing systems refuse forms)",
+        f'{NAME}: form field "授权方" is filled in, but its value could not be put on the page, so it is '
+        "missing from the bundle or shown wrong; open the file in a PDF reader, print it to a new PDF and "
+        "use that file",
+        HELVETICA,
+    ]
+
+
 def test_a_font_that_is_not_embedded_is_named(tmp_path: Path) -> None:
     """A page drawn in standard Helvetica that the file does not carry went into the bundle unremarked."""
     writer = PdfWriter()
