@@ -248,8 +248,8 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
     path = export_path(case)
     if path is None:
         sales = from_products(data)
-        warnings = _overruled(case) + _freeze_claim(case, sales) + _contradicted(case, sales)
-        return sales, warnings + _narrowing(case, sales)
+        warnings = _unstated(case, sales) + _overruled(case) + _freeze_claim(case, sales)
+        return sales, warnings + _contradicted(case, sales) + _narrowing(case, sales)
     wanted = accused_listings(data)
     export = read_export(case, path, wanted)
     rows = _rows(data, wanted, export.counted, export.titles)
@@ -273,8 +273,45 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
         units_column=settings.columns.quantity if settings.columns else "",
         amount_column=settings.columns.amount if settings.columns else "",
     )
-    warnings = _warnings(case, sales, export.listings_seen, wanted, path) + _overruled(case)
-    return sales, warnings + _freeze_claim(case, sales) + _contradicted(case, sales) + _narrowing(case, sales)
+    warnings = _unstated(case, sales) + _warnings(case, sales, export.listings_seen, wanted, path)
+    warnings += _overruled(case) + _freeze_claim(case, sales) + _contradicted(case, sales)
+    return sales, warnings + _narrowing(case, sales)
+
+
+FIGURES = ("units_sold", "revenue")
+
+
+def _unstated(case: Case, sales: AccusedSales) -> list[str]:
+    """A warning for each product whose units sold or revenue case.yaml leaves out where the documents print
+    them: they would print 0 units, US$0.00 as if it sold nothing (the letter's table prints every listing;
+    an accused listing's figures are the export's when there is one). The declaration swears to the accused
+    listings' figures: one left out is an error when the request to narrow the freeze is asked for."""
+    accused = {text_key(listing) for listing in accused_listings(case.data)}
+    warnings, errors = [], []
+    for index, product in enumerate(case.data.products):
+        left_out = [name for name in FIGURES if name not in product.model_fields_set]
+        counted = text_key(product.listing_id) in accused
+        if not left_out or (counted and sales.from_export):
+            continue
+        where = f"{case.where('products', index)}: {product.listing_id} has no {' and no '.join(left_out)}"
+        advice = (
+            "give units_sold and revenue, its sales to the United States (0 if it sold none there)"
+            + ("" if sales.from_export else ", or name the platform's sales export in sales.file")
+            + " (请填写对美销量与销售额，未售出填0)"
+        )
+        nothing = money(Money(Decimal(0), product.currency))
+        if counted and case.data.bundle.freeze_narrowing:
+            errors.append(
+                f"{where}, yet the declaration would swear it sold 0 units for {nothing} to the United "
+                f"States; {advice}"
+            )
+        else:
+            warnings.append(
+                f"{where}: the letter prints 0 units and {nothing} for it, as if it sold none; {advice}"
+            )
+    if errors:
+        raise CaseDataError(errors)
+    return warnings
 
 
 def _narrowing(case: Case, sales: AccusedSales) -> list[str]:

@@ -245,6 +245,73 @@ def test_without_an_export_the_products_are_the_source(make_case: MakeCase) -> N
     assert sales.source == "the company's own records of the accused listings' units sold and revenue"
 
 
+GIVE_FIGURES = (
+    "give units_sold and revenue, its sales to the United States (0 if it sold none there){} "
+    "(请填写对美销量与销售额，未售出填0)"
+)
+
+
+def test_figures_case_yaml_leaves_out_are_warned_of_where_the_letter_prints_them(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing without units_sold or revenue was printed as selling 0 units for US$0.00 (their defaults),
+    in the letter's table and in its sentence on the accused sales, as if the seller had said so."""
+    data = example_data()
+    del data["sales"], data["products"][0]["units_sold"], data["products"][0]["revenue"]
+    del data["products"][1]["revenue"]
+    folder = make_case(data, evidence=False)
+    monkeypatch.chdir(folder.parent.parent)
+    sales, warnings = read(folder)
+    assert sales.units == 0  # (as before: the figures are still case.yaml's)
+    first, second = (line_with_after(folder, listing, "listing_id") for listing in (ACCUSED, OTHER))
+    advice = GIVE_FIGURES.format(", or name the platform's sales export in sales.file")
+    assert warnings == [
+        f"cases/acme/case.yaml:{first}: products[0]: {ACCUSED} has no units_sold and no revenue: the letter "
+        f"prints 0 units and US$0.00 for it, as if it sold none; {advice}",
+        f"cases/acme/case.yaml:{second}: products[1]: {OTHER} has no revenue: the letter prints 0 units and "
+        f"US$0.00 for it, as if it sold none; {advice}",
+    ]
+
+
+def test_with_an_export_only_the_figures_of_listings_not_accused_are_missed(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export gives the accused listings' figures; the letter's table prints the others' as given."""
+    data = example_data()
+    for product in data["products"]:
+        del product["units_sold"], product["revenue"]
+    folder = make_case(data)
+    monkeypatch.chdir(folder.parent.parent)
+    sales, warnings = read(folder)
+    assert sales.from_export and sales.units > 0
+    second = line_with_after(folder, OTHER, "listing_id")
+    assert [warning for warning in warnings if "has no" in warning] == [
+        f"cases/acme/case.yaml:{second}: products[1]: {OTHER} has no units_sold and no revenue: the letter "
+        f"prints 0 units and US$0.00 for it, as if it sold none; {GIVE_FIGURES.format('')}"
+    ]
+
+
+def test_the_declaration_never_swears_to_figures_case_yaml_leaves_out(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the request to narrow the freeze, the declaration swore "the accused listing sold 0 units for
+    US$0.00" under penalty of perjury, and the request asked to release the freeze as nothing was sold,
+    for a listing whose figures case.yaml did not give."""
+    data = example_data()
+    del data["sales"], data["products"][0]["units_sold"]
+    data["bundle"] = {"freeze_narrowing": True}
+    folder = make_case(data)
+    monkeypatch.chdir(folder.parent.parent)
+    first = line_with_after(folder, ACCUSED, "listing_id")
+    with pytest.raises(CaseDataError) as raised:
+        read(folder)
+    assert raised.value.problems == [
+        f"cases/acme/case.yaml:{first}: products[0]: {ACCUSED} has no units_sold, yet the declaration would "
+        "swear it sold 0 units for US$0.00 to the United States; "
+        + GIVE_FIGURES.format(", or name the platform's sales export in sales.file")
+    ]
+
+
 # --- Errors -------------------------------------------------------------------------------------------
 
 
