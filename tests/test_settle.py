@@ -41,6 +41,8 @@ class Spy:
         """What this process laid out in the first round (`Layout.first_round`)."""
         self.child_measured = Path(tempfile.mkdtemp()) / "measured"
         """What the draft's process laid out in the first round: a line of names a call."""
+        self.parent_measuring = self.child_measured.with_name("parent measuring")
+        """Made once this process begins laying out its share of the first round."""
         real_round, real_first, real_index = Layout._round, Layout.first_round, Layout._index
         real_fork = os.fork
 
@@ -52,6 +54,7 @@ class Spy:
         def first_round(layout: Layout, *args: Any) -> Any:
             if os.getpid() == self.parent:
                 self.measured.append(tuple(args[4]))
+                self.parent_measuring.touch()
             elif draft == "fails":
                 raise RuntimeError("the draft broke")
             elif draft == "hangs":
@@ -59,8 +62,11 @@ class Spy:
             else:  # the child's share, written where this process can read it
                 with self.child_measured.open("a") as notes:
                     notes.write(" ".join(args[4]) + "\n")
-                if draft == "is slow" and "cover" not in args[4]:
-                    time.sleep(3)
+                if draft == "is slow" and "cover" not in args[4]:  # until this process lays out the cover
+                    # (not a time: on a busy machine this process took longer than the 3 s it was, once)
+                    deadline = time.monotonic() + 120
+                    while not self.parent_measuring.exists() and time.monotonic() < deadline:
+                        time.sleep(0.05)
             return real_first(layout, *args)
 
         def index(layout: Layout, *args: Any) -> Any:
