@@ -1,5 +1,5 @@
 """Check the files a case names (evidence, the sales export): each must be a non-empty file inside the case
-folder."""
+folder; and name the files of `evidence/` the case does not name, which no bundle shows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pipeline.errors import EvidenceError
 from pipeline.load import Case
+from pipeline.render import not_a_template
+
+EVIDENCE_FOLDER = "evidence"
+"""Where `init` tells the seller to put the evidence files."""
+SHOWN = 5
+"""How many unlisted files a warning names before `and N more`."""
+LOOKED_AT = 20_000
+"""How many files of evidence/ are looked at for unlisted ones, at most (a folder of a whole year's scans)."""
 
 
 def resolve_evidence(case: Case) -> list[Path]:
@@ -121,3 +129,49 @@ def _anywhere(folder: Path, wanted: str, most: int = 5000) -> list[Path]:
         if found:
             return found
     return found
+
+
+def unlisted(case: Case) -> list[str]:
+    """A warning naming the files of `evidence/` (and of its folders) that case.yaml does not use, as an
+    exhibit or as the sales export: a photo copied in and never listed was left out of the bundle without a
+    word. What file browsers and editors leave there (`.DS_Store`, `._photo.jpg`, Thumbs.db, desktop.ini,
+    Word's `~$letter.docx`) is not evidence; nor is a file an entry names in other capitals or brackets
+    (the entry's own error says so)."""
+    folder = case.folder.resolve()
+    top = folder / EVIDENCE_FOLDER
+    if not top.is_dir():
+        return []
+    named = [entry.file for entry in case.data.evidence] + [case.data.sales.file or ""]
+    used = {_used(folder, name) for name in named if name}
+    written = {_as_read(name.replace("\\", "/").removeprefix("./")) for name in named if name}
+    found, seen = [], 0
+    for parent, folders, files in os.walk(top):
+        folders[:] = sorted(name for name in folders if not not_a_template(name) and name != "__MACOSX")
+        for file in sorted(files):
+            seen += 1
+            path = Path(parent) / file
+            shown = path.relative_to(folder).as_posix()
+            if not (not_a_template(file) or _used(folder, shown) in used or _as_read(shown) in written):
+                found.append(shown)
+        if seen > LOOKED_AT:
+            break
+    if not found:
+        return []
+    names = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if len(found) > SHOWN else "")
+    count, them = (f"{len(found)} files", "them") if len(found) > 1 else ("a file", "it")
+    return [
+        f"{case.where('evidence')}: {EVIDENCE_FOLDER}/ holds {count} not listed here, so not in the bundle: "
+        f"{names}; to add {them}, list {them} under evidence: in case.yaml "
+        f"({EVIDENCE_FOLDER}/ 中有 {len(found)} 个文件未列入 case.yaml 的 evidence:，不会放入证据包；"
+        "如需加入，请在 evidence: 下列出)"
+    ]
+
+
+def _used(folder: Path, name: str) -> str:
+    """The file a name of case.yaml stands for, to compare with the files found (by its real path, so a
+    link to a listed file is not named; its name composed, as case.yaml's may be and the disk's not)."""
+    try:
+        path = (folder / name).resolve()
+    except (OSError, RuntimeError):  # (a loop of links: its entry's error says so)
+        path = folder / name
+    return unicodedata.normalize("NFC", str(path))

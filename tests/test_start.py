@@ -208,6 +208,26 @@ def test_check_reports_every_case_and_a_missing_evidence_file(make_case: MakeCas
     assert "good: ok" in out and "1 ok, 1 with errors" in out
 
 
+def test_check_names_a_file_of_evidence_not_listed_but_not_the_sales_export(make_case: MakeCase) -> None:
+    """The example's orders export is read as the sales export (`sales.file`), not listed as an exhibit: it
+    is no forgotten file. A photo copied in beside it and not listed is."""
+    case = make_case()
+    (case / "evidence" / "IMG_2001.jpg").write_bytes((case / "evidence" / "product_photo.jpg").read_bytes())
+    code, out = run("check", str(case))
+    assert code == 0
+    assert [line for line in out.splitlines() if "not listed" in line] == [
+        f"warning: {case}/case.yaml:{_line(case, 'evidence:')}: evidence: evidence/ holds a file not listed "
+        "here, so not in the bundle: evidence/IMG_2001.jpg; to add it, list it under evidence: in case.yaml "
+        "(evidence/ 中有 1 个文件未列入 case.yaml 的 evidence:，不会放入证据包；"
+        "如需加入，请在 evidence: 下列出)"
+    ]
+
+
+def _line(case: Path, needle: str) -> int:
+    lines = (case / "case.yaml").read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.startswith(needle))
+
+
 def test_check_counts_each_problem_and_says_the_doubts_a_build_says(make_case: MakeCase) -> None:
     """Two problems of case.yaml were counted "1 error"; the warnings about dates and languages are the
     build's (pipeline/doubts.py)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.check import check_case
 from pipeline.errors import EvidenceError
 from pipeline.evidence import resolve_evidence, resolve_file
 from pipeline.load import load_case
@@ -126,6 +127,39 @@ def test_a_name_not_found_says_what_was_probably_meant(hostile: Hostile, entry: 
     image = lambda path: samples.image(path, format="JPEG")  # noqa: E731
     write_case(hostile, {"evidence/photo.JPG": image, "evidence/发票（恒泰）　2024.JPG": image}, entry)
     refused(hostile, entry, f"no such file in acme/{hint}")
+
+
+UNLISTED_HINT = (
+    "to add them, list them under evidence: in case.yaml (evidence/ 中有 {count} 个文件未列入 case.yaml 的 "
+    "evidence:，不会放入证据包；如需加入，请在 evidence: 下列出)"
+)
+
+
+def test_the_files_of_evidence_not_listed_are_named_once(hostile: Hostile) -> None:
+    """A photo copied into evidence/ and never listed in case.yaml was left out of the bundle without a
+    word: an exhibit lost. What file browsers and editors leave there is no exhibit, nor is a link to a
+    listed file (nor a file an entry names in other capitals: its entry's error says so)."""
+    debris = [".DS_Store", "._photo.png", "Thumbs.db", "desktop.ini", "~$letter.docx", ".hidden/x.pdf"]
+    forgotten = [f"evidence/photo {number}.png" for number in range(1, 5)]
+    files: dict[str, FileMaker] = {
+        "evidence/invoice.pdf": pdf("Listed"),
+        "evidence/Scan.PDF": pdf("Listed in other capitals"),
+        "evidence/link.pdf": lambda path: path.symlink_to("invoice.pdf"),
+        "evidence/2024/发票.pdf": pdf("Forgotten in a folder"),
+        "evidence/2024/合同.pdf": pdf("Forgotten too"),
+        **{name: ev.png_bytes() for name in forgotten},
+        **{f"evidence/{name}": b"debris" for name in debris},
+        **{f"evidence/2024/{name}": b"debris" for name in debris},
+    }
+    write_case(hostile, files, "evidence/invoice.pdf", "./evidence/Scan.PDF")
+    built = hostile.builds()
+    warning = (
+        f"{hostile.at('evidence:', 'evidence', '')}evidence/ holds 6 files not listed here, so not in the "
+        "bundle: evidence/photo 1.png, evidence/photo 2.png, evidence/photo 3.png, evidence/photo 4.png, "
+        f"evidence/2024/发票.pdf and 1 more; {UNLISTED_HINT.format(count=6)}"
+    )
+    assert [line for line in built.warnings if "not listed" in line] == [warning]
+    assert check_case(hostile.folder).warnings == [warning]  # (in the folder the build ran in)
 
 
 def test_one_file_named_twice_in_other_words_is_refused(hostile: Hostile) -> None:
