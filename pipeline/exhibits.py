@@ -27,12 +27,13 @@ import logging
 import math
 import re
 import struct
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -128,6 +129,9 @@ def classify(exhibit: Exhibit, source: Path) -> Kind:
     name = describe(exhibit)
     suffix = source.suffix.lower()
     promised = next((named for named, suffixes in SUFFIXES.items() if suffix in suffixes), None)
+    refused = None if kind is not None else _refused_kind(exhibit, source)
+    if refused:  # (an iPhone photo, a Chinese e-invoice, ...: what to send instead, whatever the name)
+        raise EvidenceError(f"{name}: {refused}")
     if kind is None and promised not in (None, Kind.TEXT):  # `invoice.pdf` that is no PDF: damaged, renamed
         raise EvidenceError(
             f"{name}: the file is named {suffix} but is not {_a(promised)} (its content is not one); it may "
@@ -151,6 +155,70 @@ SUFFIXES = {
     Kind.TEXT: TEXT_SUFFIXES,
 }
 """The names each kind of file goes by (a text's content shows no kind of its own)."""
+
+
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+"""The brands (of the `ftyp` box that begins the file) an iPhone's HEIC photo goes by."""
+WPS_SAVE_AS = {".wps": ".docx", ".et": ".xlsx", ".dps": ".pptx"}
+"""WPS Office's own formats, each with the Microsoft Office one WPS saves it as."""
+LOCK_PROGRAMS = {".doc": "Word", ".docx": "Word", ".xls": "Excel", ".xlsx": "Excel", ".ppt": "PowerPoint"}
+E_INVOICE = (
+    "download the PDF version of the e-invoice (电子发票), or print it to PDF "
+    "(请下载电子发票的PDF版本，或打印为PDF)"
+)
+
+
+def _refused_kind(exhibit: Exhibit, source: Path) -> str | None:
+    """What a file of a kind sellers often have but no bundle takes is, and what to send instead; None for
+    any other. (They were told only the kinds a bundle takes, which says nothing of what to do.)"""
+    with source.open("rb") as stream:
+        head = stream.read(64)
+    suffix = source.suffix.lower()
+    if source.name.startswith("~$"):  # (Word writes one beside a document it has open)
+        program = LOCK_PROGRAMS.get(suffix, "PowerPoint" if suffix == ".pptx" else "Office")
+        return (
+            f"{program}'s temporary lock file, not the document: list {_locked_document(exhibit, source)} "
+            f"instead ({program} 打开文件时生成的临时锁定文件，不是文件本身)"
+        )
+    if (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS) or suffix in (".heic", ".heif"):
+        return (
+            "an iPhone HEIC photo; send it as JPEG (on the iPhone: Settings > Camera > Formats > Most "
+            "Compatible), or export it as JPEG (苹果HEIC照片：请在“设置 > 相机 > 格式”中选择“兼容性最佳”，"
+            "或将照片导出为JPEG)"
+        )
+    if suffix == ".ofd" or (head.startswith(b"PK\x03\x04") and _holds(source, "OFD.xml")):
+        return f"an OFD file, the Chinese e-invoice format, which no PDF reader opens; {E_INVOICE}"
+    if suffix == ".xml":
+        return f"XML data (an e-invoice's, say), not pages a reader can read; {E_INVOICE}"
+    if suffix in WPS_SAVE_AS:
+        target = WPS_SAVE_AS[suffix]
+        return (
+            f"a WPS Office file; open it in WPS and save it as {target} (File > Save As) "
+            f"(请在WPS中“另存为” {target} 格式)"
+        )
+    return None
+
+
+def _locked_document(exhibit: Exhibit, lock: Path) -> str:
+    """The document an Office lock file stands beside, as case.yaml would name it: Word names the lock of
+    `letter.docx` `~$letter.docx`, and that of `contract.docx` `~$ntract.docx` (two letters replaced)."""
+    rest = lock.name[2:].casefold()
+    beside = sorted(
+        path.name
+        for path in lock.parent.iterdir()
+        if path.name.casefold().endswith(rest) and not path.name.startswith("~$") and path.is_file()
+    )
+    folder = PurePosixPath(exhibit.file.replace("\\", "/")).parent
+    return (folder / (beside[0] if beside else lock.name[2:])).as_posix()
+
+
+def _holds(archive: Path, name: str) -> bool:
+    """Whether a zip archive holds a file of that name (False for one that cannot be read)."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            return name in opened.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def _a(kind: Kind) -> str:

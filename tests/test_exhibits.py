@@ -701,6 +701,62 @@ def test_an_unknown_kind_is_refused(tmp_path: Path) -> None:
         classify(EXHIBIT, odd)
 
 
+HEIC = struct.pack(">I", 24) + b"ftypheic" + b"\0" * 4 + b"mif1heic" + b"\0" * 200
+OLE = b"\xd0\xcf\x11\xe0" + b"\0" * 100
+AS_JPEG = (
+    "an iPhone HEIC photo; send it as JPEG (on the iPhone: Settings > Camera > Formats > Most Compatible), "
+    "or export it as JPEG (苹果HEIC照片：请在“设置 > 相机 > 格式”中选择“兼容性最佳”，或将照片导出为JPEG)"
+)
+E_INVOICE = (
+    "download the PDF version of the e-invoice (电子发票), or print it to PDF "
+    "(请下载电子发票的PDF版本，或打印为PDF)"
+)
+OFD = f"an OFD file, the Chinese e-invoice format, which no PDF reader opens; {E_INVOICE}"
+WPS = "a WPS Office file; open it in WPS and save it as {0} (File > Save As) (请在WPS中“另存为” {0} 格式)"
+LOCK = (
+    "Word's temporary lock file, not the document: list evidence/{} instead "
+    "(Word 打开文件时生成的临时锁定文件，不是文件本身)"
+)
+
+
+def _ofd() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("OFD.xml", '<?xml version="1.0"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>')
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("IMG_1234.HEIC", HEIC, AS_JPEG),
+        ("IMG_1234.jpg", HEIC, AS_JPEG),  # (known by its content, whatever its name)
+        ("IMG_1234", HEIC, AS_JPEG),
+        ("电子发票.ofd", _ofd(), OFD),
+        ("电子发票.zip", _ofd(), OFD),
+        ("电子发票.xml", b'<?xml version="1.0"?><EInvoice/>', f"XML data (an e-invoice's, say), not pages a "
+         f"reader can read; {E_INVOICE}"),
+        ("授权书.wps", OLE, WPS.format(".docx")),
+        ("报表.et", OLE, WPS.format(".xlsx")),
+        ("~$letter.docx", b"\x05chen" + b"\0" * 150, LOCK.format("letter.docx")),
+        # (Word replaced two letters of a longer name)
+        ("~$ntract.docx", b"\x05chen" + b"\0" * 150, LOCK.format("Contract.docx")),
+    ],
+)  # fmt: skip
+def test_a_common_kind_no_bundle_takes_is_told_what_to_send_instead(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    """An iPhone's HEIC photo, a Chinese e-invoice (OFD or XML), a WPS Office file and Word's lock file were
+    each told only "not a kind of file build-appeal can put in a bundle; use PDF, an image, ...", in
+    English: nothing said what to do."""
+    (tmp_path / "Contract.docx").write_bytes(b"PK\x03\x04")
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(EvidenceError) as raised:
+        classify(EXHIBIT, path)
+    assert str(raised.value) == f"{NAME}: {message}"
+
+
 def test_text_csv_and_email_are_read_as_data(tmp_path: Path) -> None:
     text = tmp_path / "notice.txt"
     notice = "平台通知：您的账户因美国法院临时限制令已被冻结。<b>not bold</b>\n"

@@ -4,6 +4,7 @@ naming the exhibit and its file."""
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -185,6 +186,18 @@ def test_a_jpeg_cut_in_half(hostile: Hostile) -> None:
     hostile.fails(
         "Exhibit 1 (evidence/photo.jpg): the image cannot be read (image file is truncated (2 bytes not "
         "processed)); is it damaged?"
+    )
+
+
+def test_an_iphone_heic_photo_is_told_how_to_send_it_as_jpeg(hostile: Hostile) -> None:
+    """It was told "not a kind of file build-appeal can put in a bundle; use PDF, an image (JPG, ...)", of
+    a photo the seller knows only as a photo. (An iPhone's photo copied off it keeps .HEIC; a HEIC file is
+    known by its content too.)"""
+    one_exhibit(hostile, "IMG_1234.HEIC", struct.pack(">I", 24) + b"ftypheic" + b"\0" * 4 + b"mif1" * 200)
+    hostile.fails(
+        "Exhibit 1 (evidence/IMG_1234.HEIC): an iPhone HEIC photo; send it as JPEG (on the iPhone: "
+        "Settings > Camera > Formats > Most Compatible), or export it as JPEG (苹果HEIC照片：请在“设置 > "
+        "相机 > 格式”中选择“兼容性最佳”，或将照片导出为JPEG)"
     )
 
 
