@@ -207,7 +207,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     check_cjk_font()
     created = _build_time(case)
     data = masked_data(case.data) if options.redact else case.data  # what the documents show
-    exhibits = make_exhibits(data, case.folder)
+    exhibits = make_exhibits(data, case.folder, evidence)
     refused: list[tuple[int, EvidenceError]] = []  # what is wrong with the evidence: all said at once
     classes = [_classified(exhibit, path, refused) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)

@@ -170,7 +170,11 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
     paths, problems = entry_paths(case)  # (a file missing, say: the others are read all the same)
     report.errors += problems
     report.warnings += unlisted(case)
-    evidence = Evidence(make_exhibits(case.data, case.folder) if not problems else unread_exhibits(case.data))
+    evidence = Evidence(
+        make_exhibits(case.data, case.folder, [path for path in paths if path is not None])
+        if not problems
+        else unread_exhibits(case.data)
+    )
     findings = scan_data(case.data, where=case.at) if destination else []  # (as a build: for a destination)
     chinese: list[str] = []  # the exhibits that read in Chinese, for a court
     total = 0

@@ -181,11 +181,13 @@ def exhibit_key(index: int, labels: ExhibitLabels) -> str:
     return key
 
 
-def make_exhibits(data: CaseFile, case_folder: Path) -> list[Exhibit]:
-    """The exhibits in order, with the SHA-256 of each file as supplied."""
+def make_exhibits(data: CaseFile, case_folder: Path, files: list[Path] | None = None) -> list[Exhibit]:
+    """The exhibits in order, with the SHA-256 of each file as supplied: of `files`, the entries' files as
+    `resolve_evidence` found them, when given (a name case.yaml writes composed may be stored decomposed)."""
+    paths = files if files is not None else [case_folder / entry.file for entry in data.evidence]
     return [
-        _exhibit(index, entry, data.bundle.exhibit_labels, sha256_of(case_folder / entry.file))
-        for index, entry in enumerate(data.evidence)
+        _exhibit(index, entry, data.bundle.exhibit_labels, sha256_of(path))
+        for index, (entry, path) in enumerate(zip(data.evidence, paths, strict=True))
     ]
 
 

@@ -66,6 +66,8 @@ def resolve_file(case_folder: Path, name: str) -> Path:
         raise EvidenceError(f"{name}: the path leaves the case folder; copy the file into the case folder")
     folder = case_folder.resolve()
     path = folder / name
+    if not path.exists() and not path.is_symlink() and not name.isascii():
+        path = _composed_alike(folder, name) or path
     if not path.exists() and not path.is_symlink():
         raise EvidenceError(f"{name}: no such file in {case_folder.name}/{_did_you_mean(folder, name)}")
     real = path.resolve()
@@ -85,6 +87,27 @@ def resolve_file(case_folder: Path, name: str) -> Path:
             f"{name}: the file cannot be read ({error.strerror}); check its permissions"
         ) from error
     return real
+
+
+def _composed_alike(folder: Path, name: str) -> Path | None:
+    """The file below `folder` whose name is `name` once both are in Unicode's composed form (NFC), each
+    folder of the path matched so: macOS stores `café` decomposed (`e` and an accent), while an editor or an
+    input method types it composed, and the two look the same (the "no such file" showed the name as
+    written, and "did you mean" the same name). None for no such file, or more than one."""
+    path = folder
+    for part in Path(name).parts:
+        if (path / part).exists() or (path / part).is_symlink():
+            path = path / part
+            continue
+        wanted = unicodedata.normalize("NFC", part)
+        try:
+            alike = [entry for entry in path.iterdir() if unicodedata.normalize("NFC", entry.name) == wanted]
+        except OSError:  # (no such folder, or not a folder)
+            return None
+        if len(alike) != 1:
+            return None
+        path = alike[0]
+    return path
 
 
 def _did_you_mean(folder: Path, name: str) -> str:

@@ -27,6 +27,7 @@ import pydantic
 
 from pipeline.context import Context, make_exhibits
 from pipeline.errors import SendError, TemplateError
+from pipeline.evidence import resolve_evidence
 from pipeline.load import Case, display_path
 from pipeline.model import CaseFile, Email, Language
 from pipeline.render import Engine, Templates
@@ -212,7 +213,8 @@ class Letter:
 def render_email(case: Case, language: Language, today: dt.date, extra: dict[str, Any]) -> Letter:
     """Render email.txt (and email.html when there is one); the text's first line is `Subject: ...`."""
     templates = Templates(case.templates_folder)
-    context = Context(case.data, make_exhibits(case.data, case.folder), today, language, extra)
+    files = resolve_evidence(case)  # (as the build found them)
+    context = Context(case.data, make_exhibits(case.data, case.folder, files), today, language, extra)
     text_template = templates.find(EMAIL_TEMPLATE, (Engine.TEXT,))
     has_html = any((folder / f"{EMAIL_TEMPLATE}.html").is_file() for folder in templates.folders)
     with tempfile.TemporaryDirectory(prefix="build-appeal-mail-") as scratch:

@@ -5,6 +5,7 @@ its content is, whatever its extension says."""
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,6 +128,20 @@ def test_a_name_not_found_says_what_was_probably_meant(hostile: Hostile, entry: 
     image = lambda path: samples.image(path, format="JPEG")  # noqa: E731
     write_case(hostile, {"evidence/photo.JPG": image, "evidence/发票（恒泰）　2024.JPG": image}, entry)
     refused(hostile, entry, f"no such file in acme/{hint}")
+
+
+def test_a_name_stored_decomposed_is_found_by_its_composed_form(hostile: Hostile) -> None:
+    """macOS stores `é` as `e` and an accent (NFD), while case.yaml has it as one character (NFC): the file
+    was refused as "no such file ...; did you mean evidence/café 证书.pdf?", the same name to the eye."""
+    composed = "evidence/Café 2024/café 证书.pdf"
+    stored = unicodedata.normalize("NFD", composed)
+    assert stored != composed
+    write_case(hostile, {stored: pdf("Certificate stored decomposed")}, composed)
+    built = hostile.builds()
+    assert "Certificatestoreddecomposed" in built.exhibit_text(1)
+    assert built.exhibits()[0]["file"] == composed
+    assert not [line for line in built.warnings if "not listed" in line]
+    assert check_case(hostile.folder).errors == []
 
 
 UNLISTED_HINT = (
