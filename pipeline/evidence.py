@@ -4,6 +4,7 @@ folder; and name the files of `evidence/` the case does not name, which no bundl
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -13,6 +14,10 @@ from pipeline.render import not_a_template
 
 EVIDENCE_FOLDER = "evidence"
 """Where `init` tells the seller to put the evidence files."""
+BRACKET_SPACES = re.compile(r" ?([()\[\]{}【】〔〕《》]) ?")
+"""A bracket and the spaces around it, which Chinese names have or lack as the input method typed them."""
+SUFFIX_SPELLINGS = {"jpeg": "jpg", "jpe": "jpg", "jfif": "jpg", "tiff": "tif"}
+"""Extensions spelt two ways, each to its usual spelling."""
 SHOWN = 5
 """How many unlisted files a warning names before `and N more`."""
 LOOKED_AT = 20_000
@@ -112,9 +117,10 @@ def _composed_alike(folder: Path, name: str) -> Path | None:
 
 def _did_you_mean(folder: Path, name: str) -> str:
     """A hint for a name that is not found: `\\` written for `/` (as Windows shows paths); or the file
-    as a person would read the name: in other capitals (`photo.jpg` for `photo.JPG`: Linux tells them
-    apart), with half-width brackets or spaces for full-width ones (`(恒泰)` for `（恒泰）`, as Chinese
-    input methods type either), or in another folder of the case (`发票.pdf` for `evidence/发票.pdf`)."""
+    as a person would read the name (`_as_read`): in other capitals (`photo.jpg` for `photo.JPG`: Linux
+    tells them apart), with half-width brackets or spaces for full-width ones (`(恒泰)` for `（恒泰）`, as
+    Chinese input methods type either), with the extension spelt the other way (`.jpg` for `.JPEG`), or in
+    another folder of the case (`发票.pdf` for `evidence/发票.pdf`)."""
     written = PurePosixPath(name.replace("\\", "/"))
     hint = "; write paths with / (evidence/photo.jpg), not \\" if "\\" in name else ""
     wanted = _as_read(written.name)
@@ -131,8 +137,12 @@ def _did_you_mean(folder: Path, name: str) -> str:
 
 def _as_read(name: str) -> str:
     """A file name as a person reads it: full-width and half-width forms alike (（）and (), a full-width
-    space and a space), capitals alike, a run of spaces as one."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    space and a space), capitals alike, a run of spaces as one, and none around brackets (`发票(恒泰)2024`
+    for `发票 （恒泰） 2024`); an extension as its usual spelling (`.jpg` for `.JPEG`: Windows hides
+    extensions, so the seller guesses the usual one)."""
+    read = BRACKET_SPACES.sub(r"\1", " ".join(unicodedata.normalize("NFKC", name).casefold().split()))
+    stem, dot, suffix = read.rpartition(".")
+    return f"{stem}.{SUFFIX_SPELLINGS.get(suffix, suffix)}" if dot else read
 
 
 def _anywhere(folder: Path, wanted: str, most: int = 5000) -> list[Path]:

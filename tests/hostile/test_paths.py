@@ -120,13 +120,24 @@ def test_every_bad_entry_is_named_at_once(hostile: Hostile) -> None:
         ("evidence/发票(恒泰) 2024.jpg", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
         ("发票（恒泰）　2024.JPG", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
         ("scans/发票（恒泰）  2024.jpg", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
+        # Windows hides extensions, so the usual spelling is guessed; spaces around brackets come and go
+        ("evidence/IMG_0001.jpg", "; did you mean evidence/IMG_0001.JPEG?"),
+        ("evidence/scan.tif", "; did you mean evidence/scan.tiff?"),
+        ("evidence/发票(恒泰)2024.jpeg", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
+        ("evidence/发票 （恒泰） 2024.jpg", "; did you mean evidence/发票（恒泰）　2024.JPG?"),
     ],
 )
 def test_a_name_not_found_says_what_was_probably_meant(hostile: Hostile, entry: str, hint: str) -> None:
     """A seller copying a path from Windows, or typing the extension in lower case, was told "no such
     file" of a file there in front of them."""
     image = lambda path: samples.image(path, format="JPEG")  # noqa: E731
-    write_case(hostile, {"evidence/photo.JPG": image, "evidence/发票（恒泰）　2024.JPG": image}, entry)
+    files: dict[str, FileMaker] = {
+        "evidence/photo.JPG": image,
+        "evidence/发票（恒泰）　2024.JPG": image,
+        "evidence/IMG_0001.JPEG": image,
+        "evidence/scan.tiff": lambda path: samples.image(path, format="TIFF"),
+    }
+    write_case(hostile, files, entry)
     refused(hostile, entry, f"no such file in acme/{hint}")
 
 
