@@ -114,6 +114,11 @@ _OLE_INCLUDE = re.compile(
     re.I,
 )
 """Those instructions in an old binary Word file, as 8-bit or as UTF-16 text."""
+_OLE_WORKBOOK = re.compile(
+    b"W\0o\0r\0k\0b\0o\0o\0k\0" + b"\0" * 48 + b"\x12\0\x02|B\0o\0o\0k\0" + b"\0" * 56 + b"\x0a\0\x02"
+)
+"""The directory entry of an old binary Excel file's sheets (its stream `Workbook`, `Book` before Excel 97):
+the name in UTF-16, padded to 64 bytes, its length, and the type of a stream."""
 _EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
@@ -542,18 +547,30 @@ def _rtf_text(group: bytes) -> str:
 
 def _binary_warnings(name: str, source: Path) -> list[str]:
     """A warning for an old binary Word file holding INCLUDEPICTURE or INCLUDETEXT fields: what they load
-    from outside the file cannot be checked and left out here."""
+    from outside the file cannot be checked and left out here. And one for an old binary Excel workbook
+    (by its name or its `Workbook` stream): its sheets cannot be fitted to the page width (`_fit_sheet`
+    reads only .xlsx and OpenDocument), so a wide one was printed a few columns a page, page after page,
+    without a word, where the same data as .xlsx fits one page."""
+    includes, workbook = False, source.suffix.lower() == ".xls"
     tail = b""
     with source.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            if _OLE_INCLUDE.search(tail + chunk):
-                return [
-                    f"{name}: the file may load pictures or text from other files or the web, which "
-                    "build-appeal cannot check in old Word files; open it in Word, save it as .docx and use "
-                    "that file"
-                ]
-            tail = chunk[-64:]
-    return []
+        while (chunk := stream.read(1 << 20)) and not (includes and workbook):
+            includes = includes or bool(_OLE_INCLUDE.search(tail + chunk))
+            workbook = workbook or bool(_OLE_WORKBOOK.search(tail + chunk))
+            tail = chunk[-80:]
+    warnings = []
+    if includes:
+        warnings.append(
+            f"{name}: the file may load pictures or text from other files or the web, which build-appeal "
+            "cannot check in old Word files; open it in Word, save it as .docx and use that file"
+        )
+    if workbook:
+        warnings.append(
+            f"{name}: an old Excel (.xls) file, whose sheets cannot be fitted to the page width: a wide "
+            "sheet is printed a few columns a page; open it and save it as .xlsx "
+            "(旧版Excel文件，请另存为 .xlsx)"
+        )
+    return warnings
 
 
 WORD_STORY = re.compile(r"word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml")

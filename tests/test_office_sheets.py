@@ -4,6 +4,7 @@ named after its sheet (`pipeline.office_copy._fit_sheet`, printed by LibreOffice
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,13 @@ from xml.sax.saxutils import escape
 import pytest
 from pypdf import PdfReader
 
+from pipeline.check import check_case
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
 from pipeline.limits import time_limit
 from pipeline.office_copy import MAX_COLUMNS, READABLE_SIZE, printable_copy
 from pipeline.stamps import HEADER_BAND, STAMP_BAND
-from tests.conftest import flat, page_words, pdftotext
+from tests.conftest import MakeCase, example_data, flat, page_words, pdftotext
 
 EXHIBIT = Exhibit(6, "6", "Sales export", "", None, "", "", "evidence/sales.xlsx", "0" * 64)
 NAME = "Exhibit 6 (evidence/sales.xlsx)"
@@ -317,3 +319,52 @@ def test_a_stray_cell_far_away_is_no_page_across(tmp_path: Path) -> None:
     workbook.save(tmp_path / "sales.xlsx")
     _, warnings = printable_copy(EXHIBIT, tmp_path / "sales.xlsx", tmp_path / "copy.xlsx")
     assert warnings == []
+
+
+def _ole(stream: str) -> bytes:
+    """An old binary (OLE2) office file's first bytes as Office writes them, enough to be told by: the
+    header, and the directory's root entry and one stream (`Workbook`: Excel's; `WordDocument`: Word's)."""
+    entries = b""
+    for name, kind in (("Root Entry", 5), (stream, 2)):
+        encoded = (name + "\0").encode("utf-16-le")
+        entries += encoded.ljust(64, b"\0") + struct.pack("<HB", len(encoded), kind) + b"\0" * 61
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".ljust(512, b"\0") + entries + b"\0" * 1024
+
+
+OLD_EXCEL = (
+    "an old Excel (.xls) file, whose sheets cannot be fitted to the page width: a wide sheet is printed a "
+    "few columns a page; open it and save it as .xlsx (旧版Excel文件，请另存为 .xlsx)"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "stream", "warned"),
+    [
+        ("销售记录.xls", "Workbook", True),
+        ("orders.doc", "Workbook", True),
+        ("letter.doc", "WordDocument", False),
+    ],
+)
+def test_an_old_excel_workbook_is_told_to_be_saved_as_xlsx(
+    tmp_path: Path, name: str, stream: str, warned: bool
+) -> None:
+    """Only .xlsx and OpenDocument sheets are fitted to the page width: a wide .xls was printed a few columns
+    a page across many pages, without a word, where the same data as .xlsx fits one page. (Known by its
+    name, or by its `Workbook` stream whatever its name: LibreOffice reads the content.)"""
+    source = tmp_path / name
+    source.write_bytes(_ole(stream))
+    copy, warnings = printable_copy(EXHIBIT, source, tmp_path / "copy")
+    assert copy == source
+    assert warnings == ([f"{NAME}: {OLD_EXCEL}"] if warned else [])
+
+
+def test_check_tells_an_old_excel_exhibit_to_be_saved_as_xlsx(make_case: MakeCase) -> None:
+    data = example_data()
+    index = next(number for number, entry in enumerate(data["evidence"]) if entry["file"].endswith(".xlsx"))
+    data["evidence"][index]["file"] = "evidence/销售记录.xls"
+    case = make_case(data)
+    (case / "evidence" / "sales_records.xlsx").rename(case / "evidence" / "销售记录.xls")
+    (case / "evidence" / "销售记录.xls").write_bytes(_ole("Workbook"))
+    report = check_case(case)
+    assert report.errors == []
+    assert f"Exhibit {index + 1} (evidence/销售记录.xls): {OLD_EXCEL}" in report.warnings
