@@ -926,20 +926,26 @@ def closing(letter: Letter) -> None:
     letter.para("{{ merchant.name_zh }}", style="Signature", keep_with_next=True)
     letter.tag("{%p endif %}")
     letter.para("{{ merchant.email }}   ·   {{ merchant.phone }}", style="Signature")
-    letter.tag("{%p if exhibits %}")
+    enclosures(letter)
+
+
+def enclosures(letter: Letter) -> None:
+    """What the bundle holds after the letter, in its order: the request for case details and the evidence
+    index always, the request to narrow the freeze and the declaration when the case makes them, then the
+    exhibits (`pipeline.render.documents_of`)."""
     letter.para(
-        "{% if en %}Enclosures: evidence index; {% if exhibits|length > 1 %}Exhibits "
-        "{{ exhibits[0].key }} to {{ exhibits[-1].key }}{% else %}{{ exhibits[0].label }}{% endif %}"
+        "{% if en %}Enclosures: request for case details; evidence index"
         "{% if bundle.freeze_narrowing %}; request to narrow the asset freeze; declaration under 28 U.S.C. "
-        "§ 1746{% endif %}{% endif %}"
+        "§ 1746{% endif %}"
+        "{% if exhibits|length > 1 %}; Exhibits {{ exhibits[0].key }} to {{ exhibits[-1].key }}"
+        "{% elif exhibits %}; {{ exhibits[0].label }}{% endif %}{% endif %}"
         "{% if bilingual %}\n{% endif %}"
-        "{% if zh %}附件：证据目录；{% if exhibits|length > 1 %}{{ exhibits[0].label_zh }}至"
-        "{{ exhibits[-1].label_zh }}{% else %}{{ exhibits[0].label_zh }}{% endif %}"
+        "{% if zh %}附件：案件信息查询函；证据目录"
         "{% if bundle.freeze_narrowing %}；缩小资产冻结范围的请求；声明书（28 U.S.C. § 1746）{% endif %}"
-        "{% endif %}",
+        "{% if exhibits|length > 1 %}；{{ exhibits[0].label_zh }}至{{ exhibits[-1].label_zh }}"
+        "{% elif exhibits %}；{{ exhibits[0].label_zh }}{% endif %}{% endif %}",
         style="Small Print",
     )
-    letter.tag("{%p endif %}")
 
 
 def drop_thumbnail(document: DocumentObject) -> None:

@@ -698,7 +698,7 @@ def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path
     context = Context(case.data, make_exhibits(case.data, folder), dt.date(2024, 3, 18), Language.BILINGUAL)
     templates = Templates(folder / "templates")
     letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
-    assert "Enclosures: evidence index; Exhibits 1 to 7" in letter
+    assert "Enclosures: request for case details; evidence index; Exhibits 1 to 7" in letter
     assert "The listings concerned and their sales to the United States:" in letter  # ("Our listings ...")
     request = docx_text(templates.render(templates.find("narrowing_request"), context, tmp_path).path)
     assert "1. The sales of the accused listing / " in request  # one listing: not "listings"
@@ -717,15 +717,39 @@ def test_the_letter_encloses_the_request_and_the_declaration_it_is_sent_with(
     templates = Templates(folder / "templates")
     context = Context(case.data, make_exhibits(case.data, folder), dt.date(2024, 3, 18), Language.BILINGUAL)
     without = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
-    assert "Enclosures: evidence index; Exhibits 1 to 7\n" in without and "缩小资产冻结" not in without
+    assert "Enclosures: request for case details; evidence index; Exhibits 1 to 7\n" in without
+    assert "缩小资产冻结" not in without
     data["bundle"] = {"freeze_narrowing": True}
     case = load_case(make_case(data, name="narrowing"))
     context = dataclasses.replace(context, data=case.data)
     letter = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path)
     assert (
-        "Enclosures: evidence index; Exhibits 1 to 7; request to narrow the asset freeze; declaration under "
-        "28 U.S.C. § 1746\n附件：证据目录；证据1至证据7；缩小资产冻结范围的请求；声明书（28 U.S.C. § 1746）"
+        "Enclosures: request for case details; evidence index; request to narrow the asset freeze; "
+        "declaration under 28 U.S.C. § 1746; Exhibits 1 to 7\n附件：案件信息查询函；证据目录；"
+        "缩小资产冻结范围的请求；声明书（28 U.S.C. § 1746）；证据1至证据7"
     ) in letter
+
+
+def test_the_letters_enclosures_are_what_the_bundle_holds_in_its_order(
+    bilingual: BuildResult, make_case: MakeCase, tmp_path: Path
+) -> None:
+    """The letter's enclosures left out the request for case details, which the bundle carries right after
+    it, and named the exhibits before the request and the declaration that come before them (found by a
+    reviewer reading the bundle as a platform's IP reviewer). Without exhibits the line was left out."""
+    text = flat(pdf_text(bilingual.output / "appeal_letter.pdf"))
+    english = (
+        "Enclosures: request for case details; evidence index; request to narrow the asset freeze; "
+        "declaration under 28 U.S.C. § 1746; Exhibits 1 to 7"
+    )
+    assert flat(english) in text
+    chinese = "附件：案件信息查询函；证据目录；缩小资产冻结范围的请求；声明书（28 U.S.C. § 1746）；证据1至"
+    assert flat(chinese) in text
+    data = example_data()
+    data["language"] = "zh"
+    del data["sales"], data["evidence"]
+    result = build(make_case(data, evidence=False), BuildOptions(output_root=tmp_path / "out"))
+    text = flat(pdf_text(result.output / "appeal_letter.pdf"))
+    assert flat("附件：案件信息查询函；证据目录") in text and "证据1" not in text
 
 
 def test_amounts_name_their_currency_beyond_doubt() -> None:
