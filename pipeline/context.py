@@ -95,6 +95,17 @@ def declarant(data: CaseFile, letter_date: dt.date) -> Declarant:
     )
 
 
+def contact_title_zh(data: CaseFile) -> str:
+    """The position of the merchant's contact person, who signs the letters, in Chinese:
+    `declaration.title_zh` when the declarant is that person in that position (as by default), else `""`.
+    case.yaml gives the Chinese position there only; a Chinese letter signed "General Manager" under a
+    cover reading 总经理 read as two people."""
+    given, merchant = data.declaration, data.merchant
+    same_person = given.name in ("", merchant.contact_person)
+    same_position = given.title in ("", merchant.contact_title)
+    return given.title_zh if same_person and same_position else ""
+
+
 @dataclass(frozen=True)
 class Context:
     """The variables of every template; `variables()` gives them to the engines."""
@@ -139,6 +150,7 @@ class Context:
             "accused_revenue": sales.total if sales.rows else None,
             "sales": sales,
             "declaration": declarant(data, self.letter_date),
+            "contact_title_zh": contact_title_zh(data),
             "position": data.position,
             "grounds": [ground.value for ground in data.position.grounds],
             "requests": data.requests,

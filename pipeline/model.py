@@ -245,7 +245,9 @@ class Merchant(Strict):
     store_id: OptionalLine = Field("", description="The store or seller ID on the platform.")
     store_url: WebAddress | None = Field(None, description="The store's web address.")
     contact_person: Line = Field(description="Who signs the letter and answers questions.")
-    contact_title: OptionalLine = Field("", description="The signatory's position, e.g. General Manager.")
+    contact_title: OptionalLine = Field(
+        "", description="The signatory's position, e.g. General Manager; in Chinese: declaration.title_zh."
+    )
     contact_person_zh: OptionalLine = Field("", description="The signatory's name in Chinese.")
     email: Email = Field(description="Email address for replies.")
     phone: Annotated[Line, AfterValidator(_half_width)] = Field(
@@ -581,7 +583,11 @@ class Declaration(Strict):
         description="The declarant's position in the company, e.g. General Manager or Legal Representative; "
         "merchant.contact_title when left out.",
     )
-    title_zh: OptionalLine = Field("", description="The position in Chinese, e.g. 总经理.")
+    title_zh: OptionalLine = Field(
+        "",
+        description="The position in Chinese, e.g. 总经理; the Chinese letters sign with it too when the "
+        "declarant is merchant.contact_person in that position.",
+    )
     place: OptionalLine = Field(
         "",
         description='Where the declarant signs, as city and country, e.g. Shenzhen, China ("Executed on ... '

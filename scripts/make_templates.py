@@ -603,6 +603,7 @@ def who_we_are(letter: Letter) -> None:
         "{% endif %}注册地址为{{ merchant.address_zh or merchant.address }}，在{{ platform_zh }}经营店铺"
         "“{{ merchant.store_name }}”{% if merchant.store_id %}（店铺ID：{{ merchant.store_id }}）{% endif %}"
         "{% if merchant.store_url %}，店铺网址为 {{ merchant.store_url }}{% endif %}。本事项由"
+        "{% if contact_title_zh %}我司{{ contact_title_zh }}{% endif %}"
         "{{ merchant.contact_person_zh or merchant.contact_person }}负责。"
     )
 
@@ -918,15 +919,27 @@ def closing(letter: Letter) -> None:
         style="Signature",
         keep_with_next=True,
     )
-    letter.tag("{%p if merchant.contact_title %}")
-    letter.para("{{ merchant.contact_title }}", style="Signature", keep_with_next=True)
-    letter.tag("{%p endif %}")
+    signatory_title(letter)
     letter.para("{{ merchant.name_en }}", style="Signature", keep_with_next=True)
     letter.tag("{%p if merchant.name_zh %}")
     letter.para("{{ merchant.name_zh }}", style="Signature", keep_with_next=True)
     letter.tag("{%p endif %}")
     letter.para("{{ merchant.email }}   ·   {{ merchant.phone }}", style="Signature")
     enclosures(letter)
+
+
+def signatory_title(letter: Letter) -> None:
+    """The signatory's position under the name: in English, in Chinese (`contact_title_zh`, else the
+    English) in a Chinese letter, both in a bilingual one, as the name above it."""
+    letter.tag("{%p if merchant.contact_title or (zh and contact_title_zh) %}")
+    letter.para(
+        "{% if en or not contact_title_zh %}{{ merchant.contact_title }}{% endif %}"
+        "{% if zh and contact_title_zh %}{% if en and merchant.contact_title %} {% endif %}"
+        "{{ contact_title_zh }}{% endif %}",
+        style="Signature",
+        keep_with_next=True,
+    )
+    letter.tag("{%p endif %}")
 
 
 def enclosures(letter: Letter) -> None:

@@ -31,6 +31,7 @@ from make_templates import (
     new_document,
     paragraph_style,
     reference_zh,
+    signatory_title,
 )
 
 PERJURY = (
@@ -310,9 +311,7 @@ def request_closing(letter: Letter) -> None:
         style="Signature",
         keep_with_next=True,
     )
-    letter.tag("{%p if merchant.contact_title %}")
-    letter.para("{{ merchant.contact_title }}", style="Signature", keep_with_next=True)
-    letter.tag("{%p endif %}")
+    signatory_title(letter)
     letter.para("{{ merchant.name_en }}", style="Signature", keep_with_next=True)
     letter.para("{{ merchant.email }}   ·   {{ merchant.phone }}", style="Signature")
     letter.para(
