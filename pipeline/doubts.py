@@ -143,6 +143,11 @@ def _english_in_chinese(case: Case, named: set[Loc]) -> list[str]:
             f"{case.where('position', 'statement')}: there is no statement_zh: the Chinese letter shows the "
             "statement in English"
         )
+    if data.case.restricted_functions and not data.case.restricted_functions_zh:
+        found.append(
+            f"{case.where('case', 'restricted_functions')}: there is no restricted_functions_zh: the Chinese "
+            "documents show the restricted functions in English"
+        )
     if data.language == Language.ZH:
         untitled = [entry.file for entry in data.evidence if not entry.title_zh]
         if untitled:

@@ -341,12 +341,32 @@ class CaseDetails(Strict):
     restricted_functions: list[Line] = Field(
         default_factory=list, description="What the platform restricted: withdrawals, listings, ..."
     )
+    restricted_functions_zh: list[Line] = Field(
+        default_factory=list,
+        description="The same in Chinese, item for item, e.g. [提现, 发布和编辑商品]; the Chinese documents "
+        "show restricted_functions when left out.",
+    )
     ip_rights: list[IPRight] = Field(
         default_factory=list, description="The rights asserted in the complaint."
     )
     defendant_number: int | None = Field(
         None, ge=1, description="The merchant's line (Doe number) in Schedule A, if known."
     )
+
+    @field_validator("restricted_functions_zh")
+    @classmethod
+    def _item_for_item(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """The Chinese documents print the i-th Chinese item for the i-th function: the two lists pair up."""
+        if not value or "restricted_functions" not in info.data:  # (invalid itself: said already)
+            return value
+        functions = info.data["restricted_functions"]
+        if len(value) != len(functions):
+            raise ValueError(
+                f"has {len(value)} item{'' if len(value) == 1 else 's'} and restricted_functions "
+                f"{len(functions)}; give the Chinese of each function, in the same order "
+                "(每项受限功能对应一项中文，顺序相同)"
+            )
+        return value
 
     @field_validator("tro_extended_date", "tro_extended_until")
     @classmethod

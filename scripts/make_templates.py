@@ -641,7 +641,8 @@ def the_case(letter: Letter) -> None:
         "{% if case.counsel.attorney %}（{{ case.counsel.attorney }}）{% endif %}"
         "{% if case.counsel.email %}，邮箱 {{ case.counsel.email }}{% endif %}。{% endif %}"
         "{% if case.amount_frozen %}我司账户余额中{{ case.amount_frozen|money }}已被冻结。{% endif %}"
-        '{% if case.restricted_functions %}店铺受限功能：{{ case.restricted_functions|join("；") }}。'
+        "{% if case.restricted_functions %}店铺受限功能："
+        '{{ (case.restricted_functions_zh or case.restricted_functions)|join("；") }}。'
         "{% endif %}"
         "{% if case.ip_rights %}原告主张的权利为："
         "{% for right in case.ip_rights %}"

@@ -67,9 +67,13 @@ def test_chinese_in_an_english_field_and_english_in_a_chinese_letter(make_case: 
     data["language"] = "zh"  # a Chinese letter shows an English name as it is: no doubt there
     for entry in data["evidence"]:
         entry.pop("title_zh", None)
+    del data["case"]["restricted_functions_zh"]
     found = [warning.split(": ", 2)[1:] for warning in doubts(load_case(make_case(data, name="zh")), LETTER)]
-    assert [field for field, _ in found] == ["position.statement", "evidence"]
-    assert found[1][1].startswith(f"{len(data['evidence'])} exhibits have no title_zh (evidence/")
+    assert [field for field, _ in found] == ["position.statement", "case.restricted_functions", "evidence"]
+    assert found[1][1] == (
+        "there is no restricted_functions_zh: the Chinese documents show the restricted functions in English"
+    )
+    assert found[2][1].startswith(f"{len(data['evidence'])} exhibits have no title_zh (evidence/")
 
 
 def test_chinese_in_a_field_the_request_and_the_declaration_show_in_english(make_case: MakeCase) -> None:

@@ -123,3 +123,12 @@ def test_a_phone_number_typed_full_width_is_printed_half_width() -> None:
     data = example_data()
     data["merchant"]["phone"] = "＋８６　１３８ ００１３ ８０００"
     assert CaseFile.model_validate(data).merchant.phone == "+86 138 0013 8000"
+
+
+def test_the_chinese_restricted_functions_pair_up_with_the_english_ones() -> None:
+    data = example_data()
+    data["case"]["restricted_functions_zh"] = ["提现"]
+    with pytest.raises(ValidationError, match=r"has 1 item and restricted_functions 2; give the Chinese of"):
+        CaseFile.model_validate(data)
+    del data["case"]["restricted_functions_zh"]  # (optional: case.yaml files without it stay valid)
+    assert CaseFile.model_validate(data).case.restricted_functions_zh == []

@@ -62,3 +62,25 @@ def test_the_signatory_s_position_is_in_the_letter_s_language(
     for document in ("appeal_letter", "narrowing_request"):  # (the request: in English too, to counsel)
         assert flat("General Manager 总经理") in flat(text_of(bilingual, document)), document
     assert flat("General Manager 总经理") in flat(text_of(chinese, "narrowing_request"))
+
+
+def test_the_restricted_functions_are_in_chinese_in_chinese_text(
+    chinese: BuildResult, bilingual: BuildResult
+) -> None:
+    """The Chinese letter read "店铺受限功能：Withdrawal of the account balance；Publishing and editing of
+    listings": `restricted_functions` is free text, and `restricted_functions_zh` gives it in Chinese."""
+    letter = flat(text_of(chinese, "appeal_letter"))
+    assert flat("店铺受限功能：提现；发布和编辑商品。") in letter and "Withdrawal" not in letter
+    inquiry = flat(text_of(chinese, "cs_inquiry"))
+    assert flat("受限功能 提现 发布和编辑商品") in inquiry and "Withdrawal" not in inquiry
+    text = (chinese.output / "cs_inquiry.txt").read_text(encoding="utf-8")
+    assert "- 受限功能：提现；发布和编辑商品\n" in text
+    rows = [" ".join(line.split()) for line in text_of(bilingual, "cs_inquiry").splitlines()]
+    first = next(n for n, row in enumerate(rows) if row.endswith("Withdrawal of the account balance"))
+    assert rows[first + 1] == "受限功能 提现"  # (the Chinese under the English, as in every row)
+    assert rows[first + 3 : first + 5] == ["Publishing and editing of listings", "发布和编辑商品"]
+    text = (bilingual.output / "cs_inquiry.txt").read_text(encoding="utf-8")
+    assert (
+        "Functions restricted / 受限功能: Withdrawal of the account balance / 提现; Publishing and editing "
+        "of listings / 发布和编辑商品\n"
+    ) in text
