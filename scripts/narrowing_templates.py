@@ -84,13 +84,13 @@ def styles(letter: Letter) -> None:
 
 def sales_table(letter: Letter) -> None:
     """The accused listings with their orders, units and revenue, and a total row per currency."""
-    table = letter.table([1.35, 2.75, 0.7, 0.7, 1.0])
+    table = letter.table([1.35, 2.5, 0.95, 0.7, 1.0])
     letter.row(
         table,
         [
             [both("Listing ID", "商品ID")],
             [both("Title", "商品名称")],
-            [both("Orders", "订单行数")],
+            [both("Order lines", "订单行数")],
             [both("Units", "销量")],
             [both("Revenue", "销售额")],
         ],

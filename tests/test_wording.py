@@ -84,3 +84,15 @@ def test_the_restricted_functions_are_in_chinese_in_chinese_text(
         "Functions restricted / 受限功能: Withdrawal of the account balance / 提现; Publishing and editing "
         "of listings / 发布和编辑商品\n"
     ) in text
+
+
+def test_the_sales_table_counts_order_lines(chinese: BuildResult, bilingual: BuildResult) -> None:
+    """The request and the declaration headed "Orders" a column that counts order lines (订单行数 in
+    Chinese): an order of two listings is two lines."""
+    for result in (chinese, bilingual):
+        for document in ("narrowing_request", "declaration"):
+            text = text_of(result, document)
+            assert "Orders" not in text, document
+            header = next(line for line in text.splitlines() if "Listing ID" in line)
+            assert "Order lines" in header, document
+            assert "订单行数" in text
