@@ -130,12 +130,18 @@ class AccusedSales:
     def destination(self) -> str:
         """Where the counted orders went, for `to ...` in English (`the United States`); empty when every
         destination counts."""
-        return " or ".join("the United States" if same_country(c, "US") else c for c in self.countries)
+        return " or ".join("the United States" if same_country(c, "US") else c for c in self._destinations)
 
     @property
     def destination_zh(self) -> str:
         """The same in Chinese (`美国`)."""
-        return "、".join("美国" if same_country(c, "US") else c for c in self.countries)
+        return "、".join("美国" if same_country(c, "US") else c for c in self._destinations)
+
+    @property
+    def _destinations(self) -> list[str]:
+        """`sales.countries` for an export; the figures of `products` are sales to the United States
+        (`units_sold`), which the declaration swore to as plain sales when it did not say so."""
+        return self.countries if self.from_export else ["US"]
 
     @property
     def source(self) -> str:

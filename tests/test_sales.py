@@ -692,7 +692,7 @@ def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path
     """Found by auditing the bundle as counsel would: the letter's "Enclosures: ...; Exhibit 1 to 7", and
     the Chinese declaration's "链接及其的销售情况" when the figures have no period or destination."""
     data = example_data()
-    del data["sales"]  # (the figures from products: no period, no destination)
+    del data["sales"]  # (the figures from products)
     folder = make_case(data)
     case = load_case(folder)
     context = Context(case.data, make_exhibits(case.data, folder), dt.date(2024, 3, 18), Language.BILINGUAL)
@@ -702,6 +702,8 @@ def test_the_wording_of_the_default_word_templates(make_case: MakeCase, tmp_path
     assert "The listings concerned and their sales to the United States:" in letter  # ("Our listings ...")
     request = docx_text(templates.render(templates.find("narrowing_request"), context, tmp_path).path)
     assert "1. The sales of the accused listing / " in request  # one listing: not "listings"
+    every_country = dataclasses.replace(from_products(case.data), file="evidence/sales.csv")  # (no period,
+    context = dataclasses.replace(context, sales=every_country)  # no destination: an export of every country)
     declaration = docx_text(templates.render(templates.find("declaration"), context, tmp_path).path)
     assert "及其的" not in declaration and "链接及其" in declaration
 

@@ -96,3 +96,14 @@ def test_the_sales_table_counts_order_lines(chinese: BuildResult, bilingual: Bui
             header = next(line for line in text.splitlines() if "Listing ID" in line)
             assert "Order lines" in header, document
             assert "订单行数" in text
+
+
+def test_figures_from_case_yaml_are_sworn_as_sales_to_the_united_states(chinese: BuildResult) -> None:
+    """Without a sales export, the declaration said "the accused listing sold 14 units for US$209.30",
+    taken from the Company's records, though `units_sold` of case.yaml counts the units sold to the United
+    States (as the letter's table says)."""
+    declaration = flat(text_of(chinese, "declaration"))
+    assert flat("the accused listing sold 14 units to the United States for US$209.30") in declaration
+    assert flat("涉案链接对美国合计销售14件") in declaration
+    request = flat(text_of(chinese, "narrowing_request"))
+    assert flat("Our records show the following sales of the accused listing to the United States") in request
