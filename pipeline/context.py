@@ -268,7 +268,8 @@ def date_zh(value: dt.date | None) -> str:
 
 def money(value: Any, currency: str | None = None) -> str:
     """`US$48,630.25` from a Money-like object (`amount`, `currency`) or an amount and a currency;
-    `US$10.00 + €5.00` from a list of Money-like objects (a revenue in several currencies)."""
+    `US$10.00 + €5.00` from a list of Money-like objects (a revenue in several currencies); `-US$12.00`
+    for a negative amount (a refund line of a sales export), the sign before the currency, as written."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
@@ -279,7 +280,8 @@ def money(value: Any, currency: str | None = None) -> str:
         amount = value
     code = currency or "USD"
     symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
-    return f"{symbol}{Decimal(amount):,.2f}"
+    amount = Decimal(amount)
+    return f"{'-' if amount < 0 else ''}{symbol}{abs(amount):,.2f}"
 
 
 def paragraphs(text: str | None) -> list[str]:

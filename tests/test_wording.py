@@ -107,3 +107,23 @@ def test_figures_from_case_yaml_are_sworn_as_sales_to_the_united_states(chinese:
     assert flat("涉案链接对美国合计销售14件") in declaration
     request = flat(text_of(chinese, "narrowing_request"))
     assert flat("Our records show the following sales of the accused listing to the United States") in request
+
+
+def test_a_negative_amount_has_its_sign_before_the_currency(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A refund line's amount printed as "US$-12.00"."""
+    data = example_data()
+    refunded = "1600987650099"
+    data["sales"]["listings"] = ["1600987654321", refunded]
+    data["bundle"] = {"freeze_narrowing": True}
+    root = tmp_path_factory.mktemp("refund")
+    folder = root / "cases" / "acme"
+    shutil.copytree(EXAMPLE, folder)
+    export = folder / "evidence" / "orders_export.csv"
+    line = f'240301000000000001,2024-03-01 10:00:00,{refunded},"Refund",美国,0,0,-12.00,USD,交易完成\n'
+    export.write_text(export.read_text(encoding="utf-8-sig") + line, encoding="utf-8")
+    (folder / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    result = build(folder, BuildOptions(output_root=root / "out"))
+    for document in ("appeal_letter", "declaration"):
+        row = next(line for line in text_of(result, document).splitlines() if refunded in line)
+        assert row.split()[-1] == "-US$12.00", document
+        assert "US$-" not in text_of(result, document)
