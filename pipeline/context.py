@@ -106,6 +106,36 @@ def contact_title_zh(data: CaseFile) -> str:
     return given.title_zh if same_person and same_position else ""
 
 
+_DISTRICT_COURT = re.compile(
+    r"^(?:the\s+)?(?:united\s+states|u\.\s?s\.|us)\s+district\s+court\b[\s,]*(?:(?:for|of)\s+)?(?:the\s+)?",
+    re.IGNORECASE,
+)
+_DISTRICT = re.compile(
+    r"^(?:(?:northern|southern|eastern|western|central|middle)\s+)?district\s+of\s+\S", re.IGNORECASE
+)
+_DIVISIONS_ND_ILL = {1: "EASTERN DIVISION", 3: "WESTERN DIVISION"}
+"""N.D. Ill.'s divisions by the office number that leads its case numbers (1: Chicago, 3: Rockford)."""
+
+
+def court_caption(court: str, number: str) -> list[str]:
+    """The court's name as a caption sets it, one line each: `UNITED STATES DISTRICT COURT`, the district
+    (`NORTHERN DISTRICT OF ILLINOIS`) and, in N.D. Ill., the division (`EASTERN DIVISION` for a case
+    numbered 1:...) or the division `case.court` names; a name in another form is one line, as written.
+    One line of the whole name broke it at the width of the page ("... NORTHERN DISTRICT OF / ILLINOIS")."""
+    found = _DISTRICT_COURT.match(court)
+    rest = court[found.end() :] if found else court
+    if not found and not _DISTRICT.match(rest):
+        return [court.upper()]
+    district, _, division = (part.strip() for part in rest.partition(","))
+    lines = ["UNITED STATES DISTRICT COURT", *([district.upper()] if district else [])]
+    if division:
+        return [*lines, division.upper()]
+    if " ".join(district.lower().split()) == "northern district of illinois":
+        office = int(number.split(":", 1)[0])
+        lines += [_DIVISIONS_ND_ILL[office]] if office in _DIVISIONS_ND_ILL else []
+    return lines
+
+
 @dataclass(frozen=True)
 class Context:
     """The variables of every template; `variables()` gives them to the engines."""
@@ -151,6 +181,7 @@ class Context:
             "sales": sales,
             "declaration": declarant(data, self.letter_date),
             "contact_title_zh": contact_title_zh(data),
+            "court_caption": court_caption(data.case.court, data.case.number),
             "position": data.position,
             "grounds": [ground.value for ground in data.position.grounds],
             "requests": data.requests,

@@ -76,6 +76,8 @@ def styles(letter: Letter) -> None:
     """The styles these documents add to the letter's: the caption, the title, the declaration's text."""
     document = letter.document
     paragraph_style(document, "Caption", after=0, line=1.0)
+    paragraph_style(document, "Court", size=12, bold=True, after=0, line=1.0,
+                    align=WD_ALIGN_PARAGRAPH.CENTER, keep_with_next=True)  # fmt: skip
     paragraph_style(document, "Document Title", size=12, bold=True, before=12, after=2, line=1.0,
                     align=WD_ALIGN_PARAGRAPH.CENTER, keep_with_next=True)  # fmt: skip
     paragraph_style(document, "Document Subtitle", after=12, line=1.0, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -353,8 +355,13 @@ def build_request() -> DocumentObject:
 
 
 def caption(letter: Letter) -> None:
-    """The court, the parties and the case number, as on the court's papers (in English in every language)."""
-    letter.para(bold("{{ case.court|upper }}"), style="Document Title")
+    """The court, the parties and the case number, as on the court's papers (in English in every language):
+    the court's name a line a part (`court_caption`: the court, the district, the division)."""
+    letter.para("", style="Caption")
+    letter.tag("{%p for line in court_caption %}")
+    letter.para("{{ line }}", style="Court")
+    letter.tag("{%p endfor %}")
+    letter.para("", style="Caption")
     table = letter.document.add_table(rows=1, cols=2)
     table.autofit = False
     left, right = table.rows[0].cells

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from pipeline.build import BuildOptions, BuildResult, build
+from pipeline.context import court_caption
 from tests.conftest import EXAMPLE, example_data, flat
 from tests.conftest import pdftotext as pdf_text
 
@@ -127,3 +128,32 @@ def test_a_negative_amount_has_its_sign_before_the_currency(tmp_path_factory: py
         row = next(line for line in text_of(result, document).splitlines() if refunded in line)
         assert row.split()[-1] == "-US$12.00", document
         assert "US$-" not in text_of(result, document)
+
+
+def test_the_declaration_s_caption_sets_the_court_a_line_a_part(chinese: BuildResult) -> None:
+    """The caption read "UNITED STATES DISTRICT COURT FOR THE NORTHERN DISTRICT OF / ILLINOIS", broken at the
+    width of the page; US courts set the court, the district and the division on lines of their own."""
+    lines = [" ".join(line.split()) for line in text_of(chinese, "declaration").splitlines() if line.strip()]
+    assert lines[:3] == ["UNITED STATES DISTRICT COURT", "NORTHERN DISTRICT OF ILLINOIS", "EASTERN DIVISION"]
+
+
+ND_ILL = ["UNITED STATES DISTRICT COURT", "NORTHERN DISTRICT OF ILLINOIS"]
+
+
+@pytest.mark.parametrize(
+    ("court", "number", "caption"),
+    [
+        ("United States District Court for the Northern District of Illinois", "1:24-cv-02015",
+         [*ND_ILL, "EASTERN DIVISION"]),
+        ("Northern District of Illinois", "3:24-cv-50012", [*ND_ILL, "WESTERN DIVISION"]),  # (Rockford)
+        ("U.S. District Court, Northern District of Illinois, Eastern Division", "1:24-cv-02015",
+         [*ND_ILL, "EASTERN DIVISION"]),
+        ("United States District Court for the Southern District of New York", "1:24-cv-02015",
+         ["UNITED STATES DISTRICT COURT", "SOUTHERN DISTRICT OF NEW YORK"]),
+        ("the United States District Court for the District of Columbia", "1:24-cv-00015",
+         ["UNITED STATES DISTRICT COURT", "DISTRICT OF COLUMBIA"]),
+        ("Circuit Court of Cook County", "1:24-cv-02015", ["CIRCUIT COURT OF COOK COUNTY"]),  # (as written)
+    ],
+)  # fmt: skip
+def test_a_court_s_name_as_a_caption_sets_it(court: str, number: str, caption: list[str]) -> None:
+    assert court_caption(court, number) == caption
