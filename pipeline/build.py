@@ -36,7 +36,7 @@ from pipeline.convert import Job, LocalFilesOnly, check_cjk_font
 from pipeline.doubts import doubts
 from pipeline.draft import drafting
 from pipeline.errors import BundleError, EvidenceError
-from pipeline.evidence import resolve_evidence, unlisted
+from pipeline.evidence import repeated, resolve_evidence, unlisted
 from pipeline.exhibits import (
     Kind,
     classify,
@@ -211,7 +211,7 @@ def _build(case_folder: Path, options: BuildOptions) -> BuildResult:
     refused: list[tuple[int, EvidenceError]] = []  # what is wrong with the evidence: all said at once
     classes = [_classified(exhibit, path, refused) for exhibit, path in zip(exhibits, evidence, strict=True)]
     sales, warnings = accused_sales(case, exhibits)
-    warnings = relabelling + unlisted(case) + warnings
+    warnings = relabelling + unlisted(case) + repeated(case, exhibits) + warnings
     warnings += doubts(case.in_language(options.language), created.date())  # (dates out of order, ...)
     document_names = documents_of(case.data)
     cache = Cache(options.output_root / CACHE_FOLDER if options.cache else None)

@@ -162,7 +162,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
     """Every evidence file as the build takes it, each problem reported: inside the case folder, of a kind
     the build takes, and a PDF opened as the build opens it (decrypted, repaired, cleaned: in a copy, in a
     temporary folder)."""
-    from pipeline.evidence import entry_paths, unlisted
+    from pipeline.evidence import entry_paths, repeated, unlisted
     from pipeline.exhibits import Kind, classify, describe
     from pipeline.profiles import mostly_chinese, profile_for, translation_warning
     from pipeline.redaction import scan_data, scan_pages
@@ -175,6 +175,7 @@ def _evidence(case: Case, destination: Destination | None, report: Report) -> Ev
         if not problems
         else unread_exhibits(case.data)
     )
+    report.warnings += repeated(case, evidence.exhibits) if not problems else []
     findings = scan_data(case.data, where=case.at) if destination else []  # (as a build: for a destination)
     chinese: list[str] = []  # the exhibits that read in Chinese, for a court
     total = 0

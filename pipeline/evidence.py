@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
 from pipeline.load import Case
 from pipeline.render import not_a_template
@@ -55,6 +57,23 @@ def entry_paths(case: Case) -> tuple[list[Path | None], list[str]]:
             first[path] = entry.file
         paths.append(path)
     return paths, problems
+
+
+def repeated(case: Case, exhibits: Sequence[Exhibit]) -> list[str]:
+    """A warning for each exhibit whose file holds the same bytes as an earlier exhibit's under another name
+    (`invoice.pdf` and `invoice (1).pdf`, as a second download names it): the bundle would show it twice,
+    under two numbers, and its reader wonder which is the evidence."""
+    first: dict[str, Exhibit] = {}
+    found = []
+    for index, exhibit in enumerate(exhibits):
+        earlier = first.setdefault(exhibit.sha256, exhibit)
+        if earlier is not exhibit:
+            found.append(
+                f"{case.where('evidence', index, 'file')}: {exhibit.file} holds the same content as "
+                f"{earlier.file} ({earlier.label}), so the bundle shows it twice; list it once, or remove "
+                f"the copy (与 {earlier.file} 内容完全相同，请只列一次)"
+            )
+    return found
 
 
 def resolve_file(case_folder: Path, name: str) -> Path:

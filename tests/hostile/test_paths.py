@@ -198,6 +198,23 @@ def test_one_file_named_twice_in_other_words_is_refused(hostile: Hostile) -> Non
     )
 
 
+def test_one_file_copied_under_another_name_is_warned_of(hostile: Hostile) -> None:
+    """`发票.pdf` and `发票 (1).pdf` (a second download of it) went into the bundle as two exhibits, without
+    a word (found by a tester gathering a seller's evidence)."""
+    invoice = pdf("Invoice")
+    files = {"evidence/发票.pdf": invoice, "evidence/发票 (1).pdf": invoice, "evidence/x.pdf": pdf("Other")}
+    write_case(hostile, files, "evidence/发票.pdf", "evidence/x.pdf", "evidence/发票 (1).pdf")
+    built = hostile.builds()
+    line = hostile.line("file: evidence/发票 (1).pdf")
+    warning = (
+        f"cases/acme/case.yaml:{line}: evidence[2].file: evidence/发票 (1).pdf holds the same content as "
+        "evidence/发票.pdf (Exhibit 1), so the bundle shows it twice; list it once, or remove the copy "
+        "(与 evidence/发票.pdf 内容完全相同，请只列一次)"
+    )
+    assert [line for line in built.warnings if "same content" in line] == [warning]
+    assert [line for line in check_case(hostile.folder).warnings if "same content" in line] == [warning]
+
+
 def test_a_file_that_cannot_be_read_is_named(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
     """It was "failed unexpectedly (PermissionError ...)", exit 70. (These tests run as root, who reads
     everything: the refusal is made to happen.)"""
