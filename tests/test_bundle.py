@@ -73,6 +73,16 @@ def test_a_chinese_bundle_has_chinese_bookmarks_and_cover(make_case: MakeCase, t
     store = "阿里巴巴国际站店铺“Lumiere Home Official Store”（店铺ID lumierehome2019）；附表A第87项"
     assert flat(store) in cover
     assert flat("陈晓宇，总经理") in cover and "Alibaba.com" not in cover and "GeneralManager" not in cover
+    assert flat("冻结金额 US$48,630.25；涉案销售额 US$209.30") in cover
+
+
+def test_the_cover_says_how_much_is_frozen_against_the_accused_sales(example: BuildResult) -> None:
+    """A platform's reviewer, deciding in minutes whether to release the funds, found the case, the store
+    and its Schedule A line on the first page, but not the amount at stake: it was on the letter's second
+    page. The cover stays one page."""
+    cover = flat(pdftotext(example.bundle, "-f", "1", "-l", "1"))
+    assert flat("Amount frozen / 冻结金额 US$48,630.25; accused sales / 涉案销售额 US$209.30") in cover
+    assert outline(PdfReader(example.bundle))[1][1] == 1  # the contents begin on page 2
 
 
 def test_the_bilingual_cover_note_is_two_sentences_on_two_lines(example: BuildResult) -> None:
