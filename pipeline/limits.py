@@ -164,7 +164,7 @@ def _stop_behind(error: BaseException) -> BaseException | None:
         if isinstance(cause, (KeyboardInterrupt, Terminated)):
             return cause
         seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
     return None
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -24,7 +25,7 @@ from pipeline.cli import main
 from pipeline.context import Context
 from pipeline.convert import LocalFilesOnly, html_document
 from pipeline.errors import ConversionError, TemplateError
-from pipeline.limits import Terminated, collect_garbage, stop_on_signals
+from pipeline.limits import Terminated, collect_garbage, stop_on_signals, stops_unmasked
 from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.outputs import MANIFEST, publish
@@ -442,6 +443,23 @@ def test_a_stop_amid_a_zip_part_is_no_damaged_exhibit(
     assert last == "interrupted; nothing was written" if jobs is None else "interrupted after 0 of 2" in last
     assert "Traceback" not in done.stderr and "FAILED" not in done.stderr and "checked" not in done.stderr
     assert not list(output.glob("[!.]*")) and not list(output.glob(".*.building-*"))
+
+
+def test_an_answer_to_a_stop_is_not_taken_for_the_stop() -> None:
+    """click answers Ctrl-C at a question (`init`, `send`'s password) with Abort, raised from None: the
+    command then says "cancelled" and exits 1. The stop behind it was raised in its place, "interrupted",
+    exit 130 (a reviewer's). An error a clean-up raised as the stop went through is the stop."""
+    with pytest.raises(BaseException) as raised, stops_unmasked():  # (a KeyboardInterrupt would stop pytest)
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise click.Abort from None
+    assert raised.type is click.Abort
+    with pytest.raises(Terminated), stops_unmasked():
+        try:
+            raise Terminated
+        finally:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle on it")
 
 
 def test_a_full_disk_is_said_plainly_and_the_earlier_outputs_stay(
