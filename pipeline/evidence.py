@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pipeline.context import Exhibit
 from pipeline.errors import EvidenceError
-from pipeline.load import Case
+from pipeline.load import Case, as_typed
 from pipeline.render import not_a_template
 
 EVIDENCE_FOLDER = "evidence"
@@ -187,29 +187,31 @@ def unlisted(case: Case) -> list[str]:
     """A warning naming the files of `evidence/` (and of its folders) that case.yaml does not use, as an
     exhibit or as the sales export: a photo copied in and never listed was left out of the bundle without a
     word. What file browsers and editors leave there (`.DS_Store`, `._photo.jpg`, Thumbs.db, desktop.ini,
-    Word's `~$letter.docx`) is not evidence; nor is a file an entry names in other capitals or brackets
-    (the entry's own error says so)."""
+    Word's `~$letter.docx`: `not_a_template`) is not evidence; nor is the file an entry that names no file
+    means in other capitals or brackets (the entry's own error says so). At most `LOOKED_AT` files are
+    looked at (the check runs on every build, and every rebuild of a watch)."""
     folder = case.folder.resolve()
     top = folder / EVIDENCE_FOLDER
     if not top.is_dir():
         return []
     named = [entry.file for entry in case.data.evidence] + [case.data.sales.file or ""]
     used = {_used(folder, name) for name in named if name}
-    written = {_as_read(name.replace("\\", "/").removeprefix("./")) for name in named if name}
+    unfound = [name for name in named if name and not os.path.lexists(_used(folder, name))]
+    written = {_as_read(name.replace("\\", "/").removeprefix("./")) for name in unfound}
     found, seen = [], 0
     for parent, folders, files in os.walk(top):
         folders[:] = sorted(name for name in folders if not not_a_template(name) and name != "__MACOSX")
-        for file in sorted(files):
+        for file in sorted(files)[: LOOKED_AT - seen]:
             seen += 1
-            path = Path(parent) / file
-            shown = path.relative_to(folder).as_posix()
+            shown = (Path(parent) / file).relative_to(folder).as_posix()
             if not (not_a_template(file) or _used(folder, shown) in used or _as_read(shown) in written):
                 found.append(shown)
-        if seen > LOOKED_AT:
+        if seen >= LOOKED_AT:
             break
     if not found:
         return []
-    names = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if len(found) > SHOWN else "")
+    listed = [as_typed(name, most=200) for name in found[:SHOWN]]
+    names = ", ".join(listed) + (f" and {len(found) - SHOWN} more" if len(found) > SHOWN else "")
     count, them = (f"{len(found)} files", "them") if len(found) > 1 else ("a file", "it")
     return [
         f"{case.where('evidence')}: {EVIDENCE_FOLDER}/ holds {count} not listed here, so not in the bundle: "

@@ -263,7 +263,7 @@ def _yaml_hint(lines: list[str], line: int, problem: str) -> tuple[int, str]:
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     quoted = _QUOTED.search(text) if "escape" in problem else None
     if quoted and "\\" in quoted.group(1):
-        path = _as_typed(quoted.group(1).replace("\\", "/"))
+        path = as_typed(quoted.group(1).replace("\\", "/"))
         hint = (
             f"in double quotes \\ starts an escape; write paths with / ({path}), or put them in single quotes"
         )
@@ -280,7 +280,7 @@ def _yaml_hint(lines: list[str], line: int, problem: str) -> tuple[int, str]:
 
 def _shortly(value: str) -> str:
     """A value in a line written as it should be: the start of a long one is enough to show how."""
-    return _as_typed(value, most=40)
+    return as_typed(value, most=40)
 
 
 def _lines_near(lines: list[str], line: int) -> Iterator[int]:
@@ -419,7 +419,7 @@ _AS_WRITTEN = {  # pydantic's error types -> what to write instead, for a reader
 }
 
 
-def _as_typed(value: str, most: int = 60) -> str:
+def as_typed(value: str, most: int = 60) -> str:
     """A value quoted in a message: characters that cannot be printed shown as codes (a line break or a
     control character would break the message apart), a long one shortened."""
     shown = "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in value)
@@ -430,7 +430,7 @@ def _plainly(kind: str, loc: Loc, message: str, value: object) -> str:
     """pydantic's message, or what to write instead, with the value as typed (a full-width comma, a
     currency sign, a Chinese date or a section's only line without a space after its colon is then seen
     at once)."""
-    typed = f"; you wrote “{_as_typed(value)}”" if isinstance(value, str) and value.strip() else ""
+    typed = f"; you wrote “{as_typed(value)}”" if isinstance(value, str) and value.strip() else ""
     if kind.startswith("date_"):
         impossible = _no_such_day(value)
         return impossible + typed if impossible else _AS_WRITTEN["date"] + typed

@@ -88,12 +88,14 @@ Emacs's `.#case.yaml`): they come and go while a user types, and are not inputs 
 
 def not_a_template(name: str) -> bool:
     """Whether a file of a templates folder is one no template can use: editors' debris, hidden files
-    (`.DS_Store`, an editor's swap file), backups (`letter.html~`), Windows' Thumbs.db and desktop.ini. They
-    made the bundle out of date for `send`, and a bundle built with one sent again as a new one."""
+    (`.DS_Store`, an editor's swap file), backups (`letter.html~`), Windows' Thumbs.db, ehthumbs.db and
+    desktop.ini, the `file.pdf:Zone.Identifier` Windows adds beside a download copied into WSL, macOS's
+    `Icon\r`. They made the bundle out of date for `send`, and a bundle built with one sent again as a new
+    one."""
     return (
         name.startswith((".", *EDITOR_DEBRIS))
-        or name.endswith("~")
-        or name.lower() in ("thumbs.db", "desktop.ini")
+        or name.endswith(("~", ":Zone.Identifier"))
+        or name.lower() in ("thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r")
     )
 
 

@@ -198,6 +198,29 @@ def test_one_file_named_twice_in_other_words_is_refused(hostile: Hostile) -> Non
     )
 
 
+def test_a_file_named_like_a_listed_one_is_named_and_windows_debris_is_not(
+    hostile: Hostile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second photo spelt `.jpeg` beside the listed `photo.jpg`, and an invoice in other capitals beside
+    the listed one, were passed over as the listed files misspelt (a reviewer's); the `:Zone.Identifier`
+    files Windows leaves beside downloads copied into WSL, and ehthumbs.db, were named as evidence."""
+    files: dict[str, FileMaker] = {
+        "evidence/photo.jpg": ev.png_bytes(),
+        "evidence/photo.jpeg": pdf("Another photo"),
+        "evidence/invoice.pdf": pdf("Listed"),
+        "evidence/Invoice.pdf": pdf("Another invoice"),
+        "evidence/invoice.pdf:Zone.Identifier": b"[ZoneTransfer]\r\nZoneId=3\r\n",
+        "evidence/ehthumbs.db": b"debris",
+    }
+    write_case(hostile, files, "evidence/photo.jpg", "evidence/invoice.pdf")
+    monkeypatch.chdir(hostile.folder.parent.parent)  # (where the build runs)
+    warning = (
+        f"{hostile.at('evidence:', 'evidence', '')}evidence/ holds 2 files not listed here, so not in the "
+        f"bundle: evidence/Invoice.pdf, evidence/photo.jpeg; {UNLISTED_HINT.format(count=2)}"
+    )
+    assert [line for line in check_case(hostile.folder).warnings if "not listed" in line] == [warning]
+
+
 def test_one_file_copied_under_another_name_is_warned_of(hostile: Hostile) -> None:
     """`发票.pdf` and `发票 (1).pdf` (a second download of it) went into the bundle as two exhibits, without
     a word (found by a tester gathering a seller's evidence)."""
