@@ -119,6 +119,14 @@ _OLE_WORKBOOK = re.compile(
 )
 """The directory entry of an old binary Excel file's sheets (its stream `Workbook`, `Book` before Excel 97):
 the name in UTF-16, padded to 64 bytes, its length, and the type of a stream."""
+_OLE_DOCUMENT = re.compile(
+    b"|".join(
+        re.escape(name.encode("utf-16-le").ljust(64, b"\0") + bytes([2 * len(name) + 2, 0, 2]))
+        for name in ("WordDocument", "PowerPoint Document")
+    )
+)
+"""The same of an old Word or PowerPoint file's text: a Word file holding a spreadsheet has its `Workbook`
+too (in the embedded object's storage), and is no spreadsheet."""
 _EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
@@ -551,12 +559,13 @@ def _binary_warnings(name: str, source: Path) -> list[str]:
     (by its name or its `Workbook` stream): its sheets cannot be fitted to the page width (`_fit_sheet`
     reads only .xlsx and OpenDocument), so a wide one was printed a few columns a page, page after page,
     without a word, where the same data as .xlsx fits one page."""
-    includes, workbook = False, source.suffix.lower() == ".xls"
+    includes, workbook, document = False, source.suffix.lower() == ".xls", False
     tail = b""
     with source.open("rb") as stream:
-        while (chunk := stream.read(1 << 20)) and not (includes and workbook):
+        while chunk := stream.read(1 << 20):
             includes = includes or bool(_OLE_INCLUDE.search(tail + chunk))
             workbook = workbook or bool(_OLE_WORKBOOK.search(tail + chunk))
+            document = document or bool(_OLE_DOCUMENT.search(tail + chunk))
             tail = chunk[-80:]
     warnings = []
     if includes:
@@ -564,7 +573,7 @@ def _binary_warnings(name: str, source: Path) -> list[str]:
             f"{name}: the file may load pictures or text from other files or the web, which build-appeal "
             "cannot check in old Word files; open it in Word, save it as .docx and use that file"
         )
-    if workbook:
+    if workbook and not document:
         warnings.append(
             f"{name}: an old Excel (.xls) file, whose sheets cannot be fitted to the page width: a wide "
             "sheet is printed a few columns a page; open it and save it as .xlsx "

@@ -321,11 +321,11 @@ def test_a_stray_cell_far_away_is_no_page_across(tmp_path: Path) -> None:
     assert warnings == []
 
 
-def _ole(stream: str) -> bytes:
+def _ole(*streams: str) -> bytes:
     """An old binary (OLE2) office file's first bytes as Office writes them, enough to be told by: the
-    header, and the directory's root entry and one stream (`Workbook`: Excel's; `WordDocument`: Word's)."""
+    header, and the directory's root entry and its streams (`Workbook`: Excel's; `WordDocument`: Word's)."""
     entries = b""
-    for name, kind in (("Root Entry", 5), (stream, 2)):
+    for name, kind in (("Root Entry", 5), *((stream, 2) for stream in streams)):
         encoded = (name + "\0").encode("utf-16-le")
         entries += encoded.ljust(64, b"\0") + struct.pack("<HB", len(encoded), kind) + b"\0" * 61
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".ljust(512, b"\0") + entries + b"\0" * 1024
@@ -343,6 +343,7 @@ OLD_EXCEL = (
         ("销售记录.xls", "Workbook", True),
         ("orders.doc", "Workbook", True),
         ("letter.doc", "WordDocument", False),
+        ("contract.doc", "WordDocument Workbook", False),  # a Word file holding a spreadsheet (a reviewer's)
     ],
 )
 def test_an_old_excel_workbook_is_told_to_be_saved_as_xlsx(
@@ -352,7 +353,7 @@ def test_an_old_excel_workbook_is_told_to_be_saved_as_xlsx(
     a page across many pages, without a word, where the same data as .xlsx fits one page. (Known by its
     name, or by its `Workbook` stream whatever its name: LibreOffice reads the content.)"""
     source = tmp_path / name
-    source.write_bytes(_ole(stream))
+    source.write_bytes(_ole(*stream.split()))
     copy, warnings = printable_copy(EXHIBIT, source, tmp_path / "copy")
     assert copy == source
     assert warnings == ([f"{NAME}: {OLD_EXCEL}"] if warned else [])
