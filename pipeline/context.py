@@ -107,7 +107,8 @@ def contact_title_zh(data: CaseFile) -> str:
 
 
 _DISTRICT_COURT = re.compile(
-    r"^(?:the\s+)?(?:united\s+states|u\.\s?s\.|us)\s+district\s+court\b[\s,]*(?:(?:for|of)\s+)?(?:the\s+)?",
+    r"^(?:the\s+)?(?:united\s+states|u\.\s?s\.|us)\s+district\s+court\b[\s,:\-–—(]*(?:(?:for|of)\s+)?"
+    r"(?:the\s+)?",
     re.IGNORECASE,
 )
 _DISTRICT = re.compile(
@@ -126,7 +127,8 @@ def court_caption(court: str, number: str) -> list[str]:
     rest = court[found.end() :] if found else court
     if not found and not _DISTRICT.match(rest):
         return [court.upper()]
-    district, _, division = (part.strip() for part in rest.partition(","))
+    parts = re.split(r"\s*[,–—]\s*|\s+-\s+", rest.strip().removesuffix(")"), maxsplit=1)
+    district, division = parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""
     lines = ["UNITED STATES DISTRICT COURT", *([district.upper()] if district else [])]
     if division:
         return [*lines, division.upper()]
@@ -311,8 +313,8 @@ def money(value: Any, currency: str | None = None) -> str:
         amount = value
     code = currency or "USD"
     symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
-    amount = Decimal(amount)
-    return f"{'-' if amount < 0 else ''}{symbol}{abs(amount):,.2f}"
+    cents = Decimal(amount).quantize(Decimal("0.01"))  # (-0.004 is no debt: US$0.00, not -US$0.00)
+    return f"{'-' if not cents.is_nan() and cents < 0 else ''}{symbol}{abs(cents):,.2f}"
 
 
 def paragraphs(text: str | None) -> list[str]:

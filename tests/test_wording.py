@@ -153,6 +153,13 @@ ND_ILL = ["UNITED STATES DISTRICT COURT", "NORTHERN DISTRICT OF ILLINOIS"]
         ("the United States District Court for the District of Columbia", "1:24-cv-00015",
          ["UNITED STATES DISTRICT COURT", "DISTRICT OF COLUMBIA"]),
         ("Circuit Court of Cook County", "1:24-cv-02015", ["CIRCUIT COURT OF COOK COUNTY"]),  # (as written)
+        # A reviewer's: "UNITED STATES DISTRICT COURT / – NORTHERN DISTRICT OF ILLINOIS", no division
+        ("United States District Court – Northern District of Illinois", "1:24-cv-02015",
+         [*ND_ILL, "EASTERN DIVISION"]),
+        ("United States District Court - Northern District of Illinois - Western Division", "3:24-cv-50012",
+         [*ND_ILL, "WESTERN DIVISION"]),
+        ("United States District Court (Northern District of Illinois)", "1:24-cv-02015",
+         [*ND_ILL, "EASTERN DIVISION"]),
     ],
 )  # fmt: skip
 def test_a_court_s_name_as_a_caption_sets_it(court: str, number: str, caption: list[str]) -> None:
