@@ -300,10 +300,10 @@ def _unstated(case: Case, sales: AccusedSales) -> list[str]:
         if not left_out or (counted and sales.from_export):
             continue
         where = f"{case.where('products', index)}: {product.listing_id} has no {' and no '.join(left_out)}"
+        export = ", or name the platform's sales export in sales.file" if counted else ""  # (none yet)
         advice = (
-            "give units_sold and revenue, its sales to the United States (0 if it sold none there)"
-            + ("" if sales.from_export else ", or name the platform's sales export in sales.file")
-            + " (请填写对美销量与销售额，未售出填0)"
+            f"give units_sold and revenue, its sales to the United States (0 if it sold none there){export} "
+            "(请填写对美销量与销售额，未售出填0)"
         )
         nothing = money(Money(Decimal(0), product.currency))
         if counted and case.data.bundle.freeze_narrowing:
