@@ -380,8 +380,11 @@ def test_a_quote_left_open_is_named_where_it_opens(tmp_path: Path) -> None:
     """YAML saw the error 34 lines further down, and said nothing of a quote."""
     text = example_text().replace('store_id: "lumierehome2019"', 'store_id: "lumierehome2019', 1)
     [problem] = problems(write(tmp_path, text))
-    assert problem.startswith(f":{line_with(text, 'store_id:')}: not valid YAML: ")
-    assert problem.endswith('(a quote “"” opened here is not closed; YAML saw the error on line 48)')
+    opened = line_with(text, "store_id:")
+    lines = enumerate(text.splitlines(), 1)
+    closed = next(number for number, line in lines if number > opened and '"' in line)  # (the next quote)
+    assert problem.startswith(f":{opened}: not valid YAML: ")
+    assert problem.endswith(f'(a quote “"” opened here is not closed; YAML saw the error on line {closed})')
 
 
 def test_a_bracket_left_open_is_named_where_it_opens(tmp_path: Path) -> None:
