@@ -713,7 +713,7 @@ def listings(letter: Letter) -> None:
         [
             [both("Listing ID", "商品ID")],
             [both("Title", "商品名称")],
-            [both("Accused", "是否涉案")],
+            [both("Named in the case", "是否被列入本案")],
             [both("US units", "对美销量")],
             [both("US revenue", "对美销售额")],
         ],
@@ -777,10 +777,10 @@ GROUNDS: list[tuple[str, str, str, str, str]] = [
     (
         "not_accused_product",
         "Not the accused product. ",
-        "The products in our listings are not the products accused in this case and do not use the "
-        "rights the plaintiff asserts.",
+        "The products we sell through our listings named in this case are not the products the plaintiff "
+        "accuses, and they do not use the rights the plaintiff asserts.",
         "非被控商品：",
-        "我司链接所售商品并非本案被控商品，亦未使用原告所主张的权利。",
+        "我司被列入本案的链接所售商品并非原告所指控的商品，亦未使用原告所主张的权利。",
     ),
     (
         "no_us_sales",

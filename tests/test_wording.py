@@ -37,15 +37,35 @@ def chinese(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 @pytest.fixture(scope="module")
 def bilingual(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The example in both languages, with the request and the declaration."""
+    """The example in both languages, with the request and the declaration, and the ground that the
+    products are not the accused ones."""
     data = example_data()
     data["language"] = "bilingual"
+    data["position"]["grounds"].append("not_accused_product")
     data["bundle"] = {"freeze_narrowing": True}
     return _built(tmp_path_factory, data)
 
 
 def text_of(result: BuildResult, document: str) -> str:
     return pdf_text(result.output / f"{document}.pdf", "-layout")
+
+
+def test_the_listings_named_in_the_case_are_not_called_the_accused_products(bilingual: BuildResult) -> None:
+    """The letter's table marked the listing "Accused: Yes", and its ground not_accused_product said "The
+    products in our listings are not the products accused in this case": counsel read a contradiction,
+    and the request to narrow the freeze to "the accused listing's" revenue as conceding it (a reviewer's).
+    The table says which listings the case names; the ground, that what they sell is not what is accused."""
+    letter = flat(text_of(bilingual, "appeal_letter"))
+    header = flat(pdf_text(bilingual.output / "appeal_letter.pdf"))  # (cell by cell: its column is narrow)
+    assert flat("Named in the case 是否被列入本案 US units") in header and "Accused" not in header
+    assert (
+        flat(
+            "The products we sell through our listings named in this case are not the products the plaintiff "
+            "accuses, and they do not use the rights the plaintiff asserts."
+        )
+        in letter
+    )
+    assert flat("我司被列入本案的链接所售商品并非原告所指控的商品，亦未使用原告所主张的权利。") in letter
 
 
 def test_the_signatory_s_position_is_in_the_letter_s_language(
