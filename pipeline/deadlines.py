@@ -83,7 +83,18 @@ class KeyDate(Deadline):
 
 @functools.cache
 def _federal_holidays() -> holidays.HolidayBase:
-    return holidays.country_holidays("US", categories=(holidays.PUBLIC, holidays.GOVERNMENT))
+    """The legal holidays of FRCP 6(a)(6)(A), as observed (one on a Saturday the Friday before)."""
+    return holidays.country_holidays("US", categories=(holidays.PUBLIC,))
+
+
+@functools.cache
+def _closures() -> holidays.HolidayBase:
+    """The days federal offices close by the President's order besides the holidays (Christmas Eve 2024,
+    a national day of mourning). Whether FRCP 6(a)(6)(B), "any day declared a holiday by the President",
+    takes such a day in is not settled; the last days moved past them, 5 days later than a careful count
+    gives (a docketing clerk's), where a deadline printed late costs the seller its defence: they do not
+    move a last day, and one that falls on them says so (`_closure`)."""
+    return holidays.country_holidays("US", categories=(holidays.GOVERNMENT,))
 
 
 def closed_because(day: dt.date) -> str:
@@ -151,11 +162,27 @@ def count_days(start: dt.date, days: int) -> Count:
     return Count(last_day, counted_to)
 
 
+def _closure(day: dt.date) -> tuple[str, str]:
+    """What to say of a last day on which federal offices close by the President's order (`_closures`),
+    in English and Chinese; empty for any other day."""
+    if _federal_holidays().get(day) or not (names := _closures().get_list(day)):
+        return "", ""
+    return (
+        f"; on {date_en(day)} federal offices are closed by the President's order ({names[0]}): whether "
+        "that moves the last day (FRCP 6(a)(6)(B)) is not settled, so it is not moved here; confirm with the "
+        "court",
+        f"；{date_zh(day)}美国联邦机构依总统令停止办公（{_holiday_zh(names[0])}），是否因此顺延尚无定论，"
+        "此处不顺延，请向法院确认",
+    )
+
+
 def _moved(count: Count) -> tuple[str, str]:
     """The sentence saying why a last day moved, in English and Chinese: the day the count reached, and each
-    holiday it moved past after that (a Sunday, then Labor Day); empty when it did not move."""
+    holiday it moved past after that (a Sunday, then Labor Day); empty when it did not move. And what to say
+    of a last day on which federal offices close all the same (`_closure`)."""
+    closure, closure_zh = _closure(count.last_day)
     if not count.moved:
-        return "", ""
+        return closure, closure_zh
     passed = [
         count.counted_to + dt.timedelta(days=n) for n in range((count.last_day - count.counted_to).days)
     ]
@@ -163,8 +190,8 @@ def _moved(count: Count) -> tuple[str, str]:
     english = " and ".join(f"{date_en(day)} is {closed_because(day)}" for day in skipped)
     chinese = "、".join(f"{date_zh(day)}为{_closed_because_zh(day)}" for day in skipped)
     return (
-        f"; {english}, so the last day moves to {date_en(count.last_day)}",
-        f"；{chinese}，顺延至{date_zh(count.last_day)}",
+        f"; {english}, so the last day moves to {date_en(count.last_day)}{closure}",
+        f"；{chinese}，顺延至{date_zh(count.last_day)}{closure_zh}",
     )
 
 
