@@ -615,11 +615,13 @@ def _scan_warnings(parts: list[Part], pages_without_text: dict[int, list[int]]) 
 
 def _build_time(case: Case) -> dt.datetime:
     """The time printed and recorded: SOURCE_DATE_EPOCH when set (reproducible builds), else the letter
-    date from case.yaml, else today; always at midnight UTC so two builds on one day give the same bytes."""
+    date from case.yaml, else today where the user is (a seller in Beijing building at 7 a.m. dated the
+    documents the day before, the sworn declaration's "Executed on" too); always at midnight UTC so two
+    builds on one day give the same bytes."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    day = case.data.letter_date or dt.datetime.now(tz=dt.UTC).date()
+    day = case.data.letter_date or dt.date.today()
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 

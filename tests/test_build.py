@@ -22,6 +22,7 @@ from pipeline.cli import main
 from pipeline.context import Context
 from pipeline.convert import check_cjk_font
 from pipeline.errors import BuildAppealError, BundleError, EnvironmentProblem, EvidenceError, TemplateError
+from pipeline.load import load_case
 from pipeline.model import Language
 from pipeline.render import Rendered, TemplateFile, Templates
 from tests.conftest import (
@@ -364,3 +365,26 @@ def test_a_case_folder_named_as_the_cache_is_refused(make_case: MakeCase, tmp_pa
     with pytest.raises(BundleError, match=r"a case folder cannot be named \.cache, the folder where builds"):
         build(folder, BuildOptions(output_root=tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_build_without_a_letter_date_is_dated_the_user_s_day(
+    make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A seller in Beijing building at 7:30 a.m. on March 26 got documents dated March 25, the UTC day: the
+    letter "of March 25" told of a notice received on March 26, and the sworn declaration was "Executed on
+    March 25", the day before it was signed (a docketing clerk's). `check` and `status` took the local day."""
+    import datetime as dt
+    import types
+
+    class BeijingMorning(dt.date):
+        @classmethod
+        def today(cls) -> BeijingMorning:
+            return cls(2024, 3, 26)  # where the user is; in UTC it is still 23:30 on March 25
+
+    data = example_data()
+    del data["letter_date"]
+    case = load_case(make_case(data))
+    clock = types.SimpleNamespace(date=BeijingMorning, datetime=dt.datetime, UTC=dt.UTC)
+    monkeypatch.setattr(pipeline.build, "dt", clock)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert pipeline.build._build_time(case).date() == dt.date(2024, 3, 26)
