@@ -216,10 +216,15 @@ def in_seventh_circuit(court: str) -> bool:
 # --- The deadlines -------------------------------------------------------------------------------------
 
 
+ANSWERS = (DeadlineKind.ANSWER_AFTER_SERVICE, DeadlineKind.ANSWER_AFTER_WAIVER)
+
+
 def deadlines(case: CaseDetails) -> list[Deadline]:
-    """Every date that can be computed from the case's dates, earliest first."""
+    """Every date that can be computed from the case's dates, earliest first; of two on one day the answer
+    first, the one the seller must act on (`status` showed "TRO expires" as the next date, the answer due
+    that day behind it)."""
     found = [*tro_expiry(case), *hearing(case), *answer_due(case)]
-    return sorted(found, key=lambda deadline: deadline.date)
+    return sorted(found, key=lambda deadline: (deadline.date, deadline.kind not in ANSWERS))
 
 
 def tro_expiry(case: CaseDetails) -> list[Deadline]:
@@ -326,8 +331,8 @@ def answer_due(case: CaseDetails) -> list[Deadline]:
         due.append(
             Deadline(
                 DeadlineKind.ANSWER_AFTER_WAIVER,
-                "Answer due (service waived)",
-                "答辩期限（放弃送达）",
+                "Answer due if service is waived",
+                "答辩期限（如被告签回放弃送达）",
                 count.last_day,
                 _rule("FRCP 12(a)(1)(A)(ii)", count),
                 f"{days} days after the waiver request was sent{abroad} on "

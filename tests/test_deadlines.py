@@ -256,6 +256,20 @@ def test_the_answer_is_due_60_days_after_a_waiver_request_or_90_if_sent_abroad(
         f"{60 if abroad == 'false' else 90} days after the waiver request was sent"
     )
     assert ("abroad" in answer.basis) is (abroad == "true")
+    # A request sent is no waiver: "(service waived)" beside the answer due after service read as a fact,
+    # and the seller could take the later date (a docketing clerk's).
+    assert answer.name == "Answer due if service is waived"
+    assert answer.name_zh == "答辩期限（如被告签回放弃送达）"
+
+
+def test_of_two_dates_on_one_day_the_answer_comes_first() -> None:
+    """`status` showed "TRO expires" as the next date, hiding the answer due that same day (a docketing
+    clerk's): the answer is what the seller must act on."""
+    found = deadlines(case(tro_date="2024-02-15", served_date="2024-02-08"))
+    assert [(deadline.kind, deadline.date) for deadline in found] == [
+        (DeadlineKind.ANSWER_AFTER_SERVICE, D(2024, 2, 29)),
+        (DeadlineKind.TRO_EXPIRES, D(2024, 2, 29)),
+    ]
 
 
 # --- Days left ------------------------------------------------------------------------------------------
