@@ -91,18 +91,27 @@ def _federal_holidays() -> holidays.HolidayBase:
 def _closures() -> holidays.HolidayBase:
     """The days federal offices close by the President's order besides the holidays (Christmas Eve 2024,
     a national day of mourning). Whether FRCP 6(a)(6)(B), "any day declared a holiday by the President",
-    takes such a day in is not settled; the last days moved past them, 5 days later than a careful count
-    gives (a docketing clerk's), where a deadline printed late costs the seller its defence: they do not
-    move a last day, and one that falls on them says so (`_closure`)."""
+    takes such a day in is not settled, so each date is counted the careful way for the seller: an answer
+    is not moved past one (it was, 5 days later than a careful count gives: a docketing clerk's), and says
+    so (`_closure`); a TRO's end is (the freeze may last until then)."""
     return holidays.country_holidays("US", categories=(holidays.GOVERNMENT,))
 
 
-def closed_because(day: dt.date) -> str:
-    """Why `day` cannot be a last day (`a Saturday`, `a federal holiday (Memorial Day)`), or `""`."""
+def _closed_by_order(day: dt.date) -> list[str]:
+    """The names of the closure by the President's order on `day` that is no legal holiday, if one is."""
+    return [] if _federal_holidays().get(day) else _closures().get_list(day)
+
+
+def closed_because(day: dt.date, closures: bool = False) -> str:
+    """Why `day` cannot be a last day (`a Saturday`, `a federal holiday (Memorial Day)`; with `closures`, a
+    day federal offices are closed by the President's order), or `""`."""
     if day.weekday() >= 5:
         return "a Saturday" if day.weekday() == 5 else "a Sunday"
     names = _federal_holidays().get_list(day)
-    return f"a federal holiday ({names[0]})" if names else ""
+    if names:
+        return f"a federal holiday ({names[0]})"
+    ordered = _closed_by_order(day) if closures else []
+    return f"a day federal offices are closed by the President's order ({ordered[0]})" if ordered else ""
 
 
 HOLIDAYS_ZH = {
@@ -137,7 +146,10 @@ def _holiday_zh(name: str) -> str:
 def _closed_because_zh(day: dt.date) -> str:
     if day.weekday() >= 5:
         return "周六" if day.weekday() == 5 else "周日"
-    return f"美国联邦法定假日（{_holiday_zh(_federal_holidays().get_list(day)[0])}）"
+    names = _federal_holidays().get_list(day)
+    if names:
+        return f"美国联邦法定假日（{_holiday_zh(names[0])}）"
+    return f"美国联邦机构依总统令停止办公之日（{_holiday_zh(_closed_by_order(day)[0])}）"
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,8 @@ class Count:
 
     last_day: dt.date
     counted_to: dt.date
+    closures: bool = False
+    """Whether days closed by the President's order moved the last day too."""
 
     @property
     def moved(self) -> bool:
@@ -153,45 +167,45 @@ class Count:
         return self.last_day != self.counted_to
 
 
-def count_days(start: dt.date, days: int) -> Count:
-    """FRCP 6(a)(1): `days` days after `start`; a Saturday, Sunday or legal holiday moves to the next day."""
+def count_days(start: dt.date, days: int, closures: bool = False) -> Count:
+    """FRCP 6(a)(1): `days` days after `start`; a Saturday, Sunday or legal holiday moves to the next day,
+    and with `closures` a day federal offices are closed by the President's order too (`_closures`)."""
     counted_to = start + dt.timedelta(days=days)
     last_day = counted_to
-    while closed_because(last_day):
+    while closed_because(last_day, closures):
         last_day += dt.timedelta(days=1)
-    return Count(last_day, counted_to)
+    return Count(last_day, counted_to, closures)
 
 
-def _closure(day: dt.date) -> tuple[str, str]:
-    """What to say of a last day on which federal offices close by the President's order (`_closures`),
-    in English and Chinese; empty for any other day."""
-    if _federal_holidays().get(day) or not (names := _closures().get_list(day)):
+def _closure(count: Count) -> tuple[str, str]:
+    """The warning for a last day on which federal offices are closed by the President's order, not moved
+    for it (`_closures`), in English and Chinese; empty for any other."""
+    names = [] if count.closures else _closed_by_order(count.last_day)
+    if not names:
         return "", ""
     return (
-        f"; on {date_en(day)} federal offices are closed by the President's order ({names[0]}): whether "
-        "that moves the last day (FRCP 6(a)(6)(B)) is not settled, so it is not moved here; confirm with the "
-        "court",
-        f"；{date_zh(day)}美国联邦机构依总统令停止办公（{_holiday_zh(names[0])}），是否因此顺延尚无定论，"
-        "此处不顺延，请向法院确认",
+        f"Federal offices are closed on {date_en(count.last_day)} by the President's order ({names[0]}); "
+        "this date is not moved for it, as whether such a day counts as a legal holiday (FRCP 6(a)(6)(B)) is "
+        "unsettled",
+        f"{date_zh(count.last_day)}美国联邦机构依总统令停止办公（{_holiday_zh(names[0])}）；是否按法定假日顺延"
+        "尚无定论（FRCP 6(a)(6)(B)），此日期未顺延",
     )
 
 
 def _moved(count: Count) -> tuple[str, str]:
     """The sentence saying why a last day moved, in English and Chinese: the day the count reached, and each
-    holiday it moved past after that (a Sunday, then Labor Day); empty when it did not move. And what to say
-    of a last day on which federal offices close all the same (`_closure`)."""
-    closure, closure_zh = _closure(count.last_day)
+    holiday it moved past after that (a Sunday, then Labor Day); empty when it did not move."""
     if not count.moved:
-        return closure, closure_zh
+        return "", ""
     passed = [
         count.counted_to + dt.timedelta(days=n) for n in range((count.last_day - count.counted_to).days)
     ]
     skipped = passed[:1] + [day for day in passed[1:] if day.weekday() < 5]  # (a weekend goes without saying)
-    english = " and ".join(f"{date_en(day)} is {closed_because(day)}" for day in skipped)
+    english = " and ".join(f"{date_en(day)} is {closed_because(day, count.closures)}" for day in skipped)
     chinese = "、".join(f"{date_zh(day)}为{_closed_because_zh(day)}" for day in skipped)
     return (
-        f"; {english}, so the last day moves to {date_en(count.last_day)}{closure}",
-        f"；{chinese}，顺延至{date_zh(count.last_day)}{closure_zh}",
+        f"; {english}, so the last day moves to {date_en(count.last_day)}",
+        f"；{chinese}，顺延至{date_zh(count.last_day)}",
     )
 
 
@@ -233,7 +247,7 @@ def tro_expiry(case: CaseDetails) -> list[Deadline]:
         return []
     if case.tro_extended_date is not None or case.tro_extended_until is not None:
         return [extended_tro(case, case.tro_date)]
-    count = count_days(case.tro_date, TRO_DAYS)
+    count = count_days(case.tro_date, TRO_DAYS, closures=True)
     moved, moved_zh = _moved(count)
     return [
         Deadline(
@@ -254,7 +268,7 @@ def extended_tro(case: CaseDetails, entered: dt.date) -> Deadline:
     consent (H-D Michigan, 694 F.3d 827)."""
     on = case.tro_extended_date
     extended, extended_zh = (f" (extended on {date_en(on)})", f"（于{date_zh(on)}延期）") if on else ("", "")
-    limit = count_days(entered, 2 * TRO_DAYS)
+    limit = count_days(entered, 2 * TRO_DAYS, closures=True)
     if case.tro_extended_until is not None:
         end, rule = case.tro_extended_until, "FRCP 65(b)(2)"
         basis = f"the day named by the order extending it{extended}"
@@ -321,6 +335,7 @@ def answer_due(case: CaseDetails) -> list[Deadline]:
                 _rule("FRCP 12(a)(1)(A)(i)", count),
                 f"21 days after service on {date_en(case.served_date)}{moved}",
                 f"{date_zh(case.served_date)}送达后21日{moved_zh}",
+                *_closure(count),
             )
         )
     if case.waiver_sent_date is not None:
@@ -338,6 +353,7 @@ def answer_due(case: CaseDetails) -> list[Deadline]:
                 f"{days} days after the waiver request was sent{abroad} on "
                 f"{date_en(case.waiver_sent_date)}{moved}",
                 f"{date_zh(case.waiver_sent_date)}{abroad_zh}发出放弃送达请求后{days}日{moved_zh}",
+                *_closure(count),
             )
         )
     return due

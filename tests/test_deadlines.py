@@ -121,22 +121,30 @@ def test_every_federal_holiday_has_its_chinese_name() -> None:
     assert len(names) > 10 and not [name for name in names if re.search("[A-Za-z]", name)]
 
 
-def test_a_day_the_president_closed_federal_offices_is_said_but_moves_no_last_day() -> None:
+def test_a_day_the_president_closed_federal_offices_is_counted_the_careful_way() -> None:
     """Christmas Eve 2024 and 2025 and December 26, 2025 (offices closed by executive order) moved an answer
     due on December 24, 2025 to December 29: 5 days later than a careful count gives, where whether such
     a day is "declared a holiday by the President" (FRCP 6(a)(6)(B)) is not settled (a docketing clerk's).
-    A deadline printed late costs the seller its defence: the day is named, and the last day stays."""
+    An answer printed late costs the seller its defence: it is not moved, with a warning; a TRO's end is
+    (the freeze may last until then)."""
     assert count_days(D(2024, 12, 3), 21).last_day == D(2024, 12, 24)
     answer = only(case(served_date="2025-12-03"))
-    assert answer.date == D(2025, 12, 24)
-    assert answer.basis.endswith(
-        "21 days after service on December 3, 2025; on December 24, 2025 federal offices are closed by the "
-        "President's order (Christmas Eve): whether that moves the last day (FRCP 6(a)(6)(B)) is not "
-        "settled, so it is not moved here; confirm with the court"
+    assert (answer.date, answer.basis) == (D(2025, 12, 24), "21 days after service on December 3, 2025")
+    assert answer.warning == (
+        "Federal offices are closed on December 24, 2025 by the President's order (Christmas Eve); this date "
+        "is not moved for it, as whether such a day counts as a legal holiday (FRCP 6(a)(6)(B)) is unsettled"
     )
     closed = "2025年12月24日美国联邦机构依总统令停止办公（平安夜）"
-    assert answer.basis_zh.endswith(f"{closed}，是否因此顺延尚无定论，此处不顺延，请向法院确认")
-    assert "federal offices" not in only(case(served_date="2025-12-02")).basis  # (December 23)
+    assert answer.warning_zh == f"{closed}；是否按法定假日顺延尚无定论（FRCP 6(a)(6)(B)），此日期未顺延"
+    assert only(case(served_date="2025-12-02")).warning == ""  # (December 23)
+    expiry = only(case(tro_date="2025-12-10"))
+    assert expiry.date == D(2025, 12, 29) and expiry.warning == ""
+    assert expiry.basis.endswith(
+        "December 24, 2025 is a day federal offices are closed by the President's order (Christmas Eve) and "
+        "December 25, 2025 is a federal holiday (Christmas Day) and December 26, 2025 is a day federal "
+        "offices are closed by the President's order (Day After Christmas), so the last day moves to "
+        "December 29, 2025"
+    )
 
 
 def test_an_ordinary_weekday_does_not_move() -> None:
