@@ -127,8 +127,13 @@ def court_caption(court: str, number: str) -> list[str]:
     rest = court[found.end() :] if found else court
     if not found and not _DISTRICT.match(rest):
         return [court.upper()]
-    parts = re.split(r"\s*[,–—]\s*|\s+-\s+", rest.strip().removesuffix(")"), maxsplit=1)
+    rest = rest.strip()
+    if rest.endswith(")") and rest.count(")") > rest.count("("):  # `... District Court (N.D. Ill.)`
+        rest = rest.removesuffix(")")
+    parts = re.split(r"\s*[,–—]\s*|\s+-\s+|\s*\(", rest, maxsplit=1)  # `..., Eastern Division`, `(...)`
     district, division = parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""
+    if division.count(")") > division.count("("):  # (its bracket opened the division)
+        division = division.removesuffix(")").strip()
     lines = ["UNITED STATES DISTRICT COURT", *([district.upper()] if district else [])]
     if division:
         return [*lines, division.upper()]

@@ -707,13 +707,13 @@ def listings(letter: Letter) -> None:
     letter.heading("Our listings", "涉案商品链接")
     letter.en("The listings concerned and their sales to the United States:", keep_with_next=True)
     letter.zh("相关商品链接及其对美国的销售情况如下：", keep_with_next=True)
-    table = letter.table([1.35, 2.75, 0.75, 0.7, 0.95])
+    table = letter.table([1.35, 2.55, 0.95, 0.7, 0.95])
     letter.row(
         table,
         [
             [both("Listing ID", "商品ID")],
             [both("Title", "商品名称")],
-            [both("Named in the case", "是否被列入本案")],
+            [both("Named in the case", "是否涉案")],
             [both("US units", "对美销量")],
             [both("US revenue", "对美销售额")],
         ],
@@ -746,7 +746,7 @@ def listings(letter: Letter) -> None:
     letter.para("", style="Table Text")
     letter.tag("{%p if accused_products %}")
     letter.en(
-        "In total, our accused listing{{ 's' if accused_products|length > 1 else '' }} sold "
+        "In total, our listing{{ 's' if accused_products|length > 1 else '' }} named in the case sold "
         "{{ accused_units }} unit{{ '' if accused_units == 1 else 's' }} to the United States"
         "{% if accused_revenue %}, for {{ accused_revenue|money }}{% endif %}."
     )
@@ -801,7 +801,8 @@ GROUNDS: list[tuple[str, str, str, str, str]] = [
         "The freeze exceeds the accused sales. ",
         "{% if case.amount_frozen %}{{ case.amount_frozen|money }} of our balance is frozen"
         "{% else %}Our balance is frozen{% endif %}"
-        "{% if accused_revenue %}, while our sales of the accused products to the United States amount to "
+        "{% if accused_revenue %}, while the sales of our listings named in the case to the United States "
+        "amount to "
         "{{ accused_revenue|money }}{% if accused_units %} ({{ accused_units }} units){% endif %}"
         "{% endif %}. "
         "We ask that any freeze be limited to an amount that reflects the accused sales.",

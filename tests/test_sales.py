@@ -855,7 +855,9 @@ def test_the_listings_sales_listings_names_are_the_accused_ones_in_every_documen
     rows = docx_text(templates.render(templates.find("appeal_letter"), context, tmp_path).path).split("\n")
     assert rows[rows.index(ACCUSED) + 2 : rows.index(ACCUSED) + 5] == ["Yes", "1002", "US$3,234.50"]
     assert rows[rows.index(OTHER) + 1 : rows.index(OTHER) + 5] == ["加湿器", "Yes", "5", "US$50.00"]
-    assert "our accused listings sold 1007 units to the United States, for US$3,284.50" in " ".join(rows)
+    assert "our listings named in the case sold 1007 units to the United States, for US$3,284.50" in " ".join(
+        rows
+    )
 
 
 def test_a_product_whose_accused_flag_sales_listings_overrules_is_warned_of(

@@ -57,7 +57,10 @@ def test_the_listings_named_in_the_case_are_not_called_the_accused_products(bili
     The table says which listings the case names; the ground, that what they sell is not what is accused."""
     letter = flat(text_of(bilingual, "appeal_letter"))
     header = flat(pdf_text(bilingual.output / "appeal_letter.pdf"))  # (cell by cell: its column is narrow)
-    assert flat("Named in the case 是否被列入本案 US units") in header and "Accused" not in header
+    assert flat("Named in the case 是否涉案 US units") in header and "Accused" not in header
+    words = " ".join(text_of(bilingual, "appeal_letter").split())
+    assert "our accused" not in words and "of the accused products" not in words  # (the plaintiff's words)
+    assert "our listing named in the case sold 14 units to the United States, for US$209.30" in words
     assert (
         flat(
             "The products we sell through our listings named in this case are not the products the plaintiff "
@@ -180,6 +183,8 @@ ND_ILL = ["UNITED STATES DISTRICT COURT", "NORTHERN DISTRICT OF ILLINOIS"]
          [*ND_ILL, "WESTERN DIVISION"]),
         ("United States District Court (Northern District of Illinois)", "1:24-cv-02015",
          [*ND_ILL, "EASTERN DIVISION"]),
+        ("United States District Court for the Northern District of Illinois (Eastern Division)",
+         "1:24-cv-02015", [*ND_ILL, "EASTERN DIVISION"]),  # (its bracket was left open: a reviewer's)
     ],
 )  # fmt: skip
 def test_a_court_s_name_as_a_caption_sets_it(court: str, number: str, caption: list[str]) -> None:
