@@ -573,7 +573,7 @@ def _binary_warnings(name: str, source: Path) -> list[str]:
             f"{name}: the file may load pictures or text from other files or the web, which build-appeal "
             "cannot check in old Word files; open it in Word, save it as .docx and use that file"
         )
-    if workbook and not document:
+    if workbook and (not document or source.suffix.lower() == ".xls"):
         warnings.append(
             f"{name}: an old Excel (.xls) file, whose sheets cannot be fitted to the page width: a wide "
             "sheet is printed a few columns a page; open it and save it as .xlsx "

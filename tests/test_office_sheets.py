@@ -344,6 +344,7 @@ OLD_EXCEL = (
         ("orders.doc", "Workbook", True),
         ("letter.doc", "WordDocument", False),
         ("contract.doc", "WordDocument Workbook", False),  # a Word file holding a spreadsheet (a reviewer's)
+        ("orders.xls", "Workbook WordDocument", True),  # ... and a workbook holding a Word document
     ],
 )
 def test_an_old_excel_workbook_is_told_to_be_saved_as_xlsx(
