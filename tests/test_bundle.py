@@ -85,6 +85,20 @@ def test_the_cover_says_how_much_is_frozen_against_the_accused_sales(example: Bu
     assert outline(PdfReader(example.bundle))[1][1] == 1  # the contents begin on page 2
 
 
+def test_the_cover_shows_accused_sales_in_two_currencies_side_by_side(
+    make_case: MakeCase, tmp_path: Path
+) -> None:
+    """With the accused sales in two currencies (no single total), the cover showed the amount frozen
+    alone, as if there were none (a reviewer's)."""
+    data = example_data()
+    del data["sales"]
+    data["language"] = "en"
+    data["products"][1].update(accused=True, currency="CNY")
+    result = build(make_case(data), BuildOptions(output_root=tmp_path / "out"))
+    cover = flat(pdftotext(result.bundle, "-f", "1", "-l", "1"))
+    assert flat("Amount frozen US$48,630.25; accused sales US$209.30 + CN¥4,370.00") in cover
+
+
 def test_the_bilingual_cover_note_is_two_sentences_on_two_lines(example: BuildResult) -> None:
     """Its English and Chinese ran together: "...it is not legal advice.页码指各页..."."""
     lines = [line.strip() for line in pdftotext(example.bundle, "-f", "1", "-l", "1").splitlines()]
