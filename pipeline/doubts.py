@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from pipeline.deadlines import TRO_DAYS, count_days
 from pipeline.load import Case, Loc, strings_of
 from pipeline.model import CaseFile, Language
 from pipeline.render import read_in_english
@@ -60,6 +61,7 @@ def _dates(case: Case, letter_date: dt.date) -> list[str]:
     named = {
         "tro_date": facts.tro_date,
         "notified_date": facts.notified_date,
+        "served_date": facts.served_date,
         "preliminary_injunction_hearing": facts.preliminary_injunction_hearing,
     }
     for field, day in named.items():
@@ -80,7 +82,43 @@ def _dates(case: Case, letter_date: dt.date) -> list[str]:
             f"{case.where('case', 'preliminary_injunction_hearing')}: {hearing} is before the TRO was "
             f"entered ({facts.tro_date})"
         )
-    return [f"{line}; check the date" for line in found]
+    if facts.tro_date and facts.served_date and facts.served_date < facts.tro_date:  # (served as it allows)
+        found.append(
+            f"{case.where('case', 'served_date')}: {facts.served_date} is before the TRO was entered "
+            f"({facts.tro_date}), which is what allows service by email"
+        )
+    return [f"{line}; check the date" for line in found + _extension(case)]
+
+
+def _extension(case: Case) -> list[str]:
+    """What contradicts itself in a TRO's extension (a docketing clerk found each printed without a word):
+    one ordered after the TRO had ended, one ending before the first 14 days did; and the flags that say
+    nothing without their dates."""
+    facts, found = case.data.case, []
+    if facts.tro_date is not None:
+        ended = count_days(facts.tro_date, TRO_DAYS, closures=True).last_day
+        ordered, until = facts.tro_extended_date, facts.tro_extended_until
+        if ordered is not None and ordered > ended:
+            found.append(
+                f"{case.where('case', 'tro_extended_date')}: {ordered} is after the TRO had ended ({ended}, "
+                "14 days after entry): an extension is ordered before it ends"
+            )
+        if until is not None and until < ended:
+            found.append(
+                f"{case.where('case', 'tro_extended_until')}: {until} is before the TRO would end anyway "
+                f"({ended}, 14 days after entry)"
+            )
+    if facts.tro_extension_consented and facts.tro_extended_date is None and facts.tro_extended_until is None:
+        found.append(
+            f"{case.where('case', 'tro_extension_consented')}: says the TRO was extended with consent, but "
+            "neither tro_extended_date nor tro_extended_until is given, so no extension is counted"
+        )
+    if facts.waiver_sent_abroad and facts.waiver_sent_date is None:
+        found.append(
+            f"{case.where('case', 'waiver_sent_abroad')}: there is no waiver_sent_date, so no answer date is "
+            "counted from it"
+        )
+    return found
 
 
 def _chinese_in_english(case: Case) -> dict[Loc, str]:

@@ -37,7 +37,7 @@ def test_dates_out_of_their_era_or_order(make_case: MakeCase) -> None:
     text = (folder / "case.yaml").read_text(encoding="utf-8")
     shown = f"{folder / 'case.yaml'}"
     tro, notified = line(text, "tro_date:"), line(text, "notified_date:")
-    hearing = line(text, "preliminary_injunction_hearing:")
+    hearing, served = line(text, "preliminary_injunction_hearing:"), line(text, "served_date:")
     assert doubts(load_case(folder), LETTER) == [
         f"{shown}:{tro}: case.tro_date: 2204-03-11 is after the letter's date, 2024-03-18; check the date",
         f"{shown}:{notified}: case.notified_date: 2023-03-14 is before the case was filed (1:24-cv-02015); "
@@ -46,6 +46,45 @@ def test_dates_out_of_their_era_or_order(make_case: MakeCase) -> None:
         "check the date",
         f"{shown}:{hearing}: case.preliminary_injunction_hearing: 2024-03-22 is before the TRO was entered "
         "(2204-03-11); check the date",
+        f"{shown}:{served}: case.served_date: 2024-03-15 is before the TRO was entered (2204-03-11), which "
+        "is what allows service by email; check the date",
+    ]
+
+
+def test_an_extension_that_contradicts_the_tro_and_flags_without_their_dates(make_case: MakeCase) -> None:
+    """A docketing clerk's: an extension ordered after the TRO had ended, one ending before its first 14
+    days did, service after the letter's date, and consent or a waiver sent abroad without the dates they
+    qualify printed without a word (the last two silently counted nothing)."""
+    data = example_data()
+    data["case"].update(
+        tro_extended_date="2024-03-27",  # the TRO of March 11 ended on March 25
+        tro_extended_until="2024-03-20",
+        tro_extension_consented=True,
+        served_date="2024-03-20",  # after the letter of March 18
+        waiver_sent_abroad=True,
+    )
+    folder = make_case(data, evidence=False)
+    text = (folder / "case.yaml").read_text(encoding="utf-8")
+    shown = f"{folder / 'case.yaml'}"
+    at = {field: line(text, f"{field}:") for field in data["case"]}
+    assert doubts(load_case(folder), LETTER) == [
+        f"{shown}:{at['served_date']}: case.served_date: 2024-03-20 is after the letter's date, 2024-03-18; "
+        "check the date",
+        f"{shown}:{at['tro_extended_date']}: case.tro_extended_date: 2024-03-27 is after the TRO had ended "
+        "(2024-03-25, 14 days after entry): an extension is ordered before it ends; check the date",
+        f"{shown}:{at['tro_extended_until']}: case.tro_extended_until: 2024-03-20 is before the TRO would "
+        "end anyway (2024-03-25, 14 days after entry); check the date",
+        f"{shown}:{at['waiver_sent_abroad']}: case.waiver_sent_abroad: there is no waiver_sent_date, so no "
+        "answer date is counted from it; check the date",
+    ]
+    del data["case"]["tro_extended_date"], data["case"]["tro_extended_until"]
+    data["case"].update(served_date="2024-03-15", waiver_sent_abroad=False)
+    folder = make_case(data, name="consent", evidence=False)
+    text = (folder / "case.yaml").read_text(encoding="utf-8")
+    assert doubts(load_case(folder), LETTER) == [
+        f"{folder / 'case.yaml'}:{line(text, 'tro_extension_consented:')}: case.tro_extension_consented: "
+        "says the TRO was extended with consent, but neither tro_extended_date nor tro_extended_until is "
+        "given, so no extension is counted; check the date"
     ]
 
 
