@@ -15,7 +15,7 @@ from pipeline.deadlines import TRO_DAYS, count_days
 from pipeline.load import Case, Loc, strings_of
 from pipeline.model import CaseFile, Language
 from pipeline.render import read_in_english
-from pipeline.sales import accused_listings
+from pipeline.sales import accused_keys
 from pipeline.sales_export import text_key
 
 CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -158,7 +158,7 @@ def _values(data: CaseFile, path: tuple[str, ...], accused_only: bool) -> list[t
         return [(path, _field(section, path[1:]))]
     items = list(enumerate(section))
     if accused_only and path[0] == "products":
-        accused = {text_key(listing) for listing in accused_listings(data)}
+        accused = accused_keys(data)
         items = [(index, item) for index, item in items if text_key(item.listing_id) in accused]
     return [((path[0], index, *path[1:]), _field(item, path[1:])) for index, item in items]
 

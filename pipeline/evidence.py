@@ -195,8 +195,9 @@ def unlisted(case: Case) -> list[str]:
     if not top.is_dir():
         return []
     named = [entry.file for entry in case.data.evidence] + [case.data.sales.file or ""]
-    used = {_used(folder, name) for name in named if name}
-    unfound = [name for name in named if name and not os.path.lexists(_used(folder, name))]
+    resolved = {name: _used(folder, name) for name in named if name}
+    used = set(resolved.values())
+    unfound = [name for name, path in resolved.items() if not os.path.lexists(path)]
     written = {_as_read(name.replace("\\", "/").removeprefix("./")) for name in unfound}
     found, seen = [], 0
     for parent, folders, files in os.walk(top):

@@ -114,19 +114,24 @@ _OLE_INCLUDE = re.compile(
     re.I,
 )
 """Those instructions in an old binary Word file, as 8-bit or as UTF-16 text."""
-_OLE_WORKBOOK = re.compile(
-    b"W\0o\0r\0k\0b\0o\0o\0k\0" + b"\0" * 48 + b"\x12\0\x02|B\0o\0o\0k\0" + b"\0" * 56 + b"\x0a\0\x02"
-)
-"""The directory entry of an old binary Excel file's sheets (its stream `Workbook`, `Book` before Excel 97):
-the name in UTF-16, padded to 64 bytes, its length, and the type of a stream."""
-_OLE_DOCUMENT = re.compile(
-    b"|".join(
-        re.escape(name.encode("utf-16-le").ljust(64, b"\0") + bytes([2 * len(name) + 2, 0, 2]))
-        for name in ("WordDocument", "PowerPoint Document")
+
+
+def _ole_streams(*names: str) -> re.Pattern[bytes]:
+    """The directory entry of an old binary (OLE2) office file's stream of one of those names: the name in
+    UTF-16 with its terminator, padded to 64 bytes, its length in bytes, and the type of a stream."""
+    return re.compile(
+        b"|".join(
+            re.escape((name + "\0").encode("utf-16-le").ljust(64, b"\0") + bytes([2 * len(name) + 2, 0, 2]))
+            for name in names
+        )
     )
-)
-"""The same of an old Word or PowerPoint file's text: a Word file holding a spreadsheet has its `Workbook`
-too (in the embedded object's storage), and is no spreadsheet."""
+
+
+_OLE_WORKBOOK = _ole_streams("Workbook", "Book")
+"""An old binary Excel file's sheets (`Book` before Excel 97)."""
+_OLE_DOCUMENT = _ole_streams("WordDocument", "PowerPoint Document")
+"""An old Word or PowerPoint file's text: a Word file holding a spreadsheet has its `Workbook` too (in the
+embedded object's storage), and is no spreadsheet."""
 _EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 

@@ -171,6 +171,12 @@ def accused_listings(data: CaseFile) -> list[str]:
     return list(data.sales.listings) or [product.listing_id for product in data.products if product.accused]
 
 
+def accused_keys(data: CaseFile) -> set[str]:
+    """The accused listings (`accused_listings`) as compared with a product's or an export line's ID
+    (`text_key`)."""
+    return {text_key(listing) for listing in accused_listings(data)}
+
+
 def as_counted(data: CaseFile, sales: AccusedSales) -> list[Product]:
     """`products` as the documents count them, so a table of the products agrees with the totals beneath
     it: accused when among the accused listings (`sales.listings` of case.yaml, else `accused: true`), an
@@ -188,7 +194,7 @@ def as_counted(data: CaseFile, sales: AccusedSales) -> list[Product]:
         units = sum(row.units for row in rows)
         return {"units_sold": units, "revenue": revenue, "currency": rows[0].amount.currency}
 
-    accused = {text_key(listing) for listing in wanted}
+    accused = accused_keys(data)
     result = []
     for product in data.products:
         key = text_key(product.listing_id)
@@ -249,13 +255,16 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
     """The accused sales of a case, and warnings about them; raises CaseDataError when the export named in
     case.yaml is missing, unreadable or lacks a mapped column, or a counted line holds a value that is not
     a number, an amount, a currency or a date."""
+    path = export_path(case)
+    sales, read = (from_products(case.data), []) if path is None else _from_export(case, path, exhibits)
+    warnings = _unstated(case, sales) + read + _overruled(case) + _freeze_claim(case, sales)
+    return sales, warnings + _contradicted(case, sales) + _narrowing(case, sales)
+
+
+def _from_export(case: Case, path: Path, exhibits: Sequence[Exhibit]) -> tuple[AccusedSales, list[str]]:
+    """The accused sales the export at `path` counts, and the warnings of reading it."""
     data = case.data
     settings = data.sales
-    path = export_path(case)
-    if path is None:
-        sales = from_products(data)
-        warnings = _unstated(case, sales) + _overruled(case) + _freeze_claim(case, sales)
-        return sales, warnings + _contradicted(case, sales) + _narrowing(case, sales)
     wanted = accused_listings(data)
     export = read_export(case, path, wanted)
     rows = _rows(data, wanted, export.counted, export.titles)
@@ -279,9 +288,7 @@ def accused_sales(case: Case, exhibits: Sequence[Exhibit] = ()) -> tuple[Accused
         units_column=settings.columns.quantity if settings.columns else "",
         amount_column=settings.columns.amount if settings.columns else "",
     )
-    warnings = _unstated(case, sales) + _warnings(case, sales, export.listings_seen, wanted, path)
-    warnings += _overruled(case) + _freeze_claim(case, sales) + _contradicted(case, sales)
-    return sales, warnings + _narrowing(case, sales)
+    return sales, _warnings(case, sales, export.listings_seen, wanted, path)
 
 
 FIGURES = ("units_sold", "revenue")
@@ -292,7 +299,7 @@ def _unstated(case: Case, sales: AccusedSales) -> list[str]:
     them: they would print 0 units, US$0.00 as if it sold nothing (the letter's table prints every listing;
     an accused listing's figures are the export's when there is one). The declaration swears to the accused
     listings' figures: one left out is an error when the request to narrow the freeze is asked for."""
-    accused = {text_key(listing) for listing in accused_listings(case.data)}
+    accused = accused_keys(case.data)
     warnings, errors = [], []
     for index, product in enumerate(case.data.products):
         left_out = [name for name in FIGURES if name not in product.model_fields_set]
